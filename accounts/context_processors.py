@@ -1,0 +1,13 @@
+"""Navigation for the one layout: which sections the current user may open."""
+
+from . import roles
+
+
+def navigation(request):
+    user = request.user
+    return {
+        "nav_role_label": roles.Role(roles.role_of(user)).label if roles.role_of(user) else "",
+        "nav_can_audit": roles.can_view_audit(user),
+        "nav_can_admin": roles.can_use_admin_site(user),
+        "nav_can_manage_billing": roles.can_manage_billing(user),
+    }

@@ -1,0 +1,66 @@
+from django.contrib import admin
+
+from customers.selectors import scoped_customers
+
+from .models import Bill, BillLine, DeviceSeries, Payment, PaymentAllocation, PricePlan, UsageRecord
+
+
+class ScopedByCustomerAdmin(admin.ModelAdmin):
+    """Rows reach the admin only through the customer scope."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(customer__in=scoped_customers(request.user))
+
+
+@admin.register(DeviceSeries)
+class DeviceSeriesAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "is_active", "sort_order")
+
+
+@admin.register(PricePlan)
+class PricePlanAdmin(ScopedByCustomerAdmin):
+    list_display = ("customer", "series", "kind", "version", "valid_from", "valid_to", "is_locked")
+    list_filter = ("kind", "series", "is_locked")
+    raw_id_fields = ("customer", "supersedes")
+
+
+@admin.register(UsageRecord)
+class UsageRecordAdmin(ScopedByCustomerAdmin):
+    list_display = ("customer", "series", "shot_date", "shots", "floors", "source_ref", "source")
+    list_filter = ("series", "source")
+    raw_id_fields = ("customer",)
+    date_hierarchy = "shot_date"
+
+
+class BillLineInline(admin.TabularInline):
+    model = BillLine
+    extra = 0
+    raw_id_fields = ("plan",)
+
+
+@admin.register(Bill)
+class BillAdmin(ScopedByCustomerAdmin):
+    list_display = ("number", "customer", "period", "status", "total", "amount_paid", "due_date")
+    list_filter = ("status", "kind", "period")
+    search_fields = ("number",)
+    raw_id_fields = ("customer", "reverses")
+    inlines = [BillLineInline]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ScopedByCustomerAdmin):
+    list_display = ("customer", "amount", "allocated", "received_on", "method", "bank_ref", "payer")
+    list_filter = ("method",)
+    search_fields = ("bank_ref", "payer")
+    raw_id_fields = ("customer",)
+
+
+@admin.register(PaymentAllocation)
+class PaymentAllocationAdmin(admin.ModelAdmin):
+    list_display = ("payment", "bill", "amount", "created_at", "undone_at")
+    raw_id_fields = ("payment", "bill")
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request).filter(bill__customer__in=scoped_customers(request.user))
+        )

@@ -1,0 +1,425 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+
+from customers.models import Customer
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+ZERO = Decimal("0.00")
+
+
+class DeviceSeries(models.Model):
+    code = models.CharField("代码", max_length=8, unique=True)
+    name = models.CharField("名称", max_length=50)
+    is_active = models.BooleanField("启用", default=True)
+    sort_order = models.PositiveSmallIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = "设备系列"
+        verbose_name_plural = "设备系列"
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class PricePlan(models.Model):
+    """One version of a customer's price for one device series, valid over a date range.
+
+    A plan that priced an issued bill is locked and never edited: a change
+    creates a new version valid from a later date.
+    """
+
+    class Kind(models.TextChoices):
+        PER_SHOOT = "per_shoot", "定价结算"
+        TIERED = "tiered", "阶梯结算"
+        ANNUAL = "annual", "包年套餐"
+
+    class MultiRule(models.TextChoices):
+        UNIFIED = "unified", "统一价"
+        INCREMENTAL = "incremental", "逐层递增"
+
+    class TierMode(models.TextChoices):
+        GRADUATED = "graduated", "分段累进"
+        VOLUME = "volume", "整体适用"
+
+    class TierUnit(models.TextChoices):
+        SHOOTS = "shoots", "按拍摄量"
+        FLOORS = "floors", "按楼层数"
+
+    class FeeSchedule(models.TextChoices):
+        UPFRONT = "upfront", "一次性预收"
+        MONTHLY = "monthly", "按月分期"
+
+    class DiscountKind(models.TextChoices):
+        NONE = "", "无"
+        PERCENT = "percent", "百分比"
+        AMOUNT = "amount", "固定金额"
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "手工"
+        IMPORT = "import", "导入"
+
+    customer = models.ForeignKey(
+        Customer, verbose_name="客户", on_delete=models.PROTECT, related_name="price_plans"
+    )
+    series = models.ForeignKey(
+        DeviceSeries, verbose_name="设备系列", on_delete=models.PROTECT, related_name="price_plans"
+    )
+    kind = models.CharField("计价方式", max_length=12, choices=Kind.choices)
+    version = models.PositiveIntegerField("版本", default=1)
+    valid_from = models.DateField("生效日期", null=True, blank=True)
+    valid_to = models.DateField("截止日期", null=True, blank=True)
+
+    # per-shoot
+    single_price = models.DecimalField("单层单价", null=True, blank=True, **MONEY)
+    multi_rule = models.CharField(
+        "多层规则", max_length=12, choices=MultiRule.choices, default=MultiRule.UNIFIED
+    )
+    multi_price = models.DecimalField(
+        "多层单价", null=True, blank=True, help_text="留空或 0 表示与单层相同", **MONEY
+    )
+    multi_base = models.DecimalField("多层首层价", null=True, blank=True, **MONEY)
+    multi_step = models.DecimalField("多层每增一层", null=True, blank=True, **MONEY)
+    per_area = models.BooleanField("按面积计价", default=False)
+    area_price = models.DecimalField("每平方米单价", null=True, blank=True, **MONEY)
+
+    # tiered: bands are [{"up_to": 100 | null, "price": "10.00"}, ...], up_to inclusive
+    tier_mode = models.CharField(
+        "阶梯方式", max_length=10, choices=TierMode.choices, default=TierMode.GRADUATED
+    )
+    tier_unit = models.CharField(
+        "阶梯计量", max_length=8, choices=TierUnit.choices, default=TierUnit.SHOOTS
+    )
+    bands_shared = models.JSONField("共用阶梯", default=list, blank=True)
+    bands_single = models.JSONField("单层阶梯", default=list, blank=True)
+    bands_multi = models.JSONField("多层阶梯", default=list, blank=True)
+
+    # annual package
+    annual_fee = models.DecimalField("年费", null=True, blank=True, **MONEY)
+    annual_quota = models.PositiveIntegerField("年度限量（拍摄量）", null=True, blank=True)
+    overage_price = models.DecimalField("超量单价", null=True, blank=True, **MONEY)
+    fee_schedule = models.CharField(
+        "年费收取", max_length=8, choices=FeeSchedule.choices, default=FeeSchedule.UPFRONT
+    )
+    contract_start = models.DateField("合同年度开始", null=True, blank=True)
+
+    minimum_charge = models.DecimalField("月最低消费", null=True, blank=True, **MONEY)
+    discount_kind = models.CharField(
+        "折扣方式", max_length=8, choices=DiscountKind.choices, default="", blank=True
+    )
+    discount_value = models.DecimalField("折扣值", null=True, blank=True, **MONEY)
+    discount_reason = models.CharField("折扣原因", max_length=200, blank=True)
+
+    source = models.CharField("来源", max_length=8, choices=Source.choices, default=Source.MANUAL)
+    raw_single = models.CharField("单层定价（原文）", max_length=50, blank=True)
+    raw_multi = models.CharField("多层定价（原文）", max_length=50, blank=True)
+    is_locked = models.BooleanField("已锁定", default=False, help_text="已用于已出账账单，不可修改")
+    supersedes = models.ForeignKey(
+        "self",
+        verbose_name="取代版本",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="superseded_by",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="创建人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "价格方案"
+        verbose_name_plural = "价格方案"
+        ordering = ["customer_id", "series_id", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer", "series", "version"], name="price_plan_version_uniq"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_to__isnull=True)
+                | Q(valid_from__isnull=True)
+                | Q(valid_to__gte=F("valid_from")),
+                name="price_plan_valid_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}/{self.series_id} v{self.version} {self.get_kind_display()}"
+
+
+class UsageRecord(models.Model):
+    """Shoots of one customer and series on one day, all with the same floor count.
+
+    `shots` shoots of `floors` floors each; `area` is the total area in m² when
+    the plan prices by area. A source reference (来源单号) never counts twice.
+    """
+
+    class Source(models.TextChoices):
+        MANUAL = "manual", "手工录入"
+        IMPORT = "import", "表格导入"
+        API = "api", "接口"
+
+    customer = models.ForeignKey(
+        Customer, verbose_name="客户", on_delete=models.PROTECT, related_name="usage_records"
+    )
+    series = models.ForeignKey(
+        DeviceSeries,
+        verbose_name="设备系列",
+        on_delete=models.PROTECT,
+        related_name="usage_records",
+    )
+    shot_date = models.DateField("拍摄日期", db_index=True)
+    shots = models.PositiveIntegerField("拍摄量", default=1, validators=[MinValueValidator(1)])
+    floors = models.PositiveIntegerField("楼层数", default=1, validators=[MinValueValidator(1)])
+    area = models.DecimalField("面积（m²）", null=True, blank=True, max_digits=14, decimal_places=2)
+    source_ref = models.CharField("来源单号", max_length=100, null=True, blank=True, unique=True)
+    source = models.CharField("来源", max_length=8, choices=Source.choices, default=Source.MANUAL)
+    note = models.CharField("备注", max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="录入人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    created_at = models.DateTimeField("录入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "用量记录"
+        verbose_name_plural = "用量记录"
+        ordering = ["-shot_date", "-pk"]
+        indexes = [models.Index(fields=["customer", "series", "shot_date"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(shots__gte=1), name="usage_shots_positive"),
+            models.CheckConstraint(condition=Q(floors__gte=1), name="usage_floors_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.series_id} {self.shot_date} ×{self.shots}"
+
+
+class Bill(models.Model):
+    """One customer's settlement for one month (or a credit note reversing one)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "草稿"
+        ISSUED = "issued", "已出账"
+        PARTIALLY_PAID = "partially_paid", "部分收款"
+        PAID = "paid", "已结清"
+        REVERSED = "reversed", "已冲正"
+
+    class Kind(models.TextChoices):
+        BILL = "bill", "账单"
+        CREDIT_NOTE = "credit_note", "冲正单"
+
+    number = models.CharField("账单号", max_length=40, unique=True)
+    kind = models.CharField("类型", max_length=12, choices=Kind.choices, default=Kind.BILL)
+    customer = models.ForeignKey(
+        Customer, verbose_name="客户", on_delete=models.PROTECT, related_name="bills"
+    )
+    period = models.DateField("账期月份", help_text="当月第一天", db_index=True)
+    status = models.CharField(
+        "状态", max_length=16, choices=Status.choices, default=Status.DRAFT, db_index=True
+    )
+    total = models.DecimalField("金额", default=ZERO, **MONEY)
+    amount_paid = models.DecimalField("已核销", default=ZERO, **MONEY)
+    reverses = models.ForeignKey(
+        "self",
+        verbose_name="冲正的账单",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="credit_notes",
+    )
+    reason = models.CharField("原因", max_length=200, blank=True)
+    anomalies = models.JSONField("异常", default=list, blank=True)
+    due_date = models.DateField("到期日", null=True, blank=True)
+    issued_at = models.DateTimeField("出账时间", null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="出账人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    generated_at = models.DateTimeField("生成时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "账单"
+        verbose_name_plural = "账单"
+        ordering = ["-period", "customer_id"]
+        constraints = [
+            # One live bill per customer and month; concurrency-safe idempotency.
+            models.UniqueConstraint(
+                fields=["customer", "period"],
+                condition=Q(kind="bill") & ~Q(status="reversed"),
+                name="bill_one_live_per_customer_period",
+            ),
+            models.CheckConstraint(condition=Q(amount_paid__gte=0), name="bill_paid_not_negative"),
+            models.CheckConstraint(
+                condition=Q(kind="credit_note") | Q(amount_paid__lte=F("total")),
+                name="bill_paid_within_total",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.number
+
+    @property
+    def balance(self) -> Decimal:
+        return self.total - self.amount_paid
+
+
+class BillLine(models.Model):
+    class LineType(models.TextChoices):
+        SINGLE = "single", "单层"
+        MULTI = "multi", "多层"
+        ALL = "all", "全部"
+        AREA = "area", "按面积"
+        ANNUAL_FEE = "annual_fee", "年费"
+        OVERAGE = "overage", "超量"
+        MINIMUM = "minimum", "最低消费补足"
+        DISCOUNT = "discount", "折扣"
+        MANUAL = "manual", "手工调整"
+        CREDIT = "credit", "冲正"
+
+    bill = models.ForeignKey(
+        Bill, verbose_name="账单", on_delete=models.CASCADE, related_name="lines"
+    )
+    position = models.PositiveSmallIntegerField("序号", default=0)
+    series = models.ForeignKey(
+        DeviceSeries, verbose_name="设备系列", null=True, blank=True, on_delete=models.PROTECT
+    )
+    plan = models.ForeignKey(
+        PricePlan, verbose_name="价格方案", null=True, blank=True, on_delete=models.PROTECT
+    )
+    line_type = models.CharField("类型", max_length=12, choices=LineType.choices)
+    band = models.CharField("阶梯", max_length=50, blank=True)
+    quantity = models.DecimalField("数量", max_digits=14, decimal_places=2, default=ZERO)
+    unit_price = models.DecimalField("单价", default=ZERO, **MONEY)
+    amount = models.DecimalField("金额", **MONEY)
+    explanation = models.CharField("计算说明", max_length=500)
+    reason = models.CharField("调整原因", max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="添加人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+
+    class Meta:
+        verbose_name = "账单明细"
+        verbose_name_plural = "账单明细"
+        ordering = ["bill_id", "position"]
+
+    def __str__(self) -> str:
+        return self.explanation
+
+
+class Payment(models.Model):
+    class Method(models.TextChoices):
+        BANK = "bank", "银行转账"
+        ALIPAY = "alipay", "支付宝"
+        WECHAT = "wechat", "微信"
+        CASH = "cash", "现金"
+        OTHER = "other", "其他"
+
+    customer = models.ForeignKey(
+        Customer, verbose_name="客户", on_delete=models.PROTECT, related_name="payments"
+    )
+    amount = models.DecimalField("金额", **MONEY)
+    allocated = models.DecimalField("已核销", default=ZERO, **MONEY)
+    received_on = models.DateField("收款日期", db_index=True)
+    method = models.CharField("方式", max_length=8, choices=Method.choices, default=Method.BANK)
+    bank_ref = models.CharField("银行流水号", max_length=100, blank=True)
+    payer = models.CharField("付款人", max_length=200, blank=True)
+    note = models.CharField("备注", max_length=500, blank=True)
+    # A replayed form or API request (double click, retry) carries the same key.
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="录入人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+    )
+    created_at = models.DateTimeField("录入时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "收款"
+        verbose_name_plural = "收款"
+        ordering = ["-received_on", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["method", "bank_ref"],
+                condition=~Q(bank_ref=""),
+                name="payment_bank_ref_uniq_per_method",
+            ),
+            models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(allocated__gte=0) & Q(allocated__lte=F("amount")),
+                name="payment_allocated_within_amount",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.received_on} ¥{self.amount}"
+
+    @property
+    def unallocated(self) -> Decimal:
+        return self.amount - self.allocated
+
+
+class PaymentAllocation(models.Model):
+    """Part of a payment applied to a bill (核销). Undone allocations are kept, marked undone."""
+
+    payment = models.ForeignKey(
+        Payment, verbose_name="收款", on_delete=models.PROTECT, related_name="allocations"
+    )
+    bill = models.ForeignKey(
+        Bill, verbose_name="账单", on_delete=models.PROTECT, related_name="allocations"
+    )
+    amount = models.DecimalField("金额", **MONEY)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="核销人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("核销时间", auto_now_add=True)
+    undone_at = models.DateTimeField("撤销时间", null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="撤销人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    undo_reason = models.CharField("撤销原因", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "核销记录"
+        verbose_name_plural = "核销记录"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id} → {self.bill_id} ¥{self.amount}"

@@ -1,0 +1,14 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from reports import views as report_views
+
+admin.site.site_header = "OP_CMS 管理后台"
+admin.site.site_title = "OP_CMS"
+admin.site.index_title = "数据管理"
+
+urlpatterns = [
+    path("", report_views.home, name="home"),
+    path("accounts/", include("accounts.urls")),
+    path("admin/", admin.site.urls),
+]

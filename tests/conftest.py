@@ -1,0 +1,113 @@
+"""Shared fixtures: users per role, service requirements (PostgreSQL, Redis, browser)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from accounts.roles import Role
+
+from . import factories
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls
+# made by fixtures around it are still synchronous and safe.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("OPCMS_CHROMIUM", "/usr/bin/chromium")
+
+
+def _missing(what: str) -> None:
+    """Skip locally; fail in CI (OPCMS_REQUIRE_SERVICES=1), where every service must be there."""
+    if settings.OPCMS_REQUIRE_SERVICES:
+        pytest.fail(f"{what} is required (OPCMS_REQUIRE_SERVICES=1) but not available")
+    pytest.skip(f"{what} not available")
+
+
+@pytest.fixture
+def require_postgres(db):
+    if connection.vendor != "postgresql":
+        _missing("PostgreSQL (DATABASE_URL)")
+
+
+@pytest.fixture
+def require_redis():
+    url = os.environ.get("REDIS_URL")
+    if not url:
+        _missing("Redis (REDIS_URL)")
+    return url
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not shutil.which(CHROMIUM):
+        return {**browser_type_launch_args, "executable_path": CHROMIUM}
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-background-networking",
+            "--disable-gpu",
+            "--no-first-run",
+        ],
+    }
+
+
+@pytest.fixture
+def require_browser():
+    if not shutil.which(CHROMIUM):
+        _missing(f"Chromium ({CHROMIUM})")
+
+
+@pytest.fixture
+def browser_page(require_browser, page, live_server):
+    """A Playwright page with a short default timeout, aimed at the live server."""
+    page.set_default_timeout(10_000)
+    page.base_url = live_server.url
+    return page
+
+
+PASSWORD = factories.PASSWORD
+
+
+@pytest.fixture
+def admin_user(db):
+    return factories.UserFactory(role=Role.ADMIN, username="admin1", is_superuser=True)
+
+
+@pytest.fixture
+def manager_user(db):
+    return factories.UserFactory(role=Role.MANAGER, username="manager1")
+
+
+@pytest.fixture
+def ops_user(db):
+    return factories.UserFactory(role=Role.OPS, username="ops1", full_name="钱多")
+
+
+@pytest.fixture
+def sales_user(db):
+    return factories.UserFactory(role=Role.SALES, username="sales1", full_name="王珂")
+
+
+@pytest.fixture
+def other_sales_user(db):
+    return factories.UserFactory(role=Role.SALES, username="sales9", full_name="周文")
+
+
+@pytest.fixture
+def login_page(browser_page):
+    """Log in through the real form as a given user; returns the page on the home screen."""
+
+    def _login(user, password: str = PASSWORD):
+        browser_page.goto(f"{browser_page.base_url}/accounts/login/")
+        browser_page.fill("#id_username", user.username)
+        browser_page.fill("#id_password", password)
+        browser_page.click("button[type=submit]")
+        return browser_page
+
+    return _login
