@@ -10,5 +10,8 @@ admin.site.index_title = "数据管理"
 urlpatterns = [
     path("", report_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
+    path("customers/", include("customers.urls")),
+    path("billing/", include("billing.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]

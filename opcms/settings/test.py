@@ -13,7 +13,3 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests run tasks in-process; the Redis test starts a real worker on its own.
 CELERY_TASK_ALWAYS_EAGER = True
 MEDIA_ROOT = str(VAR_DIR / "test-media")
-REST_FRAMEWORK = {
-    **REST_FRAMEWORK,
-    "DEFAULT_THROTTLE_RATES": {"user": "100000/min", "anon": "100000/min"},
-}  # noqa: F405

@@ -1,0 +1,3 @@
+"""Routes of payments, allocations (核销), reversals and statements."""
+
+urlpatterns: list = []

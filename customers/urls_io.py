@@ -1,0 +1,3 @@
+"""Routes of the customer import and export flows."""
+
+urlpatterns: list = []
