@@ -41,3 +41,99 @@ def scoped_customers(user: Any, *, include_deleted: bool = False) -> QuerySet[Cu
     if condition is not None:
         qs = qs.filter(condition)
     return qs
+
+
+def editable_customers(user: Any) -> QuerySet[Customer]:
+    """The customers `user` may change: ops/admin every one in scope, sales their own, others none."""
+    from accounts.roles import Role, has_role
+
+    qs = scoped_customers(user)
+    if has_role(user, Role.ADMIN, Role.OPS):
+        return qs
+    if has_role(user, Role.SALES):
+        return qs.filter(sales_owner_id=user.pk)
+    return qs.none()
+
+
+def name_order(descending: bool = False):
+    """Order by name in pinyin on PostgreSQL (ICU collation); code point order elsewhere."""
+    from django.db import connection
+    from django.db.models import F
+    from django.db.models.functions import Collate
+
+    expr = Collate(F("name"), "zh-x-icu") if connection.vendor == "postgresql" else F("name")
+    return expr.desc() if descending else expr.asc()
+
+
+def customer_list_queryset(user: Any) -> QuerySet[Customer]:
+    """The list page's base rows: scoped, with everything a row shows fetched in fixed queries."""
+    return scoped_customers(user).select_related(
+        "sales_owner", "account_type", "industry", "erp"
+    ).prefetch_related("ops_owners", "tags")
+
+
+def customer_search_q(term: str) -> Q:
+    """One search box over name, company id, contacts (name, phone), phone and sales owner."""
+    from django.db.models import Exists, OuterRef
+
+    from .models import Contact
+
+    term = term.strip()
+    contacts = Contact.objects.filter(customer_id=OuterRef("pk")).filter(
+        Q(name__icontains=term) | Q(phone__contains=term)
+    )
+    q = (
+        Q(name__icontains=term)
+        | Q(sales_owner__full_name__icontains=term)
+        | Q(sales_owner_raw__icontains=term)
+        | Exists(contacts)
+    )
+    if term.isdigit():
+        q |= Q(company_id=int(term)) if len(term) < 19 else Q()
+    return q
+
+
+def customer_duplicates(user: Any, *, name: str = "", company_id: Any = None, exclude_pk: int | None = None) -> dict:
+    """Warnings for the create wizard: the company id already taken, names already used.
+
+    Only customers in the user's scope are named; a taken company id out of
+    scope is reported without revealing whose it is.
+    """
+    result: dict[str, Any] = {"company_id_taken": None, "same_name": []}
+    base = Customer.objects.all()
+    if exclude_pk:
+        base = base.exclude(pk=exclude_pk)
+    if company_id not in (None, "") and str(company_id).isdigit():
+        taken = base.filter(company_id=int(company_id)).first()
+        if taken:
+            visible = scoped_customers(user).filter(pk=taken.pk).exists()
+            result["company_id_taken"] = taken if visible else True
+    if name.strip():
+        result["same_name"] = list(scoped_customers(user).filter(name=name.strip()).exclude(pk=exclude_pk or 0)[:10])
+    return result
+
+
+def grade_thresholds():
+    from .models import GradeThresholds
+
+    return GradeThresholds.objects.first() or GradeThresholds()
+
+
+def grade_suggestion(amount) -> str:
+    """The grade the admin thresholds give a last-12-months billed amount (billing passes it in)."""
+    from .lifecycle import grade_for_amount
+
+    t = grade_thresholds()
+    return grade_for_amount(amount, s_min=t.s_min, a_min=t.a_min, b_min=t.b_min, c_min=t.c_min)
+
+
+def customer_detail(user: Any, pk: int) -> Customer:
+    """One customer in scope, with its detail sections; 404 outside scope."""
+    from django.shortcuts import get_object_or_404
+
+    return get_object_or_404(
+        scoped_customers(user)
+        .select_related("sales_owner", "account_type", "industry", "erp", "cooperation")
+        .prefetch_related("ops_owners", "tags"),
+        pk=pk,
+    )
