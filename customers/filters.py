@@ -69,6 +69,20 @@ class CustomerFilter(df.FilterSet):
         model = Customer
         fields: list[str] = []
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.form.fields.values():
+            widget = field.widget
+            if isinstance(widget, forms.CheckboxInput):
+                widget.attrs["class"] = "form-check-input"
+            elif isinstance(widget, forms.Select):
+                widget.attrs["class"] = "form-select form-select-sm"
+            elif isinstance(widget, forms.MultiWidget):
+                for sub in widget.widgets:
+                    sub.attrs["class"] = "form-control form-control-sm"
+            else:
+                widget.attrs["class"] = "form-control form-control-sm"
+
     def filter_search(self, queryset, name, value):
         return queryset.filter(customer_search_q(value)) if value.strip() else queryset
 
