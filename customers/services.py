@@ -196,7 +196,8 @@ def section_item_save(
             siblings = Contact.objects.select_for_update().filter(customer=customer).exclude(pk=item.pk)
             if not siblings.exists():
                 item.is_primary = True  # the first contact is the primary one
-            _full_clean(item)
+            # The one-primary constraint is enforced by demoting the previous primary below.
+            _full_clean(item, validate_constraints=False)
             if item.is_primary:
                 # One primary per customer: demote the previous one (saved, so audited).
                 for other in siblings.filter(is_primary=True):
