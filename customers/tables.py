@@ -84,7 +84,7 @@ class CustomerTable(tables.Table):
 
     def render_name(self, record, value):
         url = reverse("customers:customer-detail", args=[record.pk])
-        return format_html('<a href="{}">{}</a>', url, highlight(value, self.search_term))
+        return format_html('<a href="{}" hx-boost="false" class="customer-link">{}</a>', url, highlight(value, self.search_term))
 
     def render_sales_owner(self, record):
         if record.sales_owner_id:
