@@ -200,14 +200,20 @@ class BatchForm(forms.Form):
     ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
     status = forms.ChoiceField(label="状态", choices=[("", "—"), *LifecycleStatus.choices], required=False)
     level = forms.ChoiceField(label="等级", choices=[("", "—"), *Customer.Level.choices], required=False)
-    owner = forms.ModelChoiceField(label="负责人", queryset=User.objects.none(), required=False)
+    owner = forms.TypedChoiceField(label="负责人", coerce=int, required=False, empty_value=None)
     tag = forms.CharField(label="标签", max_length=30, required=False)
     reason = forms.CharField(label="原因", max_length=500, required=False)
     query = forms.CharField(required=False)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = _users(Role.SALES, Role.OPS, Role.ADMIN)
+        # A plain list: the list page renders this dropdown on every search.
+        self.fields["owner"].choices = [("", "—")] + [
+            (pk, f"{name or username}（{Role(role).label}）")
+            for pk, name, username, role in _users(Role.SALES, Role.OPS, Role.ADMIN).values_list(
+                "pk", "full_name", "username", "role"
+            )
+        ]
         # ids are validated against the user's scope by the service, not here.
         self.fields["ids"].choices = [(v, v) for v in (self.data.getlist("ids") if hasattr(self.data, "getlist") else [])]
 
@@ -218,8 +224,7 @@ class BatchForm(forms.Form):
         if action == BatchAction.GRADE:
             return self.cleaned_data["level"]
         if action in (BatchAction.SALES_OWNER, BatchAction.OPS_OWNER):
-            owner = self.cleaned_data["owner"]
-            return owner.pk if owner else None
+            return self.cleaned_data["owner"]
         return self.cleaned_data["tag"]
 
 
