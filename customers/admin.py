@@ -51,10 +51,23 @@ class ScopedChildAdmin(admin.ModelAdmin):
     raw_id_fields = ("customer",)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(customer__in=scoped_customers(request.user, include_deleted=True))
+        return (
+            super()
+            .get_queryset(request)
+            .filter(customer__in=scoped_customers(request.user, include_deleted=True))
+        )
 
 
-for _model in (Contact, Competitor, AttentionItem, QualityIssue, Renewal, FollowUpNote, CooperationDetail, LifecycleChange):
+for _model in (
+    Contact,
+    Competitor,
+    AttentionItem,
+    QualityIssue,
+    Renewal,
+    FollowUpNote,
+    CooperationDetail,
+    LifecycleChange,
+):
     admin.site.register(_model, ScopedChildAdmin)
 
 

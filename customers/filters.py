@@ -36,7 +36,11 @@ class CustomerFilter(df.FilterSet):
     erp = df.ChoiceFilter(label="所属ERP", field_name="erp_id")
     series = df.ChoiceFilter(label="设备系列", choices=_series_choices, method="filter_series")
     settlement_method = df.ChoiceFilter(label="结算方式", choices=Customer.SettlementMethod.choices)
-    level = df.ChoiceFilter(label="客户等级", choices=[*Customer.Level.choices, ("none", "未定级")], method="filter_level")
+    level = df.ChoiceFilter(
+        label="客户等级",
+        choices=[*Customer.Level.choices, ("none", "未定级")],
+        method="filter_level",
+    )
     consumption_level = df.ChoiceFilter(label="消费等级", choices=Customer.ConsumptionLevel.choices)
     lifecycle_status = df.ChoiceFilter(label="生命周期状态", choices=LifecycleStatus.choices)
     sales_owner = df.ChoiceFilter(label="销售负责人", field_name="sales_owner_id")
@@ -45,16 +49,22 @@ class CustomerFilter(df.FilterSet):
     )
     ops_owner = df.ChoiceFilter(label="运营负责人", method="filter_ops_owner")
     billing_enabled = df.ChoiceFilter(
-        label="是否结算", choices=[*Customer.BillingEnabled.choices, ("none", "未填")], method="filter_billing"
+        label="是否结算",
+        choices=[*Customer.BillingEnabled.choices, ("none", "未填")],
+        method="filter_billing",
     )
     disabled = df.ChoiceFilter(label="是否停用", choices=YES_NO, method="filter_disabled")
     tag = df.ChoiceFilter(label="标签", method="filter_tag")
     created = df.DateFromToRangeFilter(
-        label="创建日期", field_name="created_at__date", widget=df.widgets.DateRangeWidget(attrs={"type": "date"})
+        label="创建日期",
+        field_name="created_at__date",
+        widget=df.widgets.DateRangeWidget(attrs={"type": "date"}),
     )
     onboarded_year = df.NumberFilter(label="接入年份", field_name="onboarded_year")
     renewal_expires = df.DateFromToRangeFilter(
-        label="续约到期", method="filter_renewal_expires", widget=df.widgets.DateRangeWidget(attrs={"type": "date"})
+        label="续约到期",
+        method="filter_renewal_expires",
+        widget=df.widgets.DateRangeWidget(attrs={"type": "date"}),
     )
 
     class Meta:
@@ -100,7 +110,9 @@ class CustomerFilter(df.FilterSet):
 
     def filter_series(self, queryset, name, value):
         plan_model = Customer._meta.get_field("price_plans").related_model
-        return queryset.filter(Exists(plan_model.objects.filter(customer_id=OuterRef("pk"), series__code=value)))
+        return queryset.filter(
+            Exists(plan_model.objects.filter(customer_id=OuterRef("pk"), series__code=value))
+        )
 
     def filter_level(self, queryset, name, value):
         return queryset.filter(level="") if value == "none" else queryset.filter(level=value)
@@ -112,18 +124,26 @@ class CustomerFilter(df.FilterSet):
 
     def filter_ops_owner(self, queryset, name, value):
         through = Customer.ops_owners.through
-        return queryset.filter(Exists(through.objects.filter(customer_id=OuterRef("pk"), user_id=value)))
+        return queryset.filter(
+            Exists(through.objects.filter(customer_id=OuterRef("pk"), user_id=value))
+        )
 
     def filter_billing(self, queryset, name, value):
         return queryset.filter(billing_enabled="" if value == "none" else value)
 
     def filter_disabled(self, queryset, name, value):
-        mapping = {"yes": Q(disabled=True), "no": Q(disabled=False), "none": Q(disabled__isnull=True)}
+        mapping = {
+            "yes": Q(disabled=True),
+            "no": Q(disabled=False),
+            "none": Q(disabled__isnull=True),
+        }
         return queryset.filter(mapping[value])
 
     def filter_tag(self, queryset, name, value):
         through = Customer.tags.through
-        return queryset.filter(Exists(through.objects.filter(customer_id=OuterRef("pk"), tag_id=value)))
+        return queryset.filter(
+            Exists(through.objects.filter(customer_id=OuterRef("pk"), tag_id=value))
+        )
 
     def filter_renewal_expires(self, queryset, name, value):
         if not value or (value.start is None and value.stop is None):

@@ -95,7 +95,9 @@ class CustomerBasicForm(DatesMixin, forms.ModelForm):
 
 class StatusChangeForm(forms.Form):
     to_status = forms.ChoiceField(label="变更为", choices=())
-    reason = forms.CharField(label="原因", widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=500)
+    reason = forms.CharField(
+        label="原因", widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=500
+    )
 
     def __init__(self, *args, customer: Customer, **kwargs):
         super().__init__(*args, **kwargs)
@@ -105,7 +107,9 @@ class StatusChangeForm(forms.Form):
 
 
 class GradeForm(forms.Form):
-    level = forms.ChoiceField(label="客户等级", choices=[("", "未定级"), *Customer.Level.choices], required=False)
+    level = forms.ChoiceField(
+        label="客户等级", choices=[("", "未定级"), *Customer.Level.choices], required=False
+    )
 
 
 class TagForm(forms.Form):
@@ -150,7 +154,14 @@ class QualityIssueForm(DatesMixin, forms.ModelForm):
         ]  # fmt: skip
         widgets = {
             f: forms.Textarea(attrs={"rows": 2})
-            for f in ("description", "impact", "root_cause", "immediate_fix", "corrective_action", "preventive_action")
+            for f in (
+                "description",
+                "impact",
+                "root_cause",
+                "immediate_fix",
+                "corrective_action",
+                "preventive_action",
+            )
         }
 
     def __init__(self, *args, **kwargs):
@@ -161,7 +172,17 @@ class QualityIssueForm(DatesMixin, forms.ModelForm):
 class RenewalForm(DatesMixin, forms.ModelForm):
     class Meta:
         model = Renewal
-        fields = ["kind", "amount", "period_months", "renewed_on", "expires_on", "status", "owner", "remind_days_before", "notes"]
+        fields = [
+            "kind",
+            "amount",
+            "period_months",
+            "renewed_on",
+            "expires_on",
+            "status",
+            "owner",
+            "remind_days_before",
+            "notes",
+        ]
         widgets = {"notes": forms.Textarea(attrs={"rows": 2})}
 
     def __init__(self, *args, **kwargs):
@@ -195,11 +216,17 @@ class GradeThresholdsForm(forms.ModelForm):
 class BatchForm(forms.Form):
     action = forms.ChoiceField(label="批量操作", choices=BatchAction.choices)
     apply_to = forms.ChoiceField(
-        label="范围", choices=[("selected", "所选客户"), ("all", "全部筛选结果")], initial="selected"
+        label="范围",
+        choices=[("selected", "所选客户"), ("all", "全部筛选结果")],
+        initial="selected",
     )
     ids = forms.TypedMultipleChoiceField(coerce=int, required=False)
-    status = forms.ChoiceField(label="状态", choices=[("", "—"), *LifecycleStatus.choices], required=False)
-    level = forms.ChoiceField(label="等级", choices=[("", "—"), *Customer.Level.choices], required=False)
+    status = forms.ChoiceField(
+        label="状态", choices=[("", "—"), *LifecycleStatus.choices], required=False
+    )
+    level = forms.ChoiceField(
+        label="等级", choices=[("", "—"), *Customer.Level.choices], required=False
+    )
     owner = forms.TypedChoiceField(label="负责人", coerce=int, required=False, empty_value=None)
     tag = forms.CharField(label="标签", max_length=30, required=False)
     reason = forms.CharField(label="原因", max_length=500, required=False)
@@ -215,7 +242,9 @@ class BatchForm(forms.Form):
             )
         ]
         # ids are validated against the user's scope by the service, not here.
-        self.fields["ids"].choices = [(v, v) for v in (self.data.getlist("ids") if hasattr(self.data, "getlist") else [])]
+        self.fields["ids"].choices = [
+            (v, v) for v in (self.data.getlist("ids") if hasattr(self.data, "getlist") else [])
+        ]
 
     def value_for_action(self):
         action = self.cleaned_data["action"]
@@ -241,15 +270,29 @@ class WizardCooperationForm(DatesMixin, forms.Form):
 
     lifecycle_status = forms.ChoiceField(
         label="生命周期状态",
-        choices=[(s, LifecycleStatus(s).label) for s in (LifecycleStatus.POTENTIAL, LifecycleStatus.NEGOTIATING, LifecycleStatus.CONTRACTED, LifecycleStatus.ACTIVE)],
+        choices=[
+            (s, LifecycleStatus(s).label)
+            for s in (
+                LifecycleStatus.POTENTIAL,
+                LifecycleStatus.NEGOTIATING,
+                LifecycleStatus.CONTRACTED,
+                LifecycleStatus.ACTIVE,
+            )
+        ],
     )
     cooperation_note = forms.CharField(label="合作状态", max_length=200, required=False)
-    settlement_method = forms.ChoiceField(label="结算方式", choices=[("", "—"), *Customer.SettlementMethod.choices], required=False)
-    billing_enabled = forms.ChoiceField(label="是否结算", choices=[("", "—"), *Customer.BillingEnabled.choices], required=False)
+    settlement_method = forms.ChoiceField(
+        label="结算方式", choices=[("", "—"), *Customer.SettlementMethod.choices], required=False
+    )
+    billing_enabled = forms.ChoiceField(
+        label="是否结算", choices=[("", "—"), *Customer.BillingEnabled.choices], required=False
+    )
     mode = forms.CharField(label="合作方式", max_length=100, required=False)
     contract_start = forms.DateField(label="合作开始时间", required=False)
     service_start = forms.DateField(label="服务开始时间", required=False)
-    special_conditions = forms.CharField(label="特殊条件", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    special_conditions = forms.CharField(
+        label="特殊条件", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
 
     def clean(self):
         data = super().clean()
@@ -264,16 +307,32 @@ class WizardBasicForm(forms.Form):
 
     company_id = forms.IntegerField(label="公司id", min_value=1)
     name = forms.CharField(label="公司名称", max_length=200)
-    account_type = forms.ModelChoiceField(label="账号类型", queryset=DictionaryItem.objects.none(), required=False)
-    industry = forms.ModelChoiceField(label="行业类型", queryset=DictionaryItem.objects.none(), required=False)
-    erp = forms.ModelChoiceField(label="所属ERP", queryset=DictionaryItem.objects.none(), required=False)
-    onboarded_raw = forms.CharField(label="接入时间", max_length=30, required=False, help_text="如 25上半年")
-    level = forms.ChoiceField(label="客户等级", choices=[("", "未定级"), *Customer.Level.choices], required=False)
-    sales_owner = forms.ModelChoiceField(label="销售负责人", queryset=User.objects.none(), required=False)
-    ops_owners = forms.ModelMultipleChoiceField(label="运营负责人", queryset=User.objects.none(), required=False)
+    account_type = forms.ModelChoiceField(
+        label="账号类型", queryset=DictionaryItem.objects.none(), required=False
+    )
+    industry = forms.ModelChoiceField(
+        label="行业类型", queryset=DictionaryItem.objects.none(), required=False
+    )
+    erp = forms.ModelChoiceField(
+        label="所属ERP", queryset=DictionaryItem.objects.none(), required=False
+    )
+    onboarded_raw = forms.CharField(
+        label="接入时间", max_length=30, required=False, help_text="如 25上半年"
+    )
+    level = forms.ChoiceField(
+        label="客户等级", choices=[("", "未定级"), *Customer.Level.choices], required=False
+    )
+    sales_owner = forms.ModelChoiceField(
+        label="销售负责人", queryset=User.objects.none(), required=False
+    )
+    ops_owners = forms.ModelMultipleChoiceField(
+        label="运营负责人", queryset=User.objects.none(), required=False
+    )
     contact_name = forms.CharField(label="联系人姓名", max_length=50, required=False)
     contact_position = forms.CharField(label="职位", max_length=50, required=False)
-    contact_phone = forms.CharField(label="电话", max_length=30, required=False, validators=[phone_validator])
+    contact_phone = forms.CharField(
+        label="电话", max_length=30, required=False, validators=[phone_validator]
+    )
     contact_email = forms.EmailField(label="邮箱", required=False)
 
     def __init__(self, *args, **kwargs):
@@ -297,10 +356,14 @@ class WizardBasicForm(forms.Form):
         data = super().clean()
         if data.get("onboarded_raw") and parse_onboarded(data["onboarded_raw"])[0] is None:
             self.add_error("onboarded_raw", "接入时间格式应如 25上半年、26年下半年")
-        has_contact = any(data.get(f) for f in ("contact_position", "contact_phone", "contact_email"))
+        has_contact = any(
+            data.get(f) for f in ("contact_position", "contact_phone", "contact_email")
+        )
         if has_contact and not data.get("contact_name"):
             self.add_error("contact_name", "请填写联系人姓名")
-        if data.get("contact_name") and not (data.get("contact_phone") or data.get("contact_email")):
+        if data.get("contact_name") and not (
+            data.get("contact_phone") or data.get("contact_email")
+        ):
             self.add_error("contact_phone", "电话和邮箱至少填写一项")
         return data
 
@@ -310,10 +373,18 @@ class WizardBusinessForm(forms.Form):
 
     website = forms.URLField(label="官网", required=False, assume_scheme="https")
     address = forms.CharField(label="地址", max_length=200, required=False)
-    business_scope = forms.CharField(label="业务介绍", widget=forms.Textarea(attrs={"rows": 2}), required=False)
-    consumption_level = forms.ChoiceField(label="客户消费等级", choices=[("", "—"), *Customer.ConsumptionLevel.choices], required=False)
+    business_scope = forms.CharField(
+        label="业务介绍", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    consumption_level = forms.ChoiceField(
+        label="客户消费等级",
+        choices=[("", "—"), *Customer.ConsumptionLevel.choices],
+        required=False,
+    )
     monthly_avg_shots = forms.IntegerField(label="月均拍摄量", min_value=0, required=False)
-    remarks = forms.CharField(label="备注", widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    remarks = forms.CharField(
+        label="备注", widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
 
 
 class WizardCompetitorForm(forms.Form):
@@ -329,8 +400,12 @@ class WizardCompetitorForm(forms.Form):
 
 
 class WizardAttentionForm(DatesMixin, forms.Form):
-    category = forms.ChoiceField(label="类别", choices=[("", "—"), *AttentionItem.Category.choices], required=False)
-    priority = forms.ChoiceField(label="优先级", choices=AttentionItem._meta.get_field("priority").choices, initial="medium")
+    category = forms.ChoiceField(
+        label="类别", choices=[("", "—"), *AttentionItem.Category.choices], required=False
+    )
+    priority = forms.ChoiceField(
+        label="优先级", choices=AttentionItem._meta.get_field("priority").choices, initial="medium"
+    )
     text = forms.CharField(label="内容", required=False)
     remind_on = forms.DateField(label="提醒日期", required=False)
 

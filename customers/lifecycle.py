@@ -36,7 +36,9 @@ def can_transition(from_status: str, to_status: str) -> bool:
     return to_status in allowed_transitions(from_status)
 
 
-def grade_for_amount(amount: Decimal, *, s_min: Decimal, a_min: Decimal, b_min: Decimal, c_min: Decimal) -> str:
+def grade_for_amount(
+    amount: Decimal, *, s_min: Decimal, a_min: Decimal, b_min: Decimal, c_min: Decimal
+) -> str:
     """The suggested grade for a customer's last-12-months billed amount.
 
     Billing computes the amount (customers never reads bills); thresholds are

@@ -171,7 +171,9 @@ class Customer(models.Model):
     website = models.URLField("官网", blank=True)
     address = models.CharField("地址", max_length=200, blank=True)
     business_scope = models.TextField("业务介绍", blank=True)
-    tags = models.ManyToManyField("customers.Tag", verbose_name="标签", blank=True, related_name="customers")
+    tags = models.ManyToManyField(
+        "customers.Tag", verbose_name="标签", blank=True, related_name="customers"
+    )
 
     is_deleted = models.BooleanField("已删除", default=False, db_index=True)
     deleted_at = models.DateTimeField("删除时间", null=True, blank=True)
@@ -244,7 +246,9 @@ class Contact(models.Model):
     )
     name = models.CharField("姓名", max_length=50)
     position = models.CharField("职位", max_length=50, blank=True)
-    phone = models.CharField("电话", max_length=30, blank=True, validators=[phone_validator], db_index=True)
+    phone = models.CharField(
+        "电话", max_length=30, blank=True, validators=[phone_validator], db_index=True
+    )
     email = models.EmailField(
         "邮箱", blank=True, validators=[EmailValidator("请输入有效的邮箱地址")]
     )
@@ -304,7 +308,9 @@ class AttentionItem(models.Model):
         Customer, verbose_name="客户", on_delete=models.CASCADE, related_name="attention_items"
     )
     category = models.CharField("类别", max_length=16, choices=Category.choices)
-    priority = models.CharField("优先级", max_length=8, choices=Priority.choices, default=Priority.MEDIUM)
+    priority = models.CharField(
+        "优先级", max_length=8, choices=Priority.choices, default=Priority.MEDIUM
+    )
     text = models.TextField("内容")
     remind_on = models.DateField("提醒日期", null=True, blank=True)
 
@@ -378,7 +384,11 @@ class Renewal(models.Model):
     )
     kind = models.CharField("类型", max_length=10, choices=Kind.choices, default=Kind.RENEWAL)
     amount = models.DecimalField(
-        "金额", max_digits=14, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(0)]
+        "金额",
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(0)],
     )
     period_months = models.PositiveSmallIntegerField("周期（月）", default=12)
     renewed_on = models.DateField("续约日期", null=True, blank=True)
@@ -468,10 +478,18 @@ class LifecycleChange(models.Model):
 class GradeThresholds(models.Model):
     """Admin-set minimum 12-month billed amounts for grades S/A/B/C (below C is D). One row."""
 
-    s_min = models.DecimalField("S 级下限（元）", max_digits=14, decimal_places=2, default=Decimal("500000"))
-    a_min = models.DecimalField("A 级下限（元）", max_digits=14, decimal_places=2, default=Decimal("200000"))
-    b_min = models.DecimalField("B 级下限（元）", max_digits=14, decimal_places=2, default=Decimal("50000"))
-    c_min = models.DecimalField("C 级下限（元）", max_digits=14, decimal_places=2, default=Decimal("10000"))
+    s_min = models.DecimalField(
+        "S 级下限（元）", max_digits=14, decimal_places=2, default=Decimal("500000")
+    )
+    a_min = models.DecimalField(
+        "A 级下限（元）", max_digits=14, decimal_places=2, default=Decimal("200000")
+    )
+    b_min = models.DecimalField(
+        "B 级下限（元）", max_digits=14, decimal_places=2, default=Decimal("50000")
+    )
+    c_min = models.DecimalField(
+        "C 级下限（元）", max_digits=14, decimal_places=2, default=Decimal("10000")
+    )
     updated_at = models.DateTimeField("更新时间", auto_now=True)
 
     class Meta:

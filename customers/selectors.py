@@ -67,9 +67,11 @@ def name_order(descending: bool = False):
 
 def customer_list_queryset(user: Any) -> QuerySet[Customer]:
     """The list page's base rows: scoped, with everything a row shows fetched in fixed queries."""
-    return scoped_customers(user).select_related(
-        "sales_owner", "account_type", "industry", "erp"
-    ).prefetch_related("ops_owners", "tags")
+    return (
+        scoped_customers(user)
+        .select_related("sales_owner", "account_type", "industry", "erp")
+        .prefetch_related("ops_owners", "tags")
+    )
 
 
 def customer_search_q(term: str) -> Q:
@@ -102,7 +104,9 @@ def customer_search_q(term: str) -> Q:
     return q
 
 
-def customer_duplicates(user: Any, *, name: str = "", company_id: Any = None, exclude_pk: int | None = None) -> dict:
+def customer_duplicates(
+    user: Any, *, name: str = "", company_id: Any = None, exclude_pk: int | None = None
+) -> dict:
     """Warnings for the create wizard: the company id already taken, names already used.
 
     Only customers in the user's scope are named; a taken company id out of
@@ -118,7 +122,9 @@ def customer_duplicates(user: Any, *, name: str = "", company_id: Any = None, ex
             visible = scoped_customers(user).filter(pk=taken.pk).exists()
             result["company_id_taken"] = taken if visible else True
     if name.strip():
-        result["same_name"] = list(scoped_customers(user).filter(name=name.strip()).exclude(pk=exclude_pk or 0)[:10])
+        result["same_name"] = list(
+            scoped_customers(user).filter(name=name.strip()).exclude(pk=exclude_pk or 0)[:10]
+        )
     return result
 
 

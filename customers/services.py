@@ -12,7 +12,13 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.roles import can_assign_owners, can_create_customer, can_delete_customer, can_edit_customer, is_admin
+from accounts.roles import (
+    can_assign_owners,
+    can_create_customer,
+    can_delete_customer,
+    can_edit_customer,
+    is_admin,
+)
 
 from .lifecycle import allowed_transitions, can_transition
 from .models import (
@@ -76,7 +82,10 @@ def _full_clean(instance: models.Model, **kwargs: Any) -> None:
 
 
 def _require_edit(user: Any, customer: Customer) -> None:
-    if not can_edit_customer(user, customer) or not scoped_customers(user).filter(pk=customer.pk).exists():
+    if (
+        not can_edit_customer(user, customer)
+        or not scoped_customers(user).filter(pk=customer.pk).exists()
+    ):
         raise PermissionDenied("您无权修改该客户")
 
 
@@ -125,7 +134,9 @@ def customer_update(*, user: Any, customer: Customer, data: dict[str, Any]) -> C
 
 
 @transaction.atomic
-def customer_change_status(*, user: Any, customer: Customer, to_status: str, reason: str = "") -> LifecycleChange:
+def customer_change_status(
+    *, user: Any, customer: Customer, to_status: str, reason: str = ""
+) -> LifecycleChange:
     """Move a customer along the lifecycle machine and record who/when/from/to/why."""
     _require_edit(user, customer)
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -143,7 +154,11 @@ def customer_change_status(*, user: Any, customer: Customer, to_status: str, rea
         customer.lifecycle_status = to_status
         customer.save(update_fields=["lifecycle_status", "updated_at"])
         return LifecycleChange.objects.create(
-            customer=customer, from_status=from_status, to_status=to_status, reason=reason, changed_by=user
+            customer=customer,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            changed_by=user,
         )
 
 
@@ -168,7 +183,9 @@ def customer_soft_delete(*, user: Any, customer: Customer) -> Customer:
 @transaction.atomic
 def cooperation_save(*, user: Any, customer: Customer, data: dict[str, Any]) -> CooperationDetail:
     _require_edit(user, customer)
-    detail = CooperationDetail.objects.filter(customer=customer).first() or CooperationDetail(customer=customer)
+    detail = CooperationDetail.objects.filter(customer=customer).first() or CooperationDetail(
+        customer=customer
+    )
     _assign(detail, data)
     _full_clean(detail)
     with set_actor(user):
@@ -178,7 +195,12 @@ def cooperation_save(*, user: Any, customer: Customer, data: dict[str, Any]) -> 
 
 @transaction.atomic
 def section_item_save(
-    *, user: Any, customer: Customer, section: str, data: dict[str, Any], item: models.Model | None = None
+    *,
+    user: Any,
+    customer: Customer,
+    section: str,
+    data: dict[str, Any],
+    item: models.Model | None = None,
 ) -> models.Model:
     """Create or update one row of a detail section (contacts, competitors, Q&A, ...)."""
     _require_edit(user, customer)
@@ -193,7 +215,9 @@ def section_item_save(
     _assign(item, data)
     with set_actor(user):
         if model is Contact:
-            siblings = Contact.objects.select_for_update().filter(customer=customer).exclude(pk=item.pk)
+            siblings = (
+                Contact.objects.select_for_update().filter(customer=customer).exclude(pk=item.pk)
+            )
             if not siblings.exists():
                 item.is_primary = True  # the first contact is the primary one
             # The one-primary constraint is enforced by demoting the previous primary below.
@@ -307,9 +331,13 @@ def customers_batch_apply(
     if not selected_ids:
         raise ValidationError("请先选择客户")
     target = editable_customers(user).filter(pk__in=selected_ids).select_for_update()
-    rows = list(target.values("pk", "name", "company_id", "lifecycle_status", "level", "sales_owner_id"))
+    rows = list(
+        target.values("pk", "name", "company_id", "lifecycle_status", "level", "sales_owner_id")
+    )
     if len(rows) != len(set(selected_ids)):
-        raise ValidationError(f"所选客户中有 {len(set(selected_ids)) - len(rows)} 个您无权修改，未做任何更改")
+        raise ValidationError(
+            f"所选客户中有 {len(set(selected_ids)) - len(rows)} 个您无权修改，未做任何更改"
+        )
     ids = [r["pk"] for r in rows]
     if action in (BatchAction.SALES_OWNER, BatchAction.OPS_OWNER) and not can_assign_owners(user):
         raise PermissionDenied("您无权指派负责人")
@@ -318,7 +346,11 @@ def customers_batch_apply(
     if action == BatchAction.STATUS:
         if value not in LifecycleStatus.values:
             raise ValidationError("请选择有效的生命周期状态")
-        refused = [r for r in rows if r["lifecycle_status"] != value and not can_transition(r["lifecycle_status"], value)]
+        refused = [
+            r
+            for r in rows
+            if r["lifecycle_status"] != value and not can_transition(r["lifecycle_status"], value)
+        ]
         if refused:
             names = "、".join(_repr(r) for r in refused[:5])
             raise ValidationError(
@@ -328,27 +360,46 @@ def customers_batch_apply(
         LifecycleChange.objects.bulk_create(
             [
                 LifecycleChange(
-                    customer_id=r["pk"], from_status=r["lifecycle_status"], to_status=value, reason=reason, changed_by=user
+                    customer_id=r["pk"],
+                    from_status=r["lifecycle_status"],
+                    to_status=value,
+                    reason=reason,
+                    changed_by=user,
                 )
                 for r in moving
             ],
             batch_size=2000,
         )
-        Customer.objects.filter(pk__in=[r["pk"] for r in moving]).update(lifecycle_status=value, updated_at=timezone.now())
-        _audit_bulk(user=user, rows=[(r["pk"], _repr(r), {"lifecycle_status": [r["lifecycle_status"], value]}) for r in moving], note=label)
+        Customer.objects.filter(pk__in=[r["pk"] for r in moving]).update(
+            lifecycle_status=value, updated_at=timezone.now()
+        )
+        _audit_bulk(
+            user=user,
+            rows=[
+                (r["pk"], _repr(r), {"lifecycle_status": [r["lifecycle_status"], value]})
+                for r in moving
+            ],
+            note=label,
+        )
         return len(moving)
 
     if action == BatchAction.GRADE:
         if value not in Customer.Level.values:
             raise ValidationError("请选择有效的客户等级")
         Customer.objects.filter(pk__in=ids).update(level=value, updated_at=timezone.now())
-        _audit_bulk(user=user, rows=[(r["pk"], _repr(r), {"level": [r["level"], value]}) for r in rows], note=label)
+        _audit_bulk(
+            user=user,
+            rows=[(r["pk"], _repr(r), {"level": [r["level"], value]}) for r in rows],
+            note=label,
+        )
         return len(rows)
 
     if action in (BatchAction.SALES_OWNER, BatchAction.OPS_OWNER):
         from accounts.models import User
 
-        owner = User.objects.filter(pk=value, is_active=True).first() if str(value).isdigit() else None
+        owner = (
+            User.objects.filter(pk=value, is_active=True).first() if str(value).isdigit() else None
+        )
         if owner is None:
             raise ValidationError("请选择有效的负责人")
         if action == BatchAction.SALES_OWNER:
@@ -357,10 +408,16 @@ def customers_batch_apply(
         else:
             through = Customer.ops_owners.through
             through.objects.bulk_create(
-                [through(customer_id=pk, user_id=owner.pk) for pk in ids], ignore_conflicts=True, batch_size=2000
+                [through(customer_id=pk, user_id=owner.pk) for pk in ids],
+                ignore_conflicts=True,
+                batch_size=2000,
             )
             changes = lambda r: {"ops_owners": ["", f"+{owner.display_name}"]}  # noqa: E731
-        _audit_bulk(user=user, rows=[(r["pk"], _repr(r), changes(r)) for r in rows], note=f"{label}：{owner.display_name}")
+        _audit_bulk(
+            user=user,
+            rows=[(r["pk"], _repr(r), changes(r)) for r in rows],
+            note=f"{label}：{owner.display_name}",
+        )
         return len(rows)
 
     if action == BatchAction.TAG:
@@ -370,9 +427,15 @@ def customers_batch_apply(
         tag, _ = Tag.objects.get_or_create(name=name)
         through = Customer.tags.through
         through.objects.bulk_create(
-            [through(customer_id=pk, tag_id=tag.pk) for pk in ids], ignore_conflicts=True, batch_size=2000
+            [through(customer_id=pk, tag_id=tag.pk) for pk in ids],
+            ignore_conflicts=True,
+            batch_size=2000,
         )
-        _audit_bulk(user=user, rows=[(r["pk"], _repr(r), {"tags": ["", f"+{name}"]}) for r in rows], note=f"{label}：{name}")
+        _audit_bulk(
+            user=user,
+            rows=[(r["pk"], _repr(r), {"tags": ["", f"+{name}"]}) for r in rows],
+            note=f"{label}：{name}",
+        )
         return len(rows)
 
     raise ValidationError("未知的批量操作")
@@ -387,7 +450,9 @@ def saved_filter_save(*, user: Any, name: str, query: str) -> SavedFilter:
         raise ValidationError({"name": "请填写筛选名称"})
     if len(name) > 50:
         raise ValidationError({"name": "筛选名称最多 50 个字"})
-    saved, _ = SavedFilter.objects.update_or_create(owner=user, name=name, defaults={"query": query})
+    saved, _ = SavedFilter.objects.update_or_create(
+        owner=user, name=name, defaults={"query": query}
+    )
     return saved
 
 
@@ -425,7 +490,11 @@ def customer_create_with_sections(
     try:
         if cooperation and any(v not in (None, "") for v in cooperation.values()):
             cooperation_save(user=user, customer=customer, data=cooperation)
-        for section, rows in (("contacts", contacts), ("competitors", competitors), ("attention", attention)):
+        for section, rows in (
+            ("contacts", contacts),
+            ("competitors", competitors),
+            ("attention", attention),
+        ):
             for row in rows:
                 section_item_save(user=user, customer=customer, section=section, data=row)
     except IntegrityError as exc:  # pragma: no cover - guarded by validation above

@@ -38,16 +38,26 @@ def highlight(text: str, term: str) -> str:
 
 class CustomerTable(tables.Table):
     selection = tables.CheckBoxColumn(
-        accessor="pk", attrs={"input": {"class": "form-check-input row-check", "name": "ids", "form": "batch-form"}, "th__input": {"class": "form-check-input", "id": "check-all"}}
+        accessor="pk",
+        attrs={
+            "input": {"class": "form-check-input row-check", "name": "ids", "form": "batch-form"},
+            "th__input": {"class": "form-check-input", "id": "check-all"},
+        },
     )
     company_id = tables.Column(verbose_name="公司id")
     name = tables.Column(verbose_name="公司名称")
     account_type = tables.Column(verbose_name="账号类型", order_by=("account_type__value",))
     industry = tables.Column(verbose_name="行业类型", order_by=("industry__value",))
     erp = tables.Column(verbose_name="所属ERP", order_by=("erp__value",))
-    onboarded_raw = tables.Column(verbose_name="接入时间", order_by=("onboarded_year", "onboarded_half"))
+    onboarded_raw = tables.Column(
+        verbose_name="接入时间", order_by=("onboarded_year", "onboarded_half")
+    )
     level = tables.Column(verbose_name="客户等级")
-    sales_owner = tables.Column(verbose_name="销售负责人", order_by=("sales_owner__full_name", "sales_owner_raw"), empty_values=())
+    sales_owner = tables.Column(
+        verbose_name="销售负责人",
+        order_by=("sales_owner__full_name", "sales_owner_raw"),
+        empty_values=(),
+    )
     ops_owners = tables.Column(verbose_name="运营负责人", orderable=False, empty_values=())
     cooperation_note = tables.Column(verbose_name="合作状态")
     lifecycle_status = tables.Column(verbose_name="生命周期")
@@ -84,7 +94,11 @@ class CustomerTable(tables.Table):
 
     def render_name(self, record, value):
         url = reverse("customers:customer-detail", args=[record.pk])
-        return format_html('<a href="{}" hx-boost="false" class="customer-link">{}</a>', url, highlight(value, self.search_term))
+        return format_html(
+            '<a href="{}" hx-boost="false" class="customer-link">{}</a>',
+            url,
+            highlight(value, self.search_term),
+        )
 
     def render_sales_owner(self, record):
         if record.sales_owner_id:
@@ -100,12 +114,19 @@ class CustomerTable(tables.Table):
         return "、".join(u.display_name for u in record.ops_owners.all()) or "—"
 
     def render_tags(self, record):
-        return format_html(
-            "{}",
-            mark_safe(  # noqa: S308 - each name escaped
-                " ".join(f'<span class="badge text-bg-secondary">{escape(t.name)}</span>' for t in record.tags.all())
-            ),
-        ) if record.tags.all() else "—"
+        return (
+            format_html(
+                "{}",
+                mark_safe(  # noqa: S308 - each name escaped
+                    " ".join(
+                        f'<span class="badge text-bg-secondary">{escape(t.name)}</span>'
+                        for t in record.tags.all()
+                    )
+                ),
+            )
+            if record.tags.all()
+            else "—"
+        )
 
     def render_remarks(self, value):
         return value[:40] + ("…" if len(value) > 40 else "")

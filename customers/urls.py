@@ -22,10 +22,24 @@ urlpatterns = [
     path("<int:pk>/grade/", views.customer_grade, name="customer-grade"),
     path("<int:pk>/delete/", views.customer_delete, name="customer-delete"),
     path("<int:pk>/tags/", views.customer_tag_add, name="customer-tag-add"),
-    path("<int:pk>/tags/<int:tag_pk>/remove/", views.customer_tag_remove, name="customer-tag-remove"),
+    path(
+        "<int:pk>/tags/<int:tag_pk>/remove/", views.customer_tag_remove, name="customer-tag-remove"
+    ),
     path("<int:pk>/sections/<slug:section>/", views.section_list, name="customer-section"),
-    path("<int:pk>/sections/<slug:section>/new/", views.section_item_form, name="customer-section-new"),
-    path("<int:pk>/sections/<slug:section>/<int:item_pk>/edit/", views.section_item_form, name="customer-section-edit"),
-    path("<int:pk>/sections/<slug:section>/<int:item_pk>/delete/", views.section_item_delete, name="customer-section-delete"),
+    path(
+        "<int:pk>/sections/<slug:section>/new/",
+        views.section_item_form,
+        name="customer-section-new",
+    ),
+    path(
+        "<int:pk>/sections/<slug:section>/<int:item_pk>/edit/",
+        views.section_item_form,
+        name="customer-section-edit",
+    ),
+    path(
+        "<int:pk>/sections/<slug:section>/<int:item_pk>/delete/",
+        views.section_item_delete,
+        name="customer-section-delete",
+    ),
     *urls_io.urlpatterns,
 ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -34,6 +32,8 @@ from .forms import (
 from .models import Customer, CustomerDraft, SavedFilter, Tag
 from .selectors import (
     customer_detail as select_customer,
+)
+from .selectors import (
     customer_duplicates,
     customer_list_queryset,
     grade_thresholds,
@@ -45,8 +45,25 @@ SECTIONS = {
     "contacts": ("联系人", "contacts", ["name", "position", "phone", "email", "is_primary"]),
     "competitors": ("竞品", "competitors", ["company", "url", "notes"]),
     "attention": ("特别关注", "attention_items", ["category", "priority", "text", "remind_on"]),
-    "issues": ("问题与纠正措施", "quality_issues", ["occurred_on", "category", "description", "root_cause", "corrective_action", "owner", "due_on", "status"]),
-    "renewals": ("续约", "renewals", ["kind", "amount", "period_months", "renewed_on", "expires_on", "status", "owner"]),
+    "issues": (
+        "问题与纠正措施",
+        "quality_issues",
+        [
+            "occurred_on",
+            "category",
+            "description",
+            "root_cause",
+            "corrective_action",
+            "owner",
+            "due_on",
+            "status",
+        ],
+    ),
+    "renewals": (
+        "续约",
+        "renewals",
+        ["kind", "amount", "period_months", "renewed_on", "expires_on", "status", "owner"],
+    ),
     "followups": ("跟进记录", "follow_ups", ["created_at", "author", "body", "next_follow_up_on"]),
 }
 PER_PAGE = 25
@@ -60,9 +77,9 @@ def _display(item, name: str) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if hasattr(value, "strftime"):
-        return (timezone.localtime(value) if hasattr(value, "tzinfo") and value.tzinfo else value).strftime(
-            "%Y-%m-%d %H:%M" if hasattr(value, "hour") else "%Y-%m-%d"
-        )
+        return (
+            timezone.localtime(value) if hasattr(value, "tzinfo") and value.tzinfo else value
+        ).strftime("%Y-%m-%d %H:%M" if hasattr(value, "hour") else "%Y-%m-%d")
     if name == "amount":
         return f"¥{value:,.2f}"
     return str(value)
@@ -72,7 +89,7 @@ def _section(customer: Customer, slug: str, can_edit: bool, **extra) -> dict:
     title, related, fields = SECTIONS[slug]
     model = getattr(customer, related).model
     items = list(getattr(customer, related).all())
-    today = date.today()
+    today = timezone.localdate()
     return {
         "customer": customer,
         "slug": slug,
@@ -104,11 +121,15 @@ def _editable(request, pk: int) -> Customer:
 @login_required
 def customer_list(request):
     user = request.user
-    customer_filter = CustomerFilter(request.GET or None, queryset=customer_list_queryset(user), request=request)
+    customer_filter = CustomerFilter(
+        request.GET or None, queryset=customer_list_queryset(user), request=request
+    )
     if "cols_set" in request.GET:
         request.session["customer_columns"] = request.GET.getlist("cols")
     columns = request.session.get("customer_columns", DEFAULT_COLUMNS)
-    optional = [c for c in CustomerTable.base_columns if c not in ("selection", "company_id", "name")]
+    optional = [
+        c for c in CustomerTable.base_columns if c not in ("selection", "company_id", "name")
+    ]
     table = CustomerTable(
         customer_filter.qs,
         search_term=request.GET.get("q", ""),
@@ -169,7 +190,9 @@ def customer_batch(request):
 def saved_filter_create(request):
     form = SavedFilterForm(request.POST)
     if form.is_valid():
-        saved = services.saved_filter_save(user=request.user, name=form.cleaned_data["name"], query=form.cleaned_data["query"])
+        saved = services.saved_filter_save(
+            user=request.user, name=form.cleaned_data["name"], query=form.cleaned_data["query"]
+        )
         messages.success(request, f"已保存筛选“{saved.name}”")
         return redirect(f"{reverse('customers:customer-list')}?{saved.query}")
     messages.error(request, "请填写筛选名称")
@@ -223,9 +246,17 @@ def customer_edit(request, pk: int):
                 form.add_error(field if field in form.fields else None, errs)
         else:
             if request.htmx:
-                return render(request, "customers/customer_detail.html#basic", {"customer": select_customer(request.user, pk), "can_edit": True})
+                return render(
+                    request,
+                    "customers/customer_detail.html#basic",
+                    {"customer": select_customer(request.user, pk), "can_edit": True},
+                )
             return redirect("customers:customer-detail", pk=pk)
-    template = "customers/customer_detail.html#basic-form" if request.htmx else "customers/customer_form.html"
+    template = (
+        "customers/customer_detail.html#basic-form"
+        if request.htmx
+        else "customers/customer_form.html"
+    )
     return render(request, template, {"customer": customer, "form": form, "title": "编辑基本信息"})
 
 
@@ -236,7 +267,11 @@ def customer_basic(request, pk: int):
     if not request.htmx:
         return redirect("customers:customer-detail", pk=pk)
     can_edit = roles.can_edit_customer(request.user, customer)
-    return render(request, "customers/customer_detail.html#basic", {"customer": customer, "can_edit": can_edit})
+    return render(
+        request,
+        "customers/customer_detail.html#basic",
+        {"customer": customer, "can_edit": can_edit},
+    )
 
 
 @login_required
@@ -250,7 +285,9 @@ def customer_cooperation(request, pk: int):
     form = CooperationForm(request.POST or None, instance=detail) if editing else None
     if request.method == "POST" and form.is_valid():
         try:
-            detail = services.cooperation_save(user=request.user, customer=customer, data=form.cleaned_data)
+            detail = services.cooperation_save(
+                user=request.user, customer=customer, data=form.cleaned_data
+            )
         except ValidationError as exc:
             for field, errs in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errs)
@@ -261,7 +298,11 @@ def customer_cooperation(request, pk: int):
     if not request.htmx:
         if form is None:
             return redirect("customers:customer-detail", pk=pk)
-        return render(request, "customers/customer_form.html", {"customer": customer, "form": form, "title": "合作详情"})
+        return render(
+            request,
+            "customers/customer_form.html",
+            {"customer": customer, "form": form, "title": "合作详情"},
+        )
     context = {"customer": customer, "cooperation": detail, "form": form, "can_edit": can_edit}
     return render(request, "customers/customer_detail.html#cooperation", context)
 
@@ -274,7 +315,10 @@ def customer_status(request, pk: int):
     if form.is_valid():
         try:
             services.customer_change_status(
-                user=request.user, customer=customer, to_status=form.cleaned_data["to_status"], reason=form.cleaned_data["reason"]
+                user=request.user,
+                customer=customer,
+                to_status=form.cleaned_data["to_status"],
+                reason=form.cleaned_data["reason"],
             )
         except ValidationError as exc:
             messages.error(request, "；".join(exc.messages))
@@ -291,7 +335,9 @@ def customer_grade(request, pk: int):
     customer = _editable(request, pk)
     form = GradeForm(request.POST)
     if form.is_valid():
-        services.customer_set_grade(user=request.user, customer=customer, level=form.cleaned_data["level"])
+        services.customer_set_grade(
+            user=request.user, customer=customer, level=form.cleaned_data["level"]
+        )
         messages.success(request, "客户等级已更新")
     return redirect("customers:customer-detail", pk=pk)
 
@@ -315,7 +361,9 @@ def customer_tag_add(request, pk: int):
     error = ""
     if form.is_valid():
         try:
-            services.customer_tag_add(user=request.user, customer=customer, name=form.cleaned_data["name"])
+            services.customer_tag_add(
+                user=request.user, customer=customer, name=form.cleaned_data["name"]
+            )
         except ValidationError as exc:
             error = "；".join(exc.messages)
     else:
@@ -336,7 +384,11 @@ def customer_tag_remove(request, pk: int, tag_pk: int):
     services.customer_tag_remove(user=request.user, customer=customer, tag=tag)
     if not request.htmx:
         return redirect("customers:customer-detail", pk=pk)
-    return render(request, "customers/customer_detail.html#tags", {"customer": customer, "can_edit": True, "tag_form": TagForm()})
+    return render(
+        request,
+        "customers/customer_detail.html#tags",
+        {"customer": customer, "can_edit": True, "tag_form": TagForm()},
+    )
 
 
 def _section_or_404(slug: str):
@@ -354,7 +406,9 @@ def section_list(request, pk: int, section: str):
     if not request.htmx:
         return redirect(f"{reverse('customers:customer-detail', args=[pk])}#section-{section}")
     can_edit = roles.can_edit_customer(request.user, customer)
-    return render(request, "customers/customer_section.html#section", _section(customer, section, can_edit))
+    return render(
+        request, "customers/customer_section.html#section", _section(customer, section, can_edit)
+    )
 
 
 @login_required
@@ -366,19 +420,35 @@ def section_item_form(request, pk: int, section: str, item_pk: int | None = None
     form = SECTION_FORMS[section](request.POST or None, instance=item)
     if request.method == "POST" and form.is_valid():
         try:
-            services.section_item_save(user=request.user, customer=customer, section=section, data=form.cleaned_data, item=item)
+            services.section_item_save(
+                user=request.user,
+                customer=customer,
+                section=section,
+                data=form.cleaned_data,
+                item=item,
+            )
         except ValidationError as exc:
             for field, errs in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errs)
         else:
             if not request.htmx:
                 messages.success(request, "已保存")
-                return redirect(f"{reverse('customers:customer-detail', args=[pk])}#section-{section}")
-            return render(request, "customers/customer_section.html#section", _section(customer, section, True))
+                return redirect(
+                    f"{reverse('customers:customer-detail', args=[pk])}#section-{section}"
+                )
+            return render(
+                request,
+                "customers/customer_section.html#section",
+                _section(customer, section, True),
+            )
     context = _section(customer, section, True, form=form, item=item)
     if request.htmx:
         return render(request, "customers/customer_section.html#section", context)
-    return render(request, "customers/customer_form.html", {"customer": customer, "form": form, "title": SECTIONS[section][0]})
+    return render(
+        request,
+        "customers/customer_form.html",
+        {"customer": customer, "form": form, "title": SECTIONS[section][0]},
+    )
 
 
 @login_required
@@ -390,7 +460,9 @@ def section_item_delete(request, pk: int, section: str, item_pk: int):
     services.section_item_delete(user=request.user, customer=customer, section=section, item=item)
     if not request.htmx:
         return redirect(f"{reverse('customers:customer-detail', args=[pk])}#section-{section}")
-    return render(request, "customers/customer_section.html#section", _section(customer, section, True))
+    return render(
+        request, "customers/customer_section.html#section", _section(customer, section, True)
+    )
 
 
 # --- Create wizard ----------------------------------------------------------------------
@@ -428,7 +500,9 @@ def customer_create(request):
     step = max(1, min(5, step))
     if request.method == "POST":
         form = _step_form(step, request.POST)
-        draft = services.customer_draft_save(user=request.user, step=step, step_data=_post_lists(request))
+        draft = services.customer_draft_save(
+            user=request.user, step=step, step_data=_post_lists(request)
+        )
         if request.POST.get("go") == "back":
             return redirect(f"{reverse('customers:customer-create')}?step={step - 1}")
         if form.is_valid():
@@ -454,14 +528,37 @@ def _wizard_finish(request, draft: CustomerDraft):
     for n in range(1, 6):
         form = _step_form(n, _draft_querydict(draft, n) or QueryDict())
         if not form.is_valid():
-            messages.error(request, f"第 {n} 步（{WIZARD_STEPS[n - 1][1]}）有未通过校验的内容，请检查")
+            messages.error(
+                request, f"第 {n} 步（{WIZARD_STEPS[n - 1][1]}）有未通过校验的内容，请检查"
+            )
             return redirect(f"{reverse('customers:customer-create')}?step={n}")
         cleaned[n] = form.cleaned_data
     coop, basic, business = cleaned[1], cleaned[2], cleaned[3]
     year, half = parse_onboarded(basic["onboarded_raw"])
     data = {
-        **{k: coop[k] for k in ("lifecycle_status", "cooperation_note", "settlement_method", "billing_enabled")},
-        **{k: basic[k] for k in ("company_id", "name", "account_type", "industry", "erp", "onboarded_raw", "level", "sales_owner", "ops_owners")},
+        **{
+            k: coop[k]
+            for k in (
+                "lifecycle_status",
+                "cooperation_note",
+                "settlement_method",
+                "billing_enabled",
+            )
+        },
+        **{
+            k: basic[k]
+            for k in (
+                "company_id",
+                "name",
+                "account_type",
+                "industry",
+                "erp",
+                "onboarded_raw",
+                "level",
+                "sales_owner",
+                "ops_owners",
+            )
+        },
         **business,
         "onboarded_year": year,
         "onboarded_half": half,
@@ -472,13 +569,22 @@ def _wizard_finish(request, draft: CustomerDraft):
     contacts = []
     if basic["contact_name"]:
         contacts.append(
-            {"name": basic["contact_name"], "position": basic["contact_position"], "phone": basic["contact_phone"], "email": basic["contact_email"], "is_primary": True}
+            {
+                "name": basic["contact_name"],
+                "position": basic["contact_position"],
+                "phone": basic["contact_phone"],
+                "email": basic["contact_email"],
+                "is_primary": True,
+            }
         )
     try:
         customer = services.customer_create_with_sections(
             user=request.user,
             data=data,
-            cooperation={k: coop[k] for k in ("mode", "contract_start", "service_start", "special_conditions")},
+            cooperation={
+                k: coop[k]
+                for k in ("mode", "contract_start", "service_start", "special_conditions")
+            },
             contacts=contacts,
             competitors=[row for row in cleaned[4] if row.get("company")],
             attention=[row for row in cleaned[5] if row.get("text")],
@@ -497,14 +603,18 @@ def customer_draft_save(request):
     if not roles.can_create_customer(request.user):
         raise PermissionDenied
     step = int(request.POST.get("step") or 1)
-    draft = services.customer_draft_save(user=request.user, step=step, step_data=_post_lists(request))
+    draft = services.customer_draft_save(
+        user=request.user, step=step, step_data=_post_lists(request)
+    )
     return HttpResponse(f"草稿已自动保存于 {timezone.localtime(draft.updated_at):%H:%M:%S}")
 
 
 @login_required
 def customer_duplicates_check(request):
     """Warnings shown while typing the name / company id in the wizard."""
-    result = customer_duplicates(request.user, name=request.GET.get("name", ""), company_id=request.GET.get("company_id"))
+    result = customer_duplicates(
+        request.user, name=request.GET.get("name", ""), company_id=request.GET.get("company_id")
+    )
     return render(request, "customers/customer_create.html#duplicates", {"dup": result})
 
 
@@ -522,4 +632,3 @@ def grade_thresholds_edit(request):
             messages.success(request, "等级阈值已保存")
             return redirect("customers:grade-thresholds")
     return render(request, "customers/grade_thresholds.html", {"form": form})
-

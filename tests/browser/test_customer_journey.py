@@ -19,13 +19,17 @@ def test_ops_searches_filters_opens_and_edits_sections(login_page):
 
     # Search: debounced, results swapped in place, matches highlighted.
     page.fill("#id_q", "链家")
-    page.wait_for_function("document.querySelector('#filtered-count').innerText.includes('共 2 个客户')")
+    page.wait_for_function(
+        "document.querySelector('#filtered-count').innerText.includes('共 2 个客户')"
+    )
     assert page.locator("#customer-table mark").first.inner_text() == "链家"
 
     # Filter: level A narrows to one.
     page.click("button[data-bs-target='#more-filters']")
     page.select_option("#id_level", "A")
-    page.wait_for_function("document.querySelector('#filtered-count').innerText.includes('共 1 个客户')")
+    page.wait_for_function(
+        "document.querySelector('#filtered-count').innerText.includes('共 1 个客户')"
+    )
     assert "level=A" in page.url
 
     # Open the customer.

@@ -18,10 +18,15 @@ def test_status_batch_is_all_or_nothing(ops_user):
     selection = Customer.objects.filter(pk__in=[c.pk for c in [*movable, stuck]])
 
     with pytest.raises(ValidationError) as exc:
-        customers_batch_apply(user=ops_user, customers=selection, action=BatchAction.STATUS, value=S.DORMANT)
+        customers_batch_apply(
+            user=ops_user, customers=selection, action=BatchAction.STATUS, value=S.DORMANT
+        )
 
     assert stuck.name in exc.value.messages[0]
-    assert set(Customer.objects.values_list("lifecycle_status", flat=True)) == {S.ACTIVE, S.POTENTIAL}
+    assert set(Customer.objects.values_list("lifecycle_status", flat=True)) == {
+        S.ACTIVE,
+        S.POTENTIAL,
+    }
     assert not LifecycleChange.objects.exists()
     assert not LogEntry.objects.filter(additional_data__has_key="batch").exists()
 
@@ -30,7 +35,11 @@ def test_status_batch_records_history_and_audit(ops_user):
     customers = CustomerFactory.create_batch(3, lifecycle_status=S.ACTIVE)
 
     count = customers_batch_apply(
-        user=ops_user, customers=Customer.objects.all(), action=BatchAction.STATUS, value=S.DORMANT, reason="近一年未使用"
+        user=ops_user,
+        customers=Customer.objects.all(),
+        action=BatchAction.STATUS,
+        value=S.DORMANT,
+        reason="近一年未使用",
     )
 
     assert count == 3
@@ -48,9 +57,15 @@ def test_grade_tag_and_owner_batches(ops_user, sales_user):
 
     customers_batch_apply(user=ops_user, customers=qs, action=BatchAction.GRADE, value="A")
     customers_batch_apply(user=ops_user, customers=qs, action=BatchAction.TAG, value="重点")
-    customers_batch_apply(user=ops_user, customers=qs, action=BatchAction.TAG, value="重点")  # idempotent
-    customers_batch_apply(user=ops_user, customers=qs, action=BatchAction.SALES_OWNER, value=sales_user.pk)
-    customers_batch_apply(user=ops_user, customers=qs, action=BatchAction.OPS_OWNER, value=ops_user.pk)
+    customers_batch_apply(
+        user=ops_user, customers=qs, action=BatchAction.TAG, value="重点"
+    )  # idempotent
+    customers_batch_apply(
+        user=ops_user, customers=qs, action=BatchAction.SALES_OWNER, value=sales_user.pk
+    )
+    customers_batch_apply(
+        user=ops_user, customers=qs, action=BatchAction.OPS_OWNER, value=ops_user.pk
+    )
 
     for customer in customers:
         customer.refresh_from_db()
@@ -69,7 +84,10 @@ def test_sales_batch_refused_when_selection_includes_others(sales_user, other_sa
 
     with pytest.raises(ValidationError):
         customers_batch_apply(
-            user=sales_user, customers=Customer.objects.filter(pk__in=[own.pk, other.pk]), action=BatchAction.GRADE, value="S"
+            user=sales_user,
+            customers=Customer.objects.filter(pk__in=[own.pk, other.pk]),
+            action=BatchAction.GRADE,
+            value="S",
         )
 
     assert set(Customer.objects.values_list("level", flat=True)) == {"C"}
@@ -79,9 +97,16 @@ def test_sales_cannot_assign_owners_and_manager_cannot_batch(sales_user, manager
     CustomerFactory(sales_owner=sales_user)
 
     with pytest.raises(PermissionDenied):
-        customers_batch_apply(user=sales_user, customers=Customer.objects.all(), action=BatchAction.SALES_OWNER, value=sales_user.pk)
+        customers_batch_apply(
+            user=sales_user,
+            customers=Customer.objects.all(),
+            action=BatchAction.SALES_OWNER,
+            value=sales_user.pk,
+        )
     with pytest.raises(ValidationError):
-        customers_batch_apply(user=manager_user, customers=Customer.objects.all(), action=BatchAction.GRADE, value="A")
+        customers_batch_apply(
+            user=manager_user, customers=Customer.objects.all(), action=BatchAction.GRADE, value="A"
+        )
 
 
 def test_batch_on_the_whole_filtered_set_via_the_page(client, ops_user):
@@ -99,12 +124,17 @@ def test_batch_on_the_whole_filtered_set_via_the_page(client, ops_user):
     assert untouched.level == ""
 
 
-def test_batch_selection_via_the_page_ignores_out_of_scope_ids(client, sales_user, other_sales_user):
+def test_batch_selection_via_the_page_ignores_out_of_scope_ids(
+    client, sales_user, other_sales_user
+):
     own = CustomerFactory(sales_owner=sales_user)
     foreign = CustomerFactory(sales_owner=other_sales_user)
     client.force_login(sales_user)
 
-    client.post("/customers/batch/", {"action": "tag", "tag": "已拜访", "apply_to": "selected", "ids": [own.pk, foreign.pk]})
+    client.post(
+        "/customers/batch/",
+        {"action": "tag", "tag": "已拜访", "apply_to": "selected", "ids": [own.pk, foreign.pk]},
+    )
 
     assert own.tags.filter(name="已拜访").exists()
     assert not foreign.tags.exists()

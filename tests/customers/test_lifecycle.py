@@ -62,7 +62,9 @@ def test_every_status_but_churned_can_churn():
 def test_change_status_records_history(ops_user):
     customer = CustomerFactory(lifecycle_status=S.ACTIVE)
 
-    customer_change_status(user=ops_user, customer=customer, to_status=S.DORMANT, reason="近一年未使用")
+    customer_change_status(
+        user=ops_user, customer=customer, to_status=S.DORMANT, reason="近一年未使用"
+    )
 
     customer.refresh_from_db()
     assert customer.lifecycle_status == S.DORMANT
@@ -81,7 +83,9 @@ def test_refused_change_leaves_status_and_history_untouched(ops_user):
     customer = CustomerFactory(lifecycle_status=S.POTENTIAL)
 
     with pytest.raises(ValidationError) as exc:
-        customer_change_status(user=ops_user, customer=customer, to_status=S.ACTIVE, reason="跳过签约")
+        customer_change_status(
+            user=ops_user, customer=customer, to_status=S.ACTIVE, reason="跳过签约"
+        )
 
     assert "不能从“潜在”变更为“活跃”" in exc.value.message_dict["to_status"][0]
     customer.refresh_from_db()
@@ -100,7 +104,12 @@ def test_status_page_refuses_a_forbidden_transition(client, ops_user):
     assert customer.lifecycle_status == S.POTENTIAL
 
 
-THRESHOLDS = {"s_min": Decimal(500000), "a_min": Decimal(200000), "b_min": Decimal(50000), "c_min": Decimal(10000)}
+THRESHOLDS = {
+    "s_min": Decimal(500000),
+    "a_min": Decimal(200000),
+    "b_min": Decimal(50000),
+    "c_min": Decimal(10000),
+}
 
 
 @pytest.mark.parametrize(
@@ -125,7 +134,9 @@ def test_grade_for_amount(amount, grade):
 def test_grade_suggestion_uses_admin_thresholds(admin_user):
     from customers.services import grade_thresholds_update
 
-    grade_thresholds_update(user=admin_user, data={"s_min": "100", "a_min": "50", "b_min": "20", "c_min": "10"})
+    grade_thresholds_update(
+        user=admin_user, data={"s_min": "100", "a_min": "50", "b_min": "20", "c_min": "10"}
+    )
 
     assert grade_suggestion(Decimal("100")) == "S"
     assert grade_suggestion(Decimal("15")) == "C"
@@ -139,6 +150,8 @@ def test_thresholds_must_descend_and_only_admin_sets_them(admin_user, ops_user):
     from customers.services import grade_thresholds_update
 
     with pytest.raises(ValidationError):
-        grade_thresholds_update(user=admin_user, data={"s_min": "10", "a_min": "50", "b_min": "20", "c_min": "10"})
+        grade_thresholds_update(
+            user=admin_user, data={"s_min": "10", "a_min": "50", "b_min": "20", "c_min": "10"}
+        )
     with pytest.raises(PermissionDenied):
         grade_thresholds_update(user=ops_user, data={"s_min": "100"})

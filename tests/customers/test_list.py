@@ -20,9 +20,18 @@ def names(response):
 
 @pytest.mark.parametrize(
     ("term", "expected"),
-    [("链家", {"北京链家"}), ("13912345678", {"上海中原"}), ("张伟", {"上海中原"}), ("王珂", {"北京链家"}), ("700001", {"深圳乐有家"}), ("赵六", {"深圳乐有家"})],
+    [
+        ("链家", {"北京链家"}),
+        ("13912345678", {"上海中原"}),
+        ("张伟", {"上海中原"}),
+        ("王珂", {"北京链家"}),
+        ("700001", {"深圳乐有家"}),
+        ("赵六", {"深圳乐有家"}),
+    ],
 )
-def test_search_over_name_phone_contact_sales_and_company_id(client, ops_user, sales_user, term, expected):
+def test_search_over_name_phone_contact_sales_and_company_id(
+    client, ops_user, sales_user, term, expected
+):
     CustomerFactory(name="北京链家", sales_owner=sales_user)
     ContactFactory(customer=CustomerFactory(name="上海中原"), name="张伟", phone="13912345678")
     CustomerFactory(name="深圳乐有家", company_id=700001, sales_owner_raw="赵六")
@@ -84,7 +93,9 @@ def test_unresolved_sales_owner_and_unset_level_filters(admin_user):
     unresolved = CustomerFactory(sales_owner_raw="离职的人")
     CustomerFactory(level="A")
 
-    by_unresolved = CustomerFilter({"sales_unresolved": "on"}, queryset=scoped_customers(admin_user)).qs
+    by_unresolved = CustomerFilter(
+        {"sales_unresolved": "on"}, queryset=scoped_customers(admin_user)
+    ).qs
     by_unset_level = CustomerFilter({"level": "none"}, queryset=scoped_customers(admin_user)).qs
 
     assert list(by_unresolved) == [unresolved]
@@ -104,7 +115,9 @@ def test_series_filter_reads_price_plans(admin_user):
         plan.valid_from = "2025-01-01"
     plan.save()
 
-    assert list(CustomerFilter({"series": "X"}, queryset=scoped_customers(admin_user)).qs) == [customer]
+    assert list(CustomerFilter({"series": "X"}, queryset=scoped_customers(admin_user)).qs) == [
+        customer
+    ]
 
 
 def test_sort_on_any_column(client, ops_user):
@@ -116,7 +129,14 @@ def test_sort_on_any_column(client, ops_user):
     assert names(client.get(LIST, {"sort": "company_id"})) == ["c", "a", "b"]
     assert names(client.get(LIST, {"sort": "-company_id"})) == ["b", "a", "c"]
     assert names(client.get(LIST, {"sort": "name"})) == ["a", "b", "c"]
-    for column in ("account_type", "level", "sales_owner", "lifecycle_status", "created_at", "onboarded_raw"):
+    for column in (
+        "account_type",
+        "level",
+        "sales_owner",
+        "lifecycle_status",
+        "created_at",
+        "onboarded_raw",
+    ):
         assert client.get(LIST, {"sort": column}).status_code == 200
 
 
@@ -145,7 +165,9 @@ def test_save_and_reapply_a_named_filter(client, ops_user):
     CustomerFactory(name="中原", level="B")
     client.force_login(ops_user)
 
-    response = client.post(reverse("customers:savedfilter-create"), {"name": "A级客户", "query": "level=A"})
+    response = client.post(
+        reverse("customers:savedfilter-create"), {"name": "A级客户", "query": "level=A"}
+    )
 
     saved = SavedFilter.objects.get(owner=ops_user, name="A级客户")
     assert response["Location"].endswith("?level=A")

@@ -11,14 +11,33 @@ pytestmark = pytest.mark.django_db
 
 ROLES = ["admin", "ops", "owner", "manager", "lead", "outsider"]
 # Expected outcome per role: edit = may change, read = sees but 403 on writes, 404 = out of scope.
-ACCESS = {"admin": "edit", "ops": "edit", "owner": "edit", "manager": "read", "lead": "read", "outsider": "404"}
+ACCESS = {
+    "admin": "edit",
+    "ops": "edit",
+    "owner": "edit",
+    "manager": "read",
+    "lead": "read",
+    "outsider": "404",
+}
 
 SECTION_DATA = {
     "contacts": {"name": "新联系人", "phone": "13900139000"},
     "competitors": {"company": "如视"},
     "attention": {"category": "risk", "priority": "high", "text": "付款慢"},
-    "issues": {"occurred_on": "2025-10-01", "category": "服务", "description": "延迟交付", "status": "open"},
-    "renewals": {"kind": "renewal", "amount": "1000.00", "period_months": "12", "expires_on": "2026-12-31", "status": "pending", "remind_days_before": "30"},
+    "issues": {
+        "occurred_on": "2025-10-01",
+        "category": "服务",
+        "description": "延迟交付",
+        "status": "open",
+    },
+    "renewals": {
+        "kind": "renewal",
+        "amount": "1000.00",
+        "period_months": "12",
+        "expires_on": "2026-12-31",
+        "status": "pending",
+        "remind_days_before": "30",
+    },
     "followups": {"body": "电话回访"},
 }
 
@@ -34,7 +53,14 @@ def world(admin_user, manager_user, ops_user, sales_user):
     outsider = UserFactory(role=Role.SALES, username="outsider1")
     customer = CustomerFactory(sales_owner=sales_user, level="C", lifecycle_status="active")
     contact = ContactFactory(customer=customer, is_primary=True)
-    users = {"admin": admin_user, "ops": ops_user, "owner": sales_user, "manager": manager_user, "lead": lead, "outsider": outsider}
+    users = {
+        "admin": admin_user,
+        "ops": ops_user,
+        "owner": sales_user,
+        "manager": manager_user,
+        "lead": lead,
+        "outsider": outsider,
+    }
     return {"users": users, "customer": customer, "contact": contact}
 
 
@@ -57,7 +83,9 @@ def test_list(client, world, role):
 
 @pytest.mark.parametrize("role", ROLES)
 def test_detail(client, world, role):
-    response = as_(client, world, role).get(reverse("customers:customer-detail", args=[world["customer"].pk]))
+    response = as_(client, world, role).get(
+        reverse("customers:customer-detail", args=[world["customer"].pk])
+    )
 
     assert response.status_code == (404 if role == "outsider" else 200)
     if response.status_code == 200:
@@ -71,7 +99,15 @@ def test_edit_basic(client, world, role):
     client = as_(client, world, role)
 
     assert client.get(url, HTTP_HX_REQUEST="true").status_code == expected(role)
-    response = client.post(url, {"company_id": customer.company_id, "name": "改名后", "payment_terms_days": 30, "disabled": "unknown"})
+    response = client.post(
+        url,
+        {
+            "company_id": customer.company_id,
+            "name": "改名后",
+            "payment_terms_days": 30,
+            "disabled": "unknown",
+        },
+    )
 
     assert response.status_code == expected(role, ok=302)
     customer.refresh_from_db()
@@ -84,7 +120,11 @@ def test_each_section_add(client, world, role, section):
     customer = world["customer"]
     url = reverse("customers:customer-section-new", args=[customer.pk, section])
     client = as_(client, world, role)
-    related = {"attention": "attention_items", "issues": "quality_issues", "followups": "follow_ups"}.get(section, section)
+    related = {
+        "attention": "attention_items",
+        "issues": "quality_issues",
+        "followups": "follow_ups",
+    }.get(section, section)
     before = getattr(customer, related).count()
 
     assert client.get(url, HTTP_HX_REQUEST="true").status_code == expected(role)
@@ -92,9 +132,9 @@ def test_each_section_add(client, world, role, section):
 
     assert response.status_code == expected(role)
     assert getattr(customer, related).count() == before + (1 if ACCESS[role] == "edit" else 0)
-    assert client.get(reverse("customers:customer-section", args=[customer.pk, section]), HTTP_HX_REQUEST="true").status_code == (
-        404 if role == "outsider" else 200
-    )
+    assert client.get(
+        reverse("customers:customer-section", args=[customer.pk, section]), HTTP_HX_REQUEST="true"
+    ).status_code == (404 if role == "outsider" else 200)
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -102,9 +142,13 @@ def test_section_edit_and_delete(client, world, role):
     customer, contact = world["customer"], world["contact"]
     client = as_(client, world, role)
     edit = reverse("customers:customer-section-edit", args=[customer.pk, "contacts", contact.pk])
-    delete = reverse("customers:customer-section-delete", args=[customer.pk, "contacts", contact.pk])
+    delete = reverse(
+        "customers:customer-section-delete", args=[customer.pk, "contacts", contact.pk]
+    )
 
-    assert client.post(edit, {"name": "改", "phone": "13700137000", "is_primary": "on"}, HTTP_HX_REQUEST="true").status_code == expected(role)
+    assert client.post(
+        edit, {"name": "改", "phone": "13700137000", "is_primary": "on"}, HTTP_HX_REQUEST="true"
+    ).status_code == expected(role)
     assert client.post(delete, HTTP_HX_REQUEST="true").status_code == expected(role)
     assert customer.contacts.exists() == (ACCESS[role] != "edit")
 
@@ -115,10 +159,20 @@ def test_cooperation_status_grade_tags(client, world, role):
     client = as_(client, world, role)
     pk = customer.pk
 
-    assert client.post(reverse("customers:customer-cooperation", args=[pk]), {"mode": "年框"}, HTTP_HX_REQUEST="true").status_code == expected(role)
-    assert client.post(reverse("customers:customer-status", args=[pk]), {"to_status": "dormant", "reason": "x"}).status_code == expected(role, 302)
-    assert client.post(reverse("customers:customer-grade", args=[pk]), {"level": "S"}).status_code == expected(role, 302)
-    assert client.post(reverse("customers:customer-tag-add", args=[pk]), {"name": "重点"}, HTTP_HX_REQUEST="true").status_code == expected(role)
+    assert client.post(
+        reverse("customers:customer-cooperation", args=[pk]),
+        {"mode": "年框"},
+        HTTP_HX_REQUEST="true",
+    ).status_code == expected(role)
+    assert client.post(
+        reverse("customers:customer-status", args=[pk]), {"to_status": "dormant", "reason": "x"}
+    ).status_code == expected(role, 302)
+    assert client.post(
+        reverse("customers:customer-grade", args=[pk]), {"level": "S"}
+    ).status_code == expected(role, 302)
+    assert client.post(
+        reverse("customers:customer-tag-add", args=[pk]), {"name": "重点"}, HTTP_HX_REQUEST="true"
+    ).status_code == expected(role)
 
     customer.refresh_from_db()
     changed = ACCESS[role] == "edit"
@@ -132,7 +186,8 @@ def test_batch(client, world, role):
     customer = world["customer"]
 
     response = as_(client, world, role).post(
-        reverse("customers:customer-batch"), {"action": "grade", "level": "A", "apply_to": "selected", "ids": [customer.pk]}
+        reverse("customers:customer-batch"),
+        {"action": "grade", "level": "A", "apply_to": "selected", "ids": [customer.pk]},
     )
 
     assert response.status_code == 302
@@ -144,7 +199,9 @@ def test_batch(client, world, role):
 def test_soft_delete_admin_only(client, world, role):
     customer = world["customer"]
 
-    response = as_(client, world, role).post(reverse("customers:customer-delete", args=[customer.pk]))
+    response = as_(client, world, role).post(
+        reverse("customers:customer-delete", args=[customer.pk])
+    )
 
     assert response.status_code == {"admin": 302, "outsider": 404}.get(role, 403)
     assert Customer.objects.get(pk=customer.pk).is_deleted == (role == "admin")

@@ -27,13 +27,23 @@ def test_create_with_model_field_names(ops_user, sales_user):
 
     customer = customer_create(
         user=ops_user,
-        data={"company_id": 5001, "name": "链家", "industry": industry.pk, "sales_owner": sales_user, "ops_owners": [ops_user]},
+        data={
+            "company_id": 5001,
+            "name": "链家",
+            "industry": industry.pk,
+            "sales_owner": sales_user,
+            "ops_owners": [ops_user],
+        },
     )
 
     assert customer.industry == industry
     assert customer.sales_owner == sales_user
     assert list(customer.ops_owners.all()) == [ops_user]
-    assert LogEntry.objects.get_for_object(customer).filter(action=LogEntry.Action.CREATE, actor=ops_user).exists()
+    assert (
+        LogEntry.objects.get_for_object(customer)
+        .filter(action=LogEntry.Action.CREATE, actor=ops_user)
+        .exists()
+    )
 
 
 def test_create_duplicate_company_id_is_a_field_error(ops_user):
@@ -68,7 +78,10 @@ def test_sales_create_owns_the_customer_and_cannot_assign_others(sales_user, oth
     assert customer.sales_owner == sales_user
 
     with pytest.raises(ValidationError):
-        customer_create(user=sales_user, data={"company_id": 10, "name": "他人", "sales_owner": other_sales_user})
+        customer_create(
+            user=sales_user,
+            data={"company_id": 10, "name": "他人", "sales_owner": other_sales_user},
+        )
 
 
 def test_manager_cannot_create(manager_user):
@@ -96,7 +109,11 @@ def test_update_routes_lifecycle_through_the_machine(ops_user):
 
     with pytest.raises(ValidationError):
         customer_update(user=ops_user, customer=customer, data={"lifecycle_status": "active"})
-    customer_update(user=ops_user, customer=customer, data={"lifecycle_status": "negotiating", "status_reason": "首次拜访"})
+    customer_update(
+        user=ops_user,
+        customer=customer,
+        data={"lifecycle_status": "negotiating", "status_reason": "首次拜访"},
+    )
 
     customer.refresh_from_db()
     assert customer.lifecycle_status == "negotiating"
@@ -106,9 +123,17 @@ def test_update_routes_lifecycle_through_the_machine(ops_user):
 def test_contacts_keep_exactly_one_primary(ops_user):
     customer = CustomerFactory()
 
-    first = section_item_save(user=ops_user, customer=customer, section="contacts", data={"name": "甲", "phone": "13800138000"})
+    first = section_item_save(
+        user=ops_user,
+        customer=customer,
+        section="contacts",
+        data={"name": "甲", "phone": "13800138000"},
+    )
     second = section_item_save(
-        user=ops_user, customer=customer, section="contacts", data={"name": "乙", "email": "b@example.com", "is_primary": True}
+        user=ops_user,
+        customer=customer,
+        section="contacts",
+        data={"name": "乙", "email": "b@example.com", "is_primary": True},
     )
 
     first.refresh_from_db()
@@ -141,12 +166,16 @@ def test_service_start_not_before_contract_start(ops_user):
 
     with pytest.raises(ValidationError) as exc:
         cooperation_save(
-            user=ops_user, customer=customer, data={"contract_start": date(2025, 3, 1), "service_start": date(2025, 2, 1)}
+            user=ops_user,
+            customer=customer,
+            data={"contract_start": date(2025, 3, 1), "service_start": date(2025, 2, 1)},
         )
     assert exc.value.message_dict["service_start"] == ["服务开始时间不能早于合作开始时间"]
 
     detail = cooperation_save(
-        user=ops_user, customer=customer, data={"contract_start": date(2025, 3, 1), "service_start": date(2025, 3, 1)}
+        user=ops_user,
+        customer=customer,
+        data={"contract_start": date(2025, 3, 1), "service_start": date(2025, 3, 1)},
     )
     assert detail.pk
 
@@ -154,7 +183,10 @@ def test_service_start_not_before_contract_start(ops_user):
 def test_renewal_reminder_window(ops_user):
     customer = CustomerFactory()
     renewal = section_item_save(
-        user=ops_user, customer=customer, section="renewals", data={"expires_on": date(2026, 1, 31), "remind_days_before": 30}
+        user=ops_user,
+        customer=customer,
+        section="renewals",
+        data={"expires_on": date(2026, 1, 31), "remind_days_before": 30},
     )
 
     assert not renewal.needs_reminder(date(2025, 12, 1))
@@ -166,7 +198,9 @@ def test_item_of_another_customer_is_refused(ops_user):
     other = CustomerFactory()
 
     with pytest.raises(PermissionDenied):
-        section_item_save(user=ops_user, customer=other, section="contacts", data={"name": "x"}, item=contact)
+        section_item_save(
+            user=ops_user, customer=other, section="contacts", data={"name": "x"}, item=contact
+        )
 
 
 def test_soft_delete_is_admin_only_and_hides_the_customer(admin_user, ops_user):
@@ -178,7 +212,11 @@ def test_soft_delete_is_admin_only_and_hides_the_customer(admin_user, ops_user):
 
     assert not scoped_customers(admin_user).filter(pk=customer.pk).exists()
     assert Customer.objects.get(pk=customer.pk).deleted_at is not None
-    assert LogEntry.objects.get_for_object(customer).filter(actor=admin_user, action=LogEntry.Action.UPDATE).exists()
+    assert (
+        LogEntry.objects.get_for_object(customer)
+        .filter(actor=admin_user, action=LogEntry.Action.UPDATE)
+        .exists()
+    )
 
 
 def test_tag_and_section_writes_are_audited(ops_user):

@@ -13,18 +13,36 @@ STEP1 = {"step": "1", "lifecycle_status": "contracted", "cooperation_note": "正
          "billing_enabled": "yes", "mode": "按量", "contract_start": "2025-01-01", "service_start": "2025-01-15"}  # fmt: skip
 STEP2 = {"step": "2", "company_id": "880001", "name": "杭州好房", "onboarded_raw": "25上半年", "level": "B",
          "contact_name": "李雷", "contact_phone": "13800138000", "contact_email": "li@example.com"}  # fmt: skip
-STEP3 = {"step": "3", "website": "https://haofang.example.com", "monthly_avg_shots": "120", "consumption_level": "C3"}
+STEP3 = {
+    "step": "3",
+    "website": "https://haofang.example.com",
+    "monthly_avg_shots": "120",
+    "consumption_level": "C3",
+}
 
 
 def formset(prefix, rows, step):
-    data = {"step": str(step), f"{prefix}-TOTAL_FORMS": str(len(rows)), f"{prefix}-INITIAL_FORMS": "0"}
+    data = {
+        "step": str(step),
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": "0",
+    }
     for i, row in enumerate(rows):
         data.update({f"{prefix}-{i}-{k}": v for k, v in row.items()})
     return data
 
 
-STEP4 = formset("competitors", [{"company": "如视", "url": "https://realsee.example.com"}, {"company": ""}], 4)
-STEP5 = formset("attention", [{"category": "commercial", "priority": "high", "text": "年底续约谈判"}, {"priority": "medium"}], 5)
+STEP4 = formset(
+    "competitors", [{"company": "如视", "url": "https://realsee.example.com"}, {"company": ""}], 4
+)
+STEP5 = formset(
+    "attention",
+    [
+        {"category": "commercial", "priority": "high", "text": "年底续约谈判"},
+        {"priority": "medium"},
+    ],
+    5,
+)
 
 
 def test_each_step_validates_before_moving_on(client, ops_user):
@@ -49,7 +67,11 @@ def test_full_wizard_creates_customer_with_sections(client, ops_user):
 
     customer = Customer.objects.get(company_id=880001)
     assert response["Location"] == reverse("customers:customer-detail", args=[customer.pk])
-    assert (customer.lifecycle_status, customer.onboarded_year, customer.onboarded_half) == ("contracted", 2025, 1)
+    assert (customer.lifecycle_status, customer.onboarded_year, customer.onboarded_half) == (
+        "contracted",
+        2025,
+        1,
+    )
     assert customer.cooperation.service_start.isoformat() == "2025-01-15"
     assert customer.contacts.get().is_primary
     assert [c.company for c in customer.competitors.all()] == ["如视"]
@@ -61,7 +83,10 @@ def test_full_wizard_creates_customer_with_sections(client, ops_user):
 def test_autosave_stores_an_incomplete_step_and_restore_offers_it(client, sales_user):
     client.force_login(sales_user)
 
-    response = client.post(reverse("customers:customer-draft-save"), {"step": "2", "name": "半截客户", "company_id": ""})
+    response = client.post(
+        reverse("customers:customer-draft-save"),
+        {"step": "2", "name": "半截客户", "company_id": ""},
+    )
 
     assert response.status_code == 200
     assert "草稿已自动保存" in response.content.decode()
