@@ -93,6 +93,9 @@ class CustomerFilter(df.FilterSet):
         }
         for name, values in choices.items():
             self.filters[name].extra["choices"] = values
+        for filter_ in self.filters.values():
+            if isinstance(filter_, df.ChoiceFilter):
+                filter_.extra["empty_label"] = "全部"
         for field in self.form.fields.values():
             widget = field.widget
             if isinstance(widget, forms.CheckboxInput):

@@ -93,8 +93,11 @@ class CustomerBasicForm(DatesMixin, forms.ModelForm):
         return data
 
 
+SELECT_SM = forms.Select(attrs={"class": "form-select form-select-sm"})
+
+
 class StatusChangeForm(forms.Form):
-    to_status = forms.ChoiceField(label="变更为", choices=())
+    to_status = forms.ChoiceField(label="变更为", choices=(), widget=SELECT_SM)
     reason = forms.CharField(
         label="原因", widget=forms.Textarea(attrs={"rows": 2}), required=False, max_length=500
     )
@@ -108,7 +111,10 @@ class StatusChangeForm(forms.Form):
 
 class GradeForm(forms.Form):
     level = forms.ChoiceField(
-        label="客户等级", choices=[("", "未定级"), *Customer.Level.choices], required=False
+        label="客户等级",
+        choices=[("", "未定级"), *Customer.Level.choices],
+        required=False,
+        widget=SELECT_SM,
     )
 
 
@@ -241,6 +247,8 @@ class BatchForm(forms.Form):
                 "pk", "full_name", "username", "role"
             )
         ]
+        for name in ("status", "level", "owner"):
+            self.fields[name].widget.attrs["class"] = "form-select form-select-sm"
         # ids are validated against the user's scope by the service, not here.
         self.fields["ids"].choices = [
             (v, v) for v in (self.data.getlist("ids") if hasattr(self.data, "getlist") else [])

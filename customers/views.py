@@ -468,10 +468,14 @@ def section_item_delete(request, pk: int, section: str, item_pk: int):
 # --- Create wizard ----------------------------------------------------------------------
 
 
-def _step_form(step: int, data=None):
+def _step_form(step: int, data=None, *, user=None):
     _, _, form_class = WIZARD_STEPS[step - 1]
     prefix = {4: "competitors", 5: "attention"}.get(step)
-    return form_class(data, prefix=prefix) if prefix else form_class(data)
+    form = form_class(data, prefix=prefix) if prefix else form_class(data)
+    if step == 2 and user is not None and not roles.can_assign_owners(user):
+        # Sales create customers they own; owners are assigned by ops.
+        del form.fields["sales_owner"], form.fields["ops_owners"]
+    return form
 
 
 def _draft_querydict(draft: CustomerDraft | None, step: int) -> QueryDict | None:
@@ -499,7 +503,7 @@ def customer_create(request):
     step = int(request.POST.get("step") or request.GET.get("step") or 1)
     step = max(1, min(5, step))
     if request.method == "POST":
-        form = _step_form(step, request.POST)
+        form = _step_form(step, request.POST, user=request.user)
         draft = services.customer_draft_save(
             user=request.user, step=step, step_data=_post_lists(request)
         )
@@ -510,7 +514,7 @@ def customer_create(request):
                 return redirect(f"{reverse('customers:customer-create')}?step={step + 1}")
             return _wizard_finish(request, draft)
     else:
-        form = _step_form(step, _draft_querydict(draft, step))
+        form = _step_form(step, _draft_querydict(draft, step), user=request.user)
     context = {
         "form": form,
         "step": step,
@@ -526,7 +530,7 @@ def _wizard_finish(request, draft: CustomerDraft):
     """Validate every step again and create the customer with its first section rows."""
     cleaned = {}
     for n in range(1, 6):
-        form = _step_form(n, _draft_querydict(draft, n) or QueryDict())
+        form = _step_form(n, _draft_querydict(draft, n) or QueryDict(), user=request.user)
         if not form.is_valid():
             messages.error(
                 request, f"第 {n} 步（{WIZARD_STEPS[n - 1][1]}）有未通过校验的内容，请检查"
@@ -555,17 +559,14 @@ def _wizard_finish(request, draft: CustomerDraft):
                 "erp",
                 "onboarded_raw",
                 "level",
-                "sales_owner",
-                "ops_owners",
             )
         },
         **business,
         "onboarded_year": year,
         "onboarded_half": half,
     }
-    if not roles.can_assign_owners(request.user):
-        data.pop("sales_owner")
-        data.pop("ops_owners")
+    if roles.can_assign_owners(request.user):
+        data.update(sales_owner=basic["sales_owner"], ops_owners=basic["ops_owners"])
     contacts = []
     if basic["contact_name"]:
         contacts.append(
