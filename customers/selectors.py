@@ -152,3 +152,25 @@ def customer_detail(user: Any, pk: int) -> Customer:
         .prefetch_related("ops_owners", "tags"),
         pk=pk,
     )
+
+
+def renewals_due(user: Any, *, today) -> list:
+    """Pending renewals in the user's scope whose reminder window has opened (or that expired).
+
+    Each renewal has its own lead time (`remind_days_before`, at most a year is
+    looked ahead), so the window is checked per row in Python.
+    """
+    from datetime import timedelta
+
+    from .models import Renewal
+
+    candidates = (
+        Renewal.objects.filter(
+            customer__in=scoped_customers(user),
+            status=Renewal.Status.PENDING,
+            expires_on__lte=today + timedelta(days=366),
+        )
+        .select_related("customer")
+        .order_by("expires_on")
+    )
+    return [r for r in candidates if r.needs_reminder(today)]

@@ -37,6 +37,7 @@ from .selectors import (
     customer_duplicates,
     customer_list_queryset,
     grade_thresholds,
+    renewals_due,
     scoped_customers,
 )
 from .tables import DEFAULT_COLUMNS, CustomerTable
@@ -151,6 +152,8 @@ def customer_list(request):
         "can_assign_owners": roles.can_assign_owners(user),
         "can_create": roles.can_create_customer(user),
         "can_import": roles.can_import(user),
+        "renewals_due": renewals_due(user, today=timezone.localdate()),
+        "can_set_thresholds": roles.can_set_grade_thresholds(user),
     }
     if request.htmx and request.htmx.target == "results":
         return render(request, "customers/customer_list.html#results", context)

@@ -155,3 +155,18 @@ def test_thresholds_must_descend_and_only_admin_sets_them(admin_user, ops_user):
         )
     with pytest.raises(PermissionDenied):
         grade_thresholds_update(user=ops_user, data={"s_min": "100"})
+
+
+@pytest.mark.django_db
+def test_threshold_page_is_admin_only(client, admin_user, ops_user):
+    client.force_login(ops_user)
+    assert client.get("/customers/grade-thresholds/").status_code == 403
+
+    client.force_login(admin_user)
+    response = client.post(
+        "/customers/grade-thresholds/",
+        {"s_min": "300", "a_min": "200", "b_min": "100", "c_min": "10"},
+    )
+
+    assert response.status_code == 302
+    assert grade_suggestion(Decimal("250")) == "A"

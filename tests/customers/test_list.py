@@ -217,3 +217,31 @@ def test_query_count_does_not_grow_with_rows(client, ops_user, sales_user):
         c.ops_owners.add(ops_user)
 
     assert render_count() == few
+
+
+def test_renewal_reminders_on_the_list_respect_scope_and_lead_time(
+    client, sales_user, other_sales_user
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from customers.models import Renewal
+
+    today = timezone.localdate()
+    own = CustomerFactory(name="快到期", sales_owner=sales_user)
+    later = CustomerFactory(name="还早", sales_owner=sales_user)
+    foreign = CustomerFactory(name="别人的到期", sales_owner=other_sales_user)
+    Renewal.objects.create(
+        customer=own, expires_on=today + timedelta(days=10), remind_days_before=30
+    )
+    Renewal.objects.create(
+        customer=later, expires_on=today + timedelta(days=90), remind_days_before=30
+    )
+    Renewal.objects.create(customer=foreign, expires_on=today + timedelta(days=5))
+    client.force_login(sales_user)
+
+    html = client.get(LIST).content.decode()
+
+    assert "1 个续约即将到期" in html
+    assert "快到期" in html and "别人的到期" not in html
