@@ -87,7 +87,9 @@ class CustomerTable(tables.Table):
         super().__init__(*args, **kwargs)
 
     def order_name(self, queryset, is_descending):
-        return queryset.order_by(name_order(is_descending), "pk"), True
+        # pk breaks ties in the same direction, so PostgreSQL can walk the
+        # (name COLLATE "zh-x-icu", id) index backwards for a descending sort.
+        return queryset.order_by(name_order(is_descending), "-pk" if is_descending else "pk"), True
 
     def render_company_id(self, value):
         return highlight(str(value), self.search_term)
