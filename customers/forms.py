@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from django import forms
 
 from accounts.models import User
@@ -22,6 +20,7 @@ from .models import (
     LifecycleStatus,
     QualityIssue,
     Renewal,
+    parse_onboarded,
     phone_validator,
 )
 from .services import BatchAction
@@ -31,15 +30,6 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 def _users(*roles: str):
     return User.objects.filter(is_active=True, role__in=roles).order_by("full_name", "username")
-
-
-def parse_onboarded(raw: str) -> tuple[int | None, int | None]:
-    """`25上半年` / `26年下半年` / `2025下半年` → (2025, 1|2); anything else → (None, None)."""
-    m = re.match(r"^\s*(\d{2}|\d{4})\s*年?\s*([上下])半年\s*$", raw or "")
-    if not m:
-        return None, None
-    year = int(m.group(1))
-    return (year + 2000 if year < 100 else year), (1 if m.group(2) == "上" else 2)
 
 
 class DatesMixin:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from django.conf import settings
@@ -197,6 +198,16 @@ class Customer(models.Model):
 
 
 # --- Detail sections, lifecycle history, grading, list preferences (issue 3) ---
+
+
+def parse_onboarded(raw: str) -> tuple[int | None, int | None]:
+    """The workbook's 接入时间: `25上半年` / `26年下半年` / `2025下半年` → (2025, 1|2), else (None, None)."""
+    m = re.match(r"^\s*(\d{2}|\d{4})\s*年?\s*([上下])半年\s*$", raw or "")
+    if not m:
+        return None, None
+    year = int(m.group(1))
+    return (year + 2000 if year < 100 else year), (1 if m.group(2) == "上" else 2)
+
 
 phone_validator = RegexValidator(
     r"^(\+?\d{1,4}[- ]?)?(1\d{10}|0\d{2,3}-?\d{7,8}(-\d{1,6})?|\d{3,4}-?\d{7,8})$",

@@ -36,6 +36,7 @@ from .models import (
     Renewal,
     SavedFilter,
     Tag,
+    parse_onboarded,
 )
 from .selectors import editable_customers, scoped_customers
 
@@ -74,6 +75,14 @@ def _assign(instance: models.Model, data: dict[str, Any]) -> dict[str, Any]:
     return m2m
 
 
+def _with_onboarded_period(data: dict[str, Any]) -> dict[str, Any]:
+    """Derive year and half from the raw 接入时间 text unless the caller gave them."""
+    if "onboarded_raw" in data and "onboarded_year" not in data and "onboarded_half" not in data:
+        year, half = parse_onboarded(data["onboarded_raw"] or "")
+        data = {**data, "onboarded_year": year, "onboarded_half": half}
+    return data
+
+
 def _full_clean(instance: models.Model, **kwargs: Any) -> None:
     try:
         instance.full_clean(**kwargs)
@@ -94,7 +103,7 @@ def customer_create(*, user: Any, data: dict[str, Any]) -> Customer:
     """Create a customer from model-field data; sales users always own what they create."""
     if not can_create_customer(user):
         raise PermissionDenied("您无权新建客户")
-    data = dict(data)
+    data = _with_onboarded_period(dict(data))
     status = data.pop("lifecycle_status", None) or LifecycleStatus.POTENTIAL
     customer = Customer(lifecycle_status=status)
     m2m = _assign(customer, data)
@@ -114,7 +123,7 @@ def customer_create(*, user: Any, data: dict[str, Any]) -> Customer:
 def customer_update(*, user: Any, customer: Customer, data: dict[str, Any]) -> Customer:
     """Update model fields; a lifecycle change goes through the status machine (reason in `status_reason`)."""
     _require_edit(user, customer)
-    data = dict(data)
+    data = _with_onboarded_period(dict(data))
     reason = data.pop("status_reason", "")
     new_status = data.pop("lifecycle_status", None)
     if "sales_owner" in data and not can_assign_owners(user):

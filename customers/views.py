@@ -27,9 +27,8 @@ from .forms import (
     SavedFilterForm,
     StatusChangeForm,
     TagForm,
-    parse_onboarded,
 )
-from .models import Customer, CustomerDraft, SavedFilter, Tag
+from .models import Customer, CustomerDraft, SavedFilter, Tag, parse_onboarded
 from .selectors import (
     customer_detail as select_customer,
 )

@@ -233,3 +233,25 @@ def test_tag_and_section_writes_are_audited(ops_user):
     assert LogEntry.objects.get_for_object(issue).filter(actor=ops_user).exists()
     tag_entry = LogEntry.objects.get_for_object(customer).get(actor=ops_user)
     assert tag_entry.changes["tags"]["objects"] == ["重点客户"]
+
+
+@pytest.mark.parametrize(
+    ("raw", "year", "half"),
+    [
+        ("25上半年", 2025, 1),
+        ("25下半年", 2025, 2),
+        ("26年上半年", 2026, 1),
+        ("2024下半年", 2024, 2),
+        ("#N/A", None, None),
+    ],
+)
+def test_onboarded_half_year_is_derived_from_the_raw_text(ops_user, raw, year, half):
+    customer = customer_create(
+        user=ops_user, data={"company_id": 77, "name": "接入", "onboarded_raw": raw}
+    )
+
+    assert (customer.onboarded_raw, customer.onboarded_year, customer.onboarded_half) == (
+        raw,
+        year,
+        half,
+    )
