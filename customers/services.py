@@ -323,6 +323,12 @@ def _audit_bulk(*, user: Any, rows: list[tuple[int, str, dict[str, list]]], note
     )
 
 
+def _update_in_chunks(ids: list[int], **values: Any) -> None:
+    now = timezone.now()
+    for start in range(0, len(ids), 5000):
+        Customer.objects.filter(pk__in=ids[start : start + 5000]).update(**values, updated_at=now)
+
+
 def _repr(row: dict) -> str:
     return f"{row['name']}（{row['company_id']}）"
 
@@ -336,16 +342,18 @@ def customers_batch_apply(
     Every customer must be editable by `user`; otherwise nothing changes. Rows
     are written with update()/bulk_create, so each change is audited here.
     """
-    selected_ids = list(customers.values_list("pk", flat=True))
-    if not selected_ids:
+    # The selection stays a subquery: a whole filtered set can be 100k ids, more
+    # than a database accepts as query parameters.
+    selected_count = customers.count()
+    if not selected_count:
         raise ValidationError("请先选择客户")
-    target = editable_customers(user).filter(pk__in=selected_ids).select_for_update()
+    target = editable_customers(user).filter(pk__in=customers.values("pk")).select_for_update()
     rows = list(
         target.values("pk", "name", "company_id", "lifecycle_status", "level", "sales_owner_id")
     )
-    if len(rows) != len(set(selected_ids)):
+    if len(rows) != selected_count:
         raise ValidationError(
-            f"所选客户中有 {len(set(selected_ids)) - len(rows)} 个您无权修改，未做任何更改"
+            f"所选客户中有 {selected_count - len(rows)} 个您无权修改，未做任何更改"
         )
     ids = [r["pk"] for r in rows]
     if action in (BatchAction.SALES_OWNER, BatchAction.OPS_OWNER) and not can_assign_owners(user):
@@ -379,9 +387,7 @@ def customers_batch_apply(
             ],
             batch_size=2000,
         )
-        Customer.objects.filter(pk__in=[r["pk"] for r in moving]).update(
-            lifecycle_status=value, updated_at=timezone.now()
-        )
+        _update_in_chunks([r["pk"] for r in moving], lifecycle_status=value)
         _audit_bulk(
             user=user,
             rows=[
@@ -395,7 +401,7 @@ def customers_batch_apply(
     if action == BatchAction.GRADE:
         if value not in Customer.Level.values:
             raise ValidationError("请选择有效的客户等级")
-        Customer.objects.filter(pk__in=ids).update(level=value, updated_at=timezone.now())
+        _update_in_chunks(ids, level=value)
         _audit_bulk(
             user=user,
             rows=[(r["pk"], _repr(r), {"level": [r["level"], value]}) for r in rows],
@@ -412,7 +418,7 @@ def customers_batch_apply(
         if owner is None:
             raise ValidationError("请选择有效的负责人")
         if action == BatchAction.SALES_OWNER:
-            Customer.objects.filter(pk__in=ids).update(sales_owner=owner, updated_at=timezone.now())
+            _update_in_chunks(ids, sales_owner=owner)
             changes = lambda r: {"sales_owner": [str(r["sales_owner_id"] or ""), str(owner.pk)]}  # noqa: E731
         else:
             through = Customer.ops_owners.through
