@@ -170,6 +170,16 @@ def customer_batch(request):
     scoped = scoped_customers(request.user)
     if form.cleaned_data["apply_to"] == "all":
         customers = CustomerFilter(QueryDict(form.cleaned_data["query"]), queryset=scoped).qs
+        if customers.count() > services.BATCH_SYNC_LIMIT:
+            job = services.customers_batch_job_start(
+                user=request.user,
+                query=form.cleaned_data["query"],
+                action=form.cleaned_data["action"],
+                value=form.value_for_action(),
+                reason=form.cleaned_data["reason"],
+            )
+            messages.info(request, "客户较多，批量操作已转为后台任务执行")
+            return redirect("accounts:job-detail", pk=job.pk)
     else:
         customers = scoped.filter(pk__in=form.cleaned_data["ids"])
     try:

@@ -138,3 +138,55 @@ def test_batch_selection_via_the_page_ignores_out_of_scope_ids(
 
     assert own.tags.filter(name="已拜访").exists()
     assert not foreign.tags.exists()
+
+
+def test_large_filtered_set_runs_as_a_background_job(
+    client, ops_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from accounts.models import Job
+    from customers import services
+
+    monkeypatch.setattr(services, "BATCH_SYNC_LIMIT", 2)
+    CustomerFactory.create_batch(3, name="链家门店", lifecycle_status=S.ACTIVE)
+    client.force_login(ops_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            "/customers/batch/",
+            {
+                "action": "status",
+                "status": S.DORMANT,
+                "reason": "停用",
+                "apply_to": "all",
+                "query": "q=链家",
+            },
+        )
+
+    job = Job.objects.get(kind="customers_batch")
+    assert response["Location"] == f"/accounts/jobs/{job.pk}/"
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED and job.result["updated"] == 3
+    assert set(Customer.objects.values_list("lifecycle_status", flat=True)) == {S.DORMANT}
+    assert LifecycleChange.objects.filter(changed_by=ops_user, reason="停用").count() == 3
+
+
+def test_background_batch_failure_changes_nothing_and_says_why(
+    client, ops_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from accounts.models import Job
+    from customers import services
+
+    monkeypatch.setattr(services, "BATCH_SYNC_LIMIT", 1)
+    CustomerFactory(lifecycle_status=S.ACTIVE)
+    CustomerFactory(lifecycle_status=S.POTENTIAL)
+    client.force_login(ops_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            "/customers/batch/",
+            {"action": "status", "status": S.DORMANT, "apply_to": "all", "query": ""},
+        )
+
+    job = Job.objects.get(kind="customers_batch")
+    assert job.status == Job.Status.FAILED and "不能变更为“休眠”" in job.message
+    assert not LifecycleChange.objects.exists()
