@@ -174,3 +174,20 @@ def renewals_due(user: Any, *, today) -> list:
         .order_by("expires_on")
     )
     return [r for r in candidates if r.needs_reminder(today)]
+
+
+def attention_due(user: Any, *, today, days_ahead: int = 7) -> list:
+    """Special-attention items in scope whose remind date falls within the next `days_ahead` days."""
+    from datetime import timedelta
+
+    from .models import AttentionItem
+
+    return list(
+        AttentionItem.objects.filter(
+            customer__in=scoped_customers(user),
+            remind_on__gte=today,
+            remind_on__lte=today + timedelta(days=days_ahead),
+        )
+        .select_related("customer")
+        .order_by("remind_on")[:20]
+    )

@@ -30,14 +30,15 @@ from .forms import (
 )
 from .models import Customer, CustomerDraft, SavedFilter, Tag, parse_onboarded
 from .selectors import (
-    customer_detail as select_customer,
-)
-from .selectors import (
+    attention_due,
     customer_duplicates,
     customer_list_queryset,
     grade_thresholds,
     renewals_due,
     scoped_customers,
+)
+from .selectors import (
+    customer_detail as select_customer,
 )
 from .tables import DEFAULT_COLUMNS, CustomerTable
 
@@ -152,6 +153,7 @@ def customer_list(request):
         "can_create": roles.can_create_customer(user),
         "can_import": roles.can_import(user),
         "renewals_due": renewals_due(user, today=timezone.localdate()),
+        "attention_due": attention_due(user, today=timezone.localdate()),
         "can_set_thresholds": roles.can_set_grade_thresholds(user),
     }
     if request.htmx and request.htmx.target == "results":

@@ -245,3 +245,53 @@ def test_renewal_reminders_on_the_list_respect_scope_and_lead_time(
 
     assert "1 个续约即将到期" in html
     assert "快到期" in html and "别人的到期" not in html
+
+
+def test_date_range_filters(admin_user):
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from customers.models import Renewal
+
+    old = CustomerFactory(name="老客户")
+    Customer.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=400))
+    new = CustomerFactory(name="新客户")
+    Renewal.objects.create(customer=new, expires_on=date(2026, 6, 30))
+    today = timezone.localdate()
+    qs = scoped_customers(admin_user)
+
+    created_recently = CustomerFilter(
+        {"created_after": (today - timedelta(days=30)).isoformat()}, queryset=qs
+    ).qs
+    expiring_mid_2026 = CustomerFilter(
+        {"renewal_expires_after": "2026-06-01", "renewal_expires_before": "2026-07-01"}, queryset=qs
+    ).qs
+
+    assert list(created_recently) == [new]
+    assert list(expiring_mid_2026) == [new]
+
+
+def test_attention_reminders_on_the_list(client, ops_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from customers.models import AttentionItem
+
+    today = timezone.localdate()
+    soon = CustomerFactory(name="需回访")
+    AttentionItem.objects.create(
+        customer=soon, category="risk", text="付款慢", remind_on=today + timedelta(days=3)
+    )
+    AttentionItem.objects.create(
+        customer=CustomerFactory(name="还远"),
+        category="risk",
+        text="x",
+        remind_on=today + timedelta(days=30),
+    )
+    client.force_login(ops_user)
+
+    html = client.get(LIST).content.decode()
+
+    assert "7 天内的特别关注提醒" in html and "需回访（" in html and "还远（" not in html
