@@ -121,3 +121,20 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
     Role.OPS: ["view", "add", "change"],
     Role.SALES: ["view"],
 }
+
+
+# --- Customer archive (issue 3) ---
+
+
+def can_assign_owners(user: Any) -> bool:
+    """Assign or change a customer's sales and ops owners: ops and admin."""
+    return has_role(user, Role.ADMIN, Role.OPS)
+
+
+def can_batch_edit_customers(user: Any) -> bool:
+    """Batch actions on the list; sales act on their own customers only (the service checks)."""
+    return has_role(user, Role.ADMIN, Role.OPS, Role.SALES)
+
+
+def can_set_grade_thresholds(user: Any) -> bool:
+    return has_role(user, Role.ADMIN)

@@ -1,6 +1,21 @@
 from django.contrib import admin
 
-from .models import CooperationStatusMapping, Customer, DictionaryItem
+from .models import (
+    AttentionItem,
+    Competitor,
+    Contact,
+    CooperationDetail,
+    CooperationStatusMapping,
+    Customer,
+    DictionaryItem,
+    FollowUpNote,
+    GradeThresholds,
+    LifecycleChange,
+    QualityIssue,
+    Renewal,
+    SavedFilter,
+    Tag,
+)
 from .selectors import scoped_customers
 
 
@@ -16,13 +31,64 @@ class CooperationStatusMappingAdmin(admin.ModelAdmin):
     list_filter = ("status",)
 
 
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    search_fields = ("name",)
+
+
+@admin.register(GradeThresholds)
+class GradeThresholdsAdmin(admin.ModelAdmin):
+    list_display = ("s_min", "a_min", "b_min", "c_min", "updated_at")
+
+    def has_add_permission(self, request):
+        # A single settings-like row.
+        return not GradeThresholds.objects.exists() and super().has_add_permission(request)
+
+
+class ScopedChildAdmin(admin.ModelAdmin):
+    """Detail-section rows, limited to customers in the admin user's scope."""
+
+    raw_id_fields = ("customer",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(customer__in=scoped_customers(request.user, include_deleted=True))
+        )
+
+
+for _model in (
+    Contact,
+    Competitor,
+    AttentionItem,
+    QualityIssue,
+    Renewal,
+    FollowUpNote,
+    CooperationDetail,
+    LifecycleChange,
+):
+    admin.site.register(_model, ScopedChildAdmin)
+
+
+@admin.register(SavedFilter)
+class SavedFilterAdmin(admin.ModelAdmin):
+    list_display = ("name", "owner", "created_at")
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    extra = 0
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     list_display = ("company_id", "name", "level", "lifecycle_status", "sales_owner", "is_deleted")
     list_filter = ("lifecycle_status", "level", "billing_enabled", "is_deleted")
     search_fields = ("name", "=company_id")
     autocomplete_fields = ("sales_owner",)
-    filter_horizontal = ("ops_owners",)
+    filter_horizontal = ("ops_owners", "tags")
+    inlines = [ContactInline]
 
     def get_queryset(self, request):
         return scoped_customers(request.user, include_deleted=True)

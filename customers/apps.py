@@ -6,4 +6,4 @@ class CustomersConfig(AppConfig):
     verbose_name = "客户档案"
 
     def ready(self) -> None:
-        from . import audit  # noqa: F401
+        from . import audit, batch_jobs  # noqa: F401 - register auditlog models and the batch task

@@ -61,3 +61,34 @@ class JobFactory(DjangoModelFactory):
 
     kind = "test"
     title = "测试任务"
+
+
+# --- Customer archive (issue 3) ---
+
+
+class ContactFactory(DjangoModelFactory):
+    class Meta:
+        model = "customers.Contact"
+
+    customer = factory.SubFactory(CustomerFactory)
+    name = factory.Sequence(lambda n: f"联系人{n}")
+    phone = factory.Sequence(lambda n: f"138{n:08d}")
+    is_primary = False
+
+
+class TagFactory(DjangoModelFactory):
+    class Meta:
+        model = "customers.Tag"
+        django_get_or_create = ("name",)
+
+    name = factory.Sequence(lambda n: f"标签{n}")
+
+
+class QualityIssueFactory(DjangoModelFactory):
+    class Meta:
+        model = "customers.QualityIssue"
+
+    customer = factory.SubFactory(CustomerFactory)
+    occurred_on = factory.LazyFunction(lambda: __import__("datetime").date(2025, 10, 1))
+    category = "服务"
+    description = "拍摄延迟"

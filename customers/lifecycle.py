@@ -1,0 +1,55 @@
+"""The lifecycle status machine and the grade suggestion: pure rules, no database."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from .models import Customer, LifecycleStatus
+
+S = LifecycleStatus
+
+# DESIGN 1.3: potential → negotiating → contracted → active ⇄ dormant,
+# active → suspended → renewal → active, any → churned, churned → reactivated.
+# A reactivated customer resumes normal use (active) or goes back to talks.
+_TRANSITIONS: dict[str, set[str]] = {
+    S.POTENTIAL: {S.NEGOTIATING},
+    S.NEGOTIATING: {S.CONTRACTED},
+    S.CONTRACTED: {S.ACTIVE},
+    S.ACTIVE: {S.DORMANT, S.SUSPENDED},
+    S.DORMANT: {S.ACTIVE},
+    S.SUSPENDED: {S.RENEWAL},
+    S.RENEWAL: {S.ACTIVE},
+    S.CHURNED: {S.REACTIVATED},
+    S.REACTIVATED: {S.ACTIVE, S.NEGOTIATING},
+}
+
+
+def allowed_transitions(from_status: str) -> list[str]:
+    """Statuses reachable from `from_status` in one step (churned is reachable from any other)."""
+    targets = set(_TRANSITIONS.get(from_status, set()))
+    if from_status != S.CHURNED:
+        targets.add(S.CHURNED)
+    return [s for s in S.values if s in targets]
+
+
+def can_transition(from_status: str, to_status: str) -> bool:
+    return to_status in allowed_transitions(from_status)
+
+
+def grade_for_amount(
+    amount: Decimal, *, s_min: Decimal, a_min: Decimal, b_min: Decimal, c_min: Decimal
+) -> str:
+    """The suggested grade for a customer's last-12-months billed amount.
+
+    Billing computes the amount (customers never reads bills); thresholds are
+    the admin-set minimums of `GradeThresholds`, inclusive.
+    """
+    for grade, minimum in (
+        (Customer.Level.S, s_min),
+        (Customer.Level.A, a_min),
+        (Customer.Level.B, b_min),
+        (Customer.Level.C, c_min),
+    ):
+        if amount >= minimum:
+            return grade
+    return Customer.Level.D

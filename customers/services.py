@@ -1,0 +1,568 @@
+"""Writes for the customer archive: create/update, lifecycle, sections, batch actions, drafts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditlog.context import set_actor
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from accounts.roles import (
+    can_assign_owners,
+    can_create_customer,
+    can_delete_customer,
+    can_edit_customer,
+    is_admin,
+)
+
+from .lifecycle import allowed_transitions, can_transition
+from .models import (
+    AttentionItem,
+    Competitor,
+    Contact,
+    CooperationDetail,
+    Customer,
+    CustomerDraft,
+    FollowUpNote,
+    GradeThresholds,
+    LifecycleChange,
+    LifecycleStatus,
+    QualityIssue,
+    Renewal,
+    SavedFilter,
+    Tag,
+    parse_onboarded,
+)
+from .selectors import editable_customers, scoped_customers
+
+# Section name (URL slug) → model of the customer's repeatable detail rows.
+SECTION_MODELS: dict[str, type[models.Model]] = {
+    "contacts": Contact,
+    "competitors": Competitor,
+    "attention": AttentionItem,
+    "issues": QualityIssue,
+    "renewals": Renewal,
+    "followups": FollowUpNote,
+}
+
+
+def _assign(instance: models.Model, data: dict[str, Any]) -> dict[str, Any]:
+    """Set plain and FK fields from `data` (FKs accept an instance or a pk); return the M2M values."""
+    m2m: dict[str, Any] = {}
+    errors: dict[str, str] = {}
+    for key, value in data.items():
+        try:
+            field = instance._meta.get_field(key)
+        except FieldDoesNotExist:
+            errors[key] = f"未知字段：{key}"
+            continue
+        if field.many_to_many:
+            m2m[key] = list(value or [])
+        elif field.many_to_one or field.one_to_one:
+            if value in ("", None) or isinstance(value, models.Model):
+                setattr(instance, key, value or None)
+            else:
+                setattr(instance, field.attname, value)
+        else:
+            setattr(instance, key, field.to_python(value) if value is not None else value)
+    if errors:
+        raise ValidationError(errors)
+    return m2m
+
+
+def _with_onboarded_period(data: dict[str, Any]) -> dict[str, Any]:
+    """Derive year and half from the raw 接入时间 text unless the caller gave them."""
+    if "onboarded_raw" in data and "onboarded_year" not in data and "onboarded_half" not in data:
+        year, half = parse_onboarded(data["onboarded_raw"] or "")
+        data = {**data, "onboarded_year": year, "onboarded_half": half}
+    return data
+
+
+def _full_clean(instance: models.Model, **kwargs: Any) -> None:
+    try:
+        instance.full_clean(**kwargs)
+    except ValidationError as exc:
+        raise ValidationError(exc.message_dict) from exc
+
+
+def _require_edit(user: Any, customer: Customer) -> None:
+    if (
+        not can_edit_customer(user, customer)
+        or not scoped_customers(user).filter(pk=customer.pk).exists()
+    ):
+        raise PermissionDenied("您无权修改该客户")
+
+
+@transaction.atomic
+def customer_create(*, user: Any, data: dict[str, Any]) -> Customer:
+    """Create a customer from model-field data; sales users always own what they create."""
+    if not can_create_customer(user):
+        raise PermissionDenied("您无权新建客户")
+    data = _with_onboarded_period(dict(data))
+    status = data.pop("lifecycle_status", None) or LifecycleStatus.POTENTIAL
+    customer = Customer(lifecycle_status=status)
+    m2m = _assign(customer, data)
+    if not can_assign_owners(user):
+        if customer.sales_owner_id not in (None, user.pk):
+            raise ValidationError({"sales_owner": "销售只能新建本人负责的客户"})
+        customer.sales_owner_id = user.pk
+    _full_clean(customer)
+    with set_actor(user):
+        customer.save()
+        for name, values in m2m.items():
+            getattr(customer, name).set(values)
+    return customer
+
+
+@transaction.atomic
+def customer_update(*, user: Any, customer: Customer, data: dict[str, Any]) -> Customer:
+    """Update model fields; a lifecycle change goes through the status machine (reason in `status_reason`)."""
+    _require_edit(user, customer)
+    data = _with_onboarded_period(dict(data))
+    reason = data.pop("status_reason", "")
+    new_status = data.pop("lifecycle_status", None)
+    if "sales_owner" in data and not can_assign_owners(user):
+        owner = data["sales_owner"]
+        owner_id = owner.pk if isinstance(owner, models.Model) else owner
+        if str(owner_id or "") != str(customer.sales_owner_id or ""):
+            raise ValidationError({"sales_owner": "您无权更改销售负责人"})
+    m2m = _assign(customer, data)
+    _full_clean(customer)
+    with set_actor(user):
+        customer.save()
+        for name, values in m2m.items():
+            getattr(customer, name).set(values)
+    if new_status and new_status != customer.lifecycle_status:
+        customer_change_status(user=user, customer=customer, to_status=new_status, reason=reason)
+    return customer
+
+
+@transaction.atomic
+def customer_change_status(
+    *, user: Any, customer: Customer, to_status: str, reason: str = ""
+) -> LifecycleChange:
+    """Move a customer along the lifecycle machine and record who/when/from/to/why."""
+    _require_edit(user, customer)
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    from_status = customer.lifecycle_status
+    if not can_transition(from_status, to_status):
+        allowed = "、".join(LifecycleStatus(s).label for s in allowed_transitions(from_status))
+        raise ValidationError(
+            {
+                "to_status": f"不能从“{LifecycleStatus(from_status).label}”变更为"
+                f"“{LifecycleStatus(to_status).label if to_status in LifecycleStatus.values else to_status}”；"
+                f"可变更为：{allowed}"
+            }
+        )
+    with set_actor(user):
+        customer.lifecycle_status = to_status
+        customer.save(update_fields=["lifecycle_status", "updated_at"])
+        return LifecycleChange.objects.create(
+            customer=customer,
+            from_status=from_status,
+            to_status=to_status,
+            reason=reason,
+            changed_by=user,
+        )
+
+
+def customer_set_grade(*, user: Any, customer: Customer, level: str) -> Customer:
+    if level not in Customer.Level.values and level != "":
+        raise ValidationError({"level": "客户等级须为 S/A/B/C/D"})
+    return customer_update(user=user, customer=customer, data={"level": level})
+
+
+@transaction.atomic
+def customer_soft_delete(*, user: Any, customer: Customer) -> Customer:
+    """Hide a customer everywhere (admin only); its bills and history stay."""
+    if not can_delete_customer(user, customer):
+        raise PermissionDenied("只有管理员可以删除客户")
+    with set_actor(user):
+        customer.is_deleted = True
+        customer.deleted_at = timezone.now()
+        customer.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
+    return customer
+
+
+@transaction.atomic
+def cooperation_save(*, user: Any, customer: Customer, data: dict[str, Any]) -> CooperationDetail:
+    _require_edit(user, customer)
+    detail = CooperationDetail.objects.filter(customer=customer).first() or CooperationDetail(
+        customer=customer
+    )
+    _assign(detail, data)
+    _full_clean(detail)
+    with set_actor(user):
+        detail.save()
+    return detail
+
+
+@transaction.atomic
+def section_item_save(
+    *,
+    user: Any,
+    customer: Customer,
+    section: str,
+    data: dict[str, Any],
+    item: models.Model | None = None,
+) -> models.Model:
+    """Create or update one row of a detail section (contacts, competitors, Q&A, ...)."""
+    _require_edit(user, customer)
+    model = SECTION_MODELS[section]
+    if item is None:
+        item = model(customer=customer)
+        if model is FollowUpNote:
+            item.author = user
+    elif item.customer_id != customer.pk:
+        raise PermissionDenied("记录不属于该客户")
+    data = {k: v for k, v in data.items() if k not in ("customer", "author")}
+    _assign(item, data)
+    with set_actor(user):
+        if model is Contact:
+            siblings = (
+                Contact.objects.select_for_update().filter(customer=customer).exclude(pk=item.pk)
+            )
+            if not siblings.exists():
+                item.is_primary = True  # the first contact is the primary one
+            # The one-primary constraint is enforced by demoting the previous primary below.
+            _full_clean(item, validate_constraints=False)
+            if item.is_primary:
+                # One primary per customer: demote the previous one (saved, so audited).
+                for other in siblings.filter(is_primary=True):
+                    other.is_primary = False
+                    other.save(update_fields=["is_primary"])
+        else:
+            _full_clean(item)
+        item.save()
+    return item
+
+
+@transaction.atomic
+def section_item_delete(*, user: Any, customer: Customer, section: str, item: models.Model) -> None:
+    _require_edit(user, customer)
+    if item.customer_id != customer.pk:
+        raise PermissionDenied("记录不属于该客户")
+    with set_actor(user):
+        item.delete()
+        if isinstance(item, Contact) and item.is_primary:
+            successor = Contact.objects.filter(customer=customer).order_by("id").first()
+            if successor:
+                successor.is_primary = True
+                successor.save(update_fields=["is_primary"])
+
+
+@transaction.atomic
+def customer_tag_add(*, user: Any, customer: Customer, name: str) -> Tag:
+    _require_edit(user, customer)
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "标签不能为空"})
+    if len(name) > 30:
+        raise ValidationError({"name": "标签最多 30 个字"})
+    tag, _ = Tag.objects.get_or_create(name=name)
+    with set_actor(user):
+        customer.tags.add(tag)
+    return tag
+
+
+@transaction.atomic
+def customer_tag_remove(*, user: Any, customer: Customer, tag: Tag) -> None:
+    _require_edit(user, customer)
+    with set_actor(user):
+        customer.tags.remove(tag)
+
+
+def grade_thresholds_update(*, user: Any, data: dict[str, Any]) -> GradeThresholds:
+    if not is_admin(user):
+        raise PermissionDenied("只有管理员可以设置等级阈值")
+    thresholds = GradeThresholds.objects.first() or GradeThresholds()
+    _assign(thresholds, data)
+    _full_clean(thresholds)
+    with set_actor(user):
+        thresholds.save()
+    return thresholds
+
+
+# --- Batch actions -----------------------------------------------------------------
+
+
+class BatchAction(models.TextChoices):
+    STATUS = "status", "变更生命周期状态"
+    GRADE = "grade", "设置客户等级"
+    SALES_OWNER = "sales_owner", "指派销售负责人"
+    OPS_OWNER = "ops_owner", "添加运营负责人"
+    TAG = "tag", "添加标签"
+
+
+def _audit_bulk(*, user: Any, rows: list[tuple[int, str, dict[str, list]]], note: str) -> None:
+    """Audit rows changed by QuerySet.update()/bulk_create, which django-auditlog cannot see."""
+    content_type = ContentType.objects.get_for_model(Customer)
+    now = timezone.now()
+    LogEntry.objects.bulk_create(
+        [
+            LogEntry(
+                content_type=content_type,
+                object_pk=str(pk),
+                object_id=pk,
+                object_repr=repr_,
+                action=LogEntry.Action.UPDATE,
+                changes=changes,
+                changes_text=note,
+                actor=user,
+                timestamp=now,
+                additional_data={"batch": note},
+            )
+            for pk, repr_, changes in rows
+        ],
+        batch_size=2000,
+    )
+
+
+def _update_in_chunks(ids: list[int], **values: Any) -> None:
+    now = timezone.now()
+    for start in range(0, len(ids), 5000):
+        Customer.objects.filter(pk__in=ids[start : start + 5000]).update(**values, updated_at=now)
+
+
+def _repr(row: dict) -> str:
+    return f"{row['name']}（{row['company_id']}）"
+
+
+@transaction.atomic
+def customers_batch_apply(
+    *, user: Any, customers: QuerySet[Customer], action: str, value: Any, reason: str = ""
+) -> int:
+    """Apply one batch action to a selection (or a whole filtered set), all or nothing.
+
+    Every customer must be editable by `user`; otherwise nothing changes. Rows
+    are written with update()/bulk_create, so each change is audited here.
+    """
+    # The selection stays a subquery: a whole filtered set can be 100k ids, more
+    # than a database accepts as query parameters.
+    selected_count = customers.count()
+    if not selected_count:
+        raise ValidationError("请先选择客户")
+    target = editable_customers(user).filter(pk__in=customers.values("pk")).select_for_update()
+    rows = list(
+        target.values("pk", "name", "company_id", "lifecycle_status", "level", "sales_owner_id")
+    )
+    if len(rows) != selected_count:
+        raise ValidationError(
+            f"所选客户中有 {selected_count - len(rows)} 个您无权修改，未做任何更改"
+        )
+    ids = [r["pk"] for r in rows]
+    if action in (BatchAction.SALES_OWNER, BatchAction.OPS_OWNER) and not can_assign_owners(user):
+        raise PermissionDenied("您无权指派负责人")
+    label = BatchAction(action).label if action in BatchAction.values else action
+
+    if action == BatchAction.STATUS:
+        if value not in LifecycleStatus.values:
+            raise ValidationError("请选择有效的生命周期状态")
+        refused = [
+            r
+            for r in rows
+            if r["lifecycle_status"] != value and not can_transition(r["lifecycle_status"], value)
+        ]
+        if refused:
+            names = "、".join(_repr(r) for r in refused[:5])
+            raise ValidationError(
+                f"{len(refused)} 个客户不能变更为“{LifecycleStatus(value).label}”（如 {names}），未做任何更改"
+            )
+        moving = [r for r in rows if r["lifecycle_status"] != value]
+        LifecycleChange.objects.bulk_create(
+            [
+                LifecycleChange(
+                    customer_id=r["pk"],
+                    from_status=r["lifecycle_status"],
+                    to_status=value,
+                    reason=reason,
+                    changed_by=user,
+                )
+                for r in moving
+            ],
+            batch_size=2000,
+        )
+        _update_in_chunks([r["pk"] for r in moving], lifecycle_status=value)
+        _audit_bulk(
+            user=user,
+            rows=[
+                (r["pk"], _repr(r), {"lifecycle_status": [r["lifecycle_status"], value]})
+                for r in moving
+            ],
+            note=label,
+        )
+        return len(moving)
+
+    if action == BatchAction.GRADE:
+        if value not in Customer.Level.values:
+            raise ValidationError("请选择有效的客户等级")
+        _update_in_chunks(ids, level=value)
+        _audit_bulk(
+            user=user,
+            rows=[(r["pk"], _repr(r), {"level": [r["level"], value]}) for r in rows],
+            note=label,
+        )
+        return len(rows)
+
+    if action in (BatchAction.SALES_OWNER, BatchAction.OPS_OWNER):
+        from accounts.models import User
+
+        owner = (
+            User.objects.filter(pk=value, is_active=True).first() if str(value).isdigit() else None
+        )
+        if owner is None:
+            raise ValidationError("请选择有效的负责人")
+        if action == BatchAction.SALES_OWNER:
+            _update_in_chunks(ids, sales_owner=owner)
+            changes = lambda r: {"sales_owner": [str(r["sales_owner_id"] or ""), str(owner.pk)]}  # noqa: E731
+        else:
+            through = Customer.ops_owners.through
+            through.objects.bulk_create(
+                [through(customer_id=pk, user_id=owner.pk) for pk in ids],
+                ignore_conflicts=True,
+                batch_size=2000,
+            )
+            changes = lambda r: {"ops_owners": ["", f"+{owner.display_name}"]}  # noqa: E731
+        _audit_bulk(
+            user=user,
+            rows=[(r["pk"], _repr(r), changes(r)) for r in rows],
+            note=f"{label}：{owner.display_name}",
+        )
+        return len(rows)
+
+    if action == BatchAction.TAG:
+        name = str(value or "").strip()
+        if not name or len(name) > 30:
+            raise ValidationError("标签不能为空，最多 30 个字")
+        tag, _ = Tag.objects.get_or_create(name=name)
+        through = Customer.tags.through
+        through.objects.bulk_create(
+            [through(customer_id=pk, tag_id=tag.pk) for pk in ids],
+            ignore_conflicts=True,
+            batch_size=2000,
+        )
+        _audit_bulk(
+            user=user,
+            rows=[(r["pk"], _repr(r), {"tags": ["", f"+{name}"]}) for r in rows],
+            note=f"{label}：{name}",
+        )
+        return len(rows)
+
+    raise ValidationError("未知的批量操作")
+
+
+# --- List preferences and wizard drafts -------------------------------------------
+
+
+def saved_filter_save(*, user: Any, name: str, query: str) -> SavedFilter:
+    name = name.strip()
+    if not name:
+        raise ValidationError({"name": "请填写筛选名称"})
+    if len(name) > 50:
+        raise ValidationError({"name": "筛选名称最多 50 个字"})
+    saved, _ = SavedFilter.objects.update_or_create(
+        owner=user, name=name, defaults={"query": query}
+    )
+    return saved
+
+
+def saved_filter_delete(*, user: Any, saved: SavedFilter) -> None:
+    if saved.owner_id != user.pk:
+        raise PermissionDenied
+    saved.delete()
+
+
+def customer_draft_save(*, user: Any, step: int, step_data: dict[str, list[str]]) -> CustomerDraft:
+    """Store the raw fields of one wizard step (no validation: a draft may be incomplete)."""
+    draft, _ = CustomerDraft.objects.get_or_create(owner=user)
+    draft.data = {**draft.data, str(step): step_data}
+    draft.step = max(1, min(5, step))
+    draft.save()
+    return draft
+
+
+def customer_draft_discard(*, user: Any) -> None:
+    CustomerDraft.objects.filter(owner=user).delete()
+
+
+@transaction.atomic
+def customer_create_with_sections(
+    *,
+    user: Any,
+    data: dict[str, Any],
+    cooperation: dict[str, Any] | None = None,
+    contacts: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    competitors: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    attention: list[dict[str, Any]] = (),  # type: ignore[assignment]
+) -> Customer:
+    """The wizard's final save: the customer and its first section rows, in one transaction."""
+    customer = customer_create(user=user, data=data)
+    try:
+        if cooperation and any(v not in (None, "") for v in cooperation.values()):
+            cooperation_save(user=user, customer=customer, data=cooperation)
+        for section, rows in (
+            ("contacts", contacts),
+            ("competitors", competitors),
+            ("attention", attention),
+        ):
+            for row in rows:
+                section_item_save(user=user, customer=customer, section=section, data=row)
+    except IntegrityError as exc:  # pragma: no cover - guarded by validation above
+        raise ValidationError(str(exc)) from exc
+    customer_draft_discard(user=user)
+    return customer
+
+
+# Above this many customers a "whole filtered set" batch runs as a background
+# job: one audit row per customer makes 100k rows take tens of seconds.
+BATCH_SYNC_LIMIT = 2000
+
+
+def customers_batch_job_start(*, user: Any, query: str, action: str, value: Any, reason: str = ""):
+    """Queue a batch action on the filtered set described by `query` (the list's query string)."""
+    from django.urls import reverse
+
+    from accounts.services import job_create, job_enqueue
+
+    from .batch_jobs import customers_batch_task
+
+    label = BatchAction(action).label if action in BatchAction.values else action
+    job = job_create(
+        kind="customers_batch",
+        created_by=user,
+        title=f"客户批量操作：{label}",
+        params={
+            "query": query,
+            "action": action,
+            "value": value,
+            "reason": reason,
+            "next_url": f"{reverse('customers:customer-list')}?{query}",
+        },
+    )
+    job_enqueue(job=job, task=customers_batch_task)
+    return job
+
+
+def customers_batch_job_work(job, progress) -> dict[str, Any]:
+    """The job body: re-apply the saved filter in the starter's scope, then the batch service."""
+    from django.http import QueryDict
+
+    from .filters import CustomerFilter
+
+    user = job.created_by
+    params = job.params
+    customers = CustomerFilter(QueryDict(params["query"]), queryset=scoped_customers(user)).qs
+    progress(0, customers.count())
+    count = customers_batch_apply(
+        user=user,
+        customers=customers,
+        action=params["action"],
+        value=params["value"],
+        reason=params["reason"],
+    )
+    return {"updated": count, "summary": f"已更新 {count} 个客户"}

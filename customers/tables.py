@@ -1,0 +1,135 @@
+"""The customer list table: every workbook column sortable, search matches highlighted."""
+
+from __future__ import annotations
+
+import re
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
+
+from .models import Customer
+from .selectors import name_order
+
+# Columns a user may hide; the rest (selection, id, name) always show.
+DEFAULT_COLUMNS = [
+    "account_type",
+    "industry",
+    "level",
+    "lifecycle_status",
+    "sales_owner",
+    "ops_owners",
+    "billing_enabled",
+    "settlement_method",
+    "tags",
+]
+
+
+def highlight(text: str, term: str) -> str:
+    """Escape `text` and wrap case-insensitive matches of `term` in <mark>."""
+    safe = escape(text or "")
+    term = (term or "").strip()
+    if not term:
+        return mark_safe(safe)  # noqa: S308 - escaped above
+    pattern = re.compile(re.escape(escape(term)), re.IGNORECASE)
+    return mark_safe(pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", safe))  # noqa: S308
+
+
+class CustomerTable(tables.Table):
+    selection = tables.CheckBoxColumn(
+        accessor="pk",
+        attrs={
+            "input": {"class": "form-check-input row-check", "name": "ids", "form": "batch-form"},
+            "th__input": {"class": "form-check-input", "id": "check-all"},
+        },
+    )
+    company_id = tables.Column(verbose_name="公司id")
+    name = tables.Column(verbose_name="公司名称")
+    account_type = tables.Column(verbose_name="账号类型", order_by=("account_type__value",))
+    industry = tables.Column(verbose_name="行业类型", order_by=("industry__value",))
+    erp = tables.Column(verbose_name="所属ERP", order_by=("erp__value",))
+    onboarded_raw = tables.Column(
+        verbose_name="接入时间", order_by=("onboarded_year", "onboarded_half")
+    )
+    level = tables.Column(verbose_name="客户等级")
+    sales_owner = tables.Column(
+        verbose_name="销售负责人",
+        order_by=("sales_owner__full_name", "sales_owner_raw"),
+        empty_values=(),
+    )
+    ops_owners = tables.Column(verbose_name="运营负责人", orderable=False, empty_values=())
+    cooperation_note = tables.Column(verbose_name="合作状态")
+    lifecycle_status = tables.Column(verbose_name="生命周期")
+    billing_enabled = tables.Column(verbose_name="是否结算")
+    disabled = tables.BooleanColumn(verbose_name="是否停用", yesno="是,否,—")
+    settlement_method = tables.Column(verbose_name="结算方式")
+    consumption_level = tables.Column(verbose_name="消费等级")
+    monthly_avg_shots = tables.Column(verbose_name="月均拍摄量")
+    tags = tables.Column(verbose_name="标签", orderable=False, empty_values=())
+    remarks = tables.Column(verbose_name="备注")
+    created_at = tables.DateColumn(verbose_name="创建日期", format="Y-m-d")
+
+    class Meta:
+        model = Customer
+        fields = (
+            "selection", "company_id", "name", "account_type", "industry", "erp", "onboarded_raw",
+            "level", "sales_owner", "ops_owners", "cooperation_note", "lifecycle_status",
+            "billing_enabled", "disabled", "settlement_method", "consumption_level",
+            "monthly_avg_shots", "tags", "remarks", "created_at",
+        )  # fmt: skip
+        attrs = {"class": "table table-sm table-hover align-middle", "id": "customer-table"}
+        empty_text = "没有符合条件的客户。调整筛选条件，或新建客户。"
+        template_name = "customers/includes/customer_table.html"
+        order_by = ("name",)
+
+    def __init__(self, *args, search_term: str = "", **kwargs):
+        self.search_term = search_term
+        super().__init__(*args, **kwargs)
+
+    def order_name(self, queryset, is_descending):
+        # pk breaks ties in the same direction, so PostgreSQL can walk the
+        # (name COLLATE "zh-x-icu", id) index backwards for a descending sort.
+        return queryset.order_by(name_order(is_descending), "-pk" if is_descending else "pk"), True
+
+    def render_company_id(self, value):
+        return highlight(str(value), self.search_term)
+
+    def render_name(self, record, value):
+        url = reverse("customers:customer-detail", args=[record.pk])
+        return format_html(
+            '<a href="{}" hx-boost="false" class="customer-link">{}</a>',
+            url,
+            highlight(value, self.search_term),
+        )
+
+    def render_sales_owner(self, record):
+        if record.sales_owner_id:
+            return highlight(record.sales_owner.display_name, self.search_term)
+        if record.sales_owner_raw:
+            return format_html(
+                '{} <span class="badge text-bg-warning" title="未匹配到用户">未匹配</span>',
+                highlight(record.sales_owner_raw, self.search_term),
+            )
+        return "—"
+
+    def render_ops_owners(self, record):
+        return "、".join(u.display_name for u in record.ops_owners.all()) or "—"
+
+    def render_tags(self, record):
+        return (
+            format_html(
+                "{}",
+                mark_safe(  # noqa: S308 - each name escaped
+                    " ".join(
+                        f'<span class="badge text-bg-secondary">{escape(t.name)}</span>'
+                        for t in record.tags.all()
+                    )
+                ),
+            )
+            if record.tags.all()
+            else "—"
+        )
+
+    def render_remarks(self, value):
+        return value[:40] + ("…" if len(value) > 40 else "")

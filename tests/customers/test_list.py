@@ -1,0 +1,297 @@
+"""Customer list: search with highlights, filters, sort (pinyin on PostgreSQL), columns, saved filters, query count."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from customers.filters import CustomerFilter
+from customers.models import Customer, DictionaryItem, SavedFilter
+from customers.selectors import name_order, scoped_customers
+from tests.factories import ContactFactory, CustomerFactory, TagFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+LIST = "/customers/"
+
+
+def names(response):
+    return [row.record.name for row in response.context["table"].paginated_rows]
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("链家", {"北京链家"}),
+        ("13912345678", {"上海中原"}),
+        ("张伟", {"上海中原"}),
+        ("王珂", {"北京链家"}),
+        ("700001", {"深圳乐有家"}),
+        ("赵六", {"深圳乐有家"}),
+    ],
+)
+def test_search_over_name_phone_contact_sales_and_company_id(
+    client, ops_user, sales_user, term, expected
+):
+    CustomerFactory(name="北京链家", sales_owner=sales_user)
+    ContactFactory(customer=CustomerFactory(name="上海中原"), name="张伟", phone="13912345678")
+    CustomerFactory(name="深圳乐有家", company_id=700001, sales_owner_raw="赵六")
+    client.force_login(ops_user)
+
+    response = client.get(LIST, {"q": term})
+
+    assert set(names(response)) == expected
+
+
+def test_matches_are_highlighted_and_escaped(client, ops_user):
+    CustomerFactory(name="<b>链家</b>地产")
+    client.force_login(ops_user)
+
+    html = client.get(LIST, {"q": "链家"}).content.decode()
+
+    assert "&lt;b&gt;<mark>链家</mark>&lt;/b&gt;地产" in html
+
+
+def test_htmx_search_returns_only_the_results_fragment(client, ops_user):
+    CustomerFactory(name="北京链家")
+    client.force_login(ops_user)
+
+    response = client.get(LIST, {"q": "链家"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="results")
+
+    html = response.content.decode()
+    assert html.lstrip().startswith('<div id="results">')
+    assert "<nav" not in html and "共 1 个客户" in html
+
+
+def test_filters_on_each_dimension(client, ops_user, sales_user):
+    industry = DictionaryItem.objects.create(kind=DictionaryItem.Kind.INDUSTRY, value="房产经纪")
+    tag = TagFactory(name="重点")
+    target = CustomerFactory(
+        name="目标", industry=industry, level="A", lifecycle_status="active", settlement_method="per_shoot",
+        consumption_level="C3", billing_enabled="yes", disabled=False, sales_owner=sales_user,
+    )  # fmt: skip
+    target.tags.add(tag)
+    target.ops_owners.add(ops_user)
+    CustomerFactory(name="干扰", level="B")
+    client.force_login(ops_user)
+
+    for params in (
+        {"industry": industry.pk},
+        {"level": "A"},
+        {"lifecycle_status": "active"},
+        {"settlement_method": "per_shoot"},
+        {"consumption_level": "C3"},
+        {"billing_enabled": "yes"},
+        {"disabled": "no"},
+        {"sales_owner": sales_user.pk},
+        {"ops_owner": ops_user.pk},
+        {"tag": tag.pk},
+    ):
+        assert names(client.get(LIST, params)) == ["目标"], params
+
+
+def test_unresolved_sales_owner_and_unset_level_filters(admin_user):
+    unresolved = CustomerFactory(sales_owner_raw="离职的人")
+    CustomerFactory(level="A")
+
+    by_unresolved = CustomerFilter(
+        {"sales_unresolved": "on"}, queryset=scoped_customers(admin_user)
+    ).qs
+    by_unset_level = CustomerFilter({"level": "none"}, queryset=scoped_customers(admin_user)).qs
+
+    assert list(by_unresolved) == [unresolved]
+    assert unresolved in by_unset_level and by_unset_level.count() == 1
+
+
+def test_series_filter_reads_price_plans(admin_user):
+    from billing.models import PricePlan
+    from tests.factories import DeviceSeriesFactory
+
+    customer = CustomerFactory()
+    CustomerFactory()
+    series = DeviceSeriesFactory(code="X")
+    fields = {f.name for f in PricePlan._meta.get_fields()}
+    plan = PricePlan(customer=customer, series=series)
+    if "valid_from" in fields:
+        plan.valid_from = "2025-01-01"
+    plan.save()
+
+    assert list(CustomerFilter({"series": "X"}, queryset=scoped_customers(admin_user)).qs) == [
+        customer
+    ]
+
+
+def test_sort_on_any_column(client, ops_user):
+    CustomerFactory(company_id=3, name="b")
+    CustomerFactory(company_id=1, name="c")
+    CustomerFactory(company_id=2, name="a")
+    client.force_login(ops_user)
+
+    assert names(client.get(LIST, {"sort": "company_id"})) == ["c", "a", "b"]
+    assert names(client.get(LIST, {"sort": "-company_id"})) == ["b", "a", "c"]
+    assert names(client.get(LIST, {"sort": "name"})) == ["a", "b", "c"]
+    for column in (
+        "account_type",
+        "level",
+        "sales_owner",
+        "lifecycle_status",
+        "created_at",
+        "onboarded_raw",
+    ):
+        assert client.get(LIST, {"sort": column}).status_code == 200
+
+
+def test_names_sort_in_pinyin_order_on_postgresql(require_postgres):
+    for name in ("中原地产", "安居客", "北京链家", "贝壳"):
+        CustomerFactory(name=name)
+
+    ordered = list(Customer.objects.order_by(name_order()).values_list("name", flat=True))
+
+    assert ordered == ["安居客", "北京链家", "贝壳", "中原地产"]
+
+
+def test_choose_visible_columns_is_remembered(client, ops_user):
+    CustomerFactory(remarks="很重要的备注")
+    client.force_login(ops_user)
+
+    html = client.get(LIST, {"cols_set": "1", "cols": ["remarks"]}).content.decode()
+    assert "很重要的备注" in html and "行业类型</a>" not in html
+
+    again = client.get(LIST).content.decode()
+    assert "很重要的备注" in again
+
+
+def test_save_and_reapply_a_named_filter(client, ops_user):
+    CustomerFactory(name="链家", level="A")
+    CustomerFactory(name="中原", level="B")
+    client.force_login(ops_user)
+
+    response = client.post(
+        reverse("customers:savedfilter-create"), {"name": "A级客户", "query": "level=A"}
+    )
+
+    saved = SavedFilter.objects.get(owner=ops_user, name="A级客户")
+    assert response["Location"].endswith("?level=A")
+    page = client.get(LIST)
+    assert "A级客户" in page.content.decode()
+    assert names(client.get(f"{LIST}?{saved.query}")) == ["链家"]
+    client.post(reverse("customers:savedfilter-delete", args=[saved.pk]))
+    assert not SavedFilter.objects.exists()
+
+
+def test_saved_filters_are_private(client, ops_user):
+    other = UserFactory(username="ops2", role="ops")
+    saved = SavedFilter.objects.create(owner=other, name="别人的", query="level=A")
+    client.force_login(ops_user)
+
+    assert "别人的" not in client.get(LIST).content.decode()
+    assert client.post(reverse("customers:savedfilter-delete", args=[saved.pk])).status_code == 404
+
+
+def test_filtered_count_and_pagination(client, ops_user):
+    CustomerFactory.create_batch(30, level="A")
+    CustomerFactory.create_batch(2, level="B")
+    client.force_login(ops_user)
+
+    response = client.get(LIST, {"level": "A"})
+
+    assert response.context["filtered_count"] == 30
+    assert len(names(response)) == 25
+    assert len(names(client.get(LIST, {"level": "A", "page": 2}))) == 5
+
+
+def test_query_count_does_not_grow_with_rows(client, ops_user, sales_user):
+    def render_count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(LIST, {"q": "公司", "sort": "name"}).status_code == 200
+        return len(ctx.captured_queries)
+
+    client.force_login(ops_user)
+    for i in range(3):
+        c = CustomerFactory(name=f"公司{i}", sales_owner=sales_user)
+        c.tags.add(TagFactory())
+        c.ops_owners.add(ops_user)
+    few = render_count()
+    for i in range(30):
+        c = CustomerFactory(name=f"公司x{i}", sales_owner=sales_user)
+        c.tags.add(TagFactory())
+        c.ops_owners.add(ops_user)
+
+    assert render_count() == few
+
+
+def test_renewal_reminders_on_the_list_respect_scope_and_lead_time(
+    client, sales_user, other_sales_user
+):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from customers.models import Renewal
+
+    today = timezone.localdate()
+    own = CustomerFactory(name="快到期", sales_owner=sales_user)
+    later = CustomerFactory(name="还早", sales_owner=sales_user)
+    foreign = CustomerFactory(name="别人的到期", sales_owner=other_sales_user)
+    Renewal.objects.create(
+        customer=own, expires_on=today + timedelta(days=10), remind_days_before=30
+    )
+    Renewal.objects.create(
+        customer=later, expires_on=today + timedelta(days=90), remind_days_before=30
+    )
+    Renewal.objects.create(customer=foreign, expires_on=today + timedelta(days=5))
+    client.force_login(sales_user)
+
+    html = client.get(LIST).content.decode()
+
+    assert "1 个续约即将到期" in html
+    assert "快到期" in html and "别人的到期" not in html
+
+
+def test_date_range_filters(admin_user):
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from customers.models import Renewal
+
+    old = CustomerFactory(name="老客户")
+    Customer.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=400))
+    new = CustomerFactory(name="新客户")
+    Renewal.objects.create(customer=new, expires_on=date(2026, 6, 30))
+    today = timezone.localdate()
+    qs = scoped_customers(admin_user)
+
+    created_recently = CustomerFilter(
+        {"created_after": (today - timedelta(days=30)).isoformat()}, queryset=qs
+    ).qs
+    expiring_mid_2026 = CustomerFilter(
+        {"renewal_expires_after": "2026-06-01", "renewal_expires_before": "2026-07-01"}, queryset=qs
+    ).qs
+
+    assert list(created_recently) == [new]
+    assert list(expiring_mid_2026) == [new]
+
+
+def test_attention_reminders_on_the_list(client, ops_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from customers.models import AttentionItem
+
+    today = timezone.localdate()
+    soon = CustomerFactory(name="需回访")
+    AttentionItem.objects.create(
+        customer=soon, category="risk", text="付款慢", remind_on=today + timedelta(days=3)
+    )
+    AttentionItem.objects.create(
+        customer=CustomerFactory(name="还远"),
+        category="risk",
+        text="x",
+        remind_on=today + timedelta(days=30),
+    )
+    client.force_login(ops_user)
+
+    html = client.get(LIST).content.decode()
+
+    assert "7 天内的特别关注提醒" in html and "需回访（" in html and "还远（" not in html
