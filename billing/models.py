@@ -281,6 +281,24 @@ class Bill(models.Model):
     def balance(self) -> Decimal:
         return self.total - self.amount_paid
 
+    @property
+    def is_overdue(self) -> bool:
+        """Derived like `billing.selectors.overdue_q`: open, past due, something still owed."""
+        from django.utils import timezone
+
+        return (
+            self.kind == self.Kind.BILL
+            and self.status in (self.Status.ISSUED, self.Status.PARTIALLY_PAID)
+            and self.due_date is not None
+            and self.due_date < timezone.localdate()
+            and self.balance > 0
+        )
+
+    @property
+    def is_frozen(self) -> bool:
+        """Issued bills are immutable (the database refuses changes too, see migration 0002)."""
+        return self.status != self.Status.DRAFT
+
 
 class BillLine(models.Model):
     class LineType(models.TextChoices):
