@@ -62,7 +62,7 @@ CREATE TRIGGER billing_bill_freeze BEFORE UPDATE OR DELETE ON billing_bill
 DROP TRIGGER IF EXISTS billing_billline_freeze ON billing_billline;
 CREATE TRIGGER billing_billline_freeze BEFORE INSERT OR UPDATE OR DELETE ON billing_billline
   FOR EACH ROW EXECUTE FUNCTION billing_billline_freeze();
-"""
+"""  # noqa: S608 (column names are constants above)
 
 POSTGRES_UNINSTALL = """
 DROP TRIGGER IF EXISTS billing_bill_freeze ON billing_bill;

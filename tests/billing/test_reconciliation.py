@@ -153,7 +153,7 @@ def test_overdue_is_derived_from_due_date_status_and_balance(ops_user):
     assert late.is_overdue  # real today is later than 2025-11-30
     settled.refresh_from_db()
     assert not settled.is_overdue
-    assert not on_time.is_overdue or on_time.due_date < dt.date.today()
+    assert on_time.pk not in overdue
 
 
 # --- reversal (冲正) ---------------------------------------------------------------
