@@ -7,7 +7,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import F, Q
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
@@ -294,6 +294,8 @@ def _statement_filename(result, ext: str) -> str:
 def statement_xlsx(request):
     form, result = _statement_from_request(request)
     if result is None:
+        if "customer" in form.errors:
+            raise Http404("客户不存在或不在你的客户范围内")
         return render(request, "billing/statement_detail.html", {"form": form}, status=400)
     response = HttpResponse(
         statements.statement_xlsx(result),
@@ -307,6 +309,8 @@ def statement_xlsx(request):
 def statement_pdf(request):
     form, result = _statement_from_request(request)
     if result is None:
+        if "customer" in form.errors:
+            raise Http404("客户不存在或不在你的客户范围内")
         return render(request, "billing/statement_detail.html", {"form": form}, status=400)
     response = HttpResponse(statements.statement_pdf(result), content_type="application/pdf")
     response["Content-Disposition"] = _attachment(_statement_filename(result, "pdf"))
