@@ -37,6 +37,16 @@ class BillLineInline(admin.TabularInline):
     extra = 0
     raw_id_fields = ("plan",)
 
+    # Lines of an issued bill are frozen (the database refuses changes too).
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and not (obj and obj.is_frozen)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not (obj and obj.is_frozen)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj and obj.is_frozen)
+
 
 @admin.register(Bill)
 class BillAdmin(ScopedByCustomerAdmin):
@@ -45,6 +55,13 @@ class BillAdmin(ScopedByCustomerAdmin):
     search_fields = ("number",)
     raw_id_fields = ("customer", "reverses")
     inlines = [BillLineInline]
+
+    def has_change_permission(self, request, obj=None):
+        # Issued bills change only through bill_reverse / allocations, never by hand.
+        return super().has_change_permission(request, obj) and not (obj and obj.is_frozen)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj and obj.is_frozen)
 
 
 @admin.register(Payment)

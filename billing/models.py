@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from customers.models import Customer
 
@@ -284,8 +285,6 @@ class Bill(models.Model):
     @property
     def is_overdue(self) -> bool:
         """Derived like `billing.selectors.overdue_q`: open, past due, something still owed."""
-        from django.utils import timezone
-
         return (
             self.kind == self.Kind.BILL
             and self.status in (self.Status.ISSUED, self.Status.PARTIALLY_PAID)

@@ -7,6 +7,7 @@ import threading
 from decimal import Decimal
 
 import pytest
+from auditlog.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
@@ -234,6 +235,9 @@ def test_undo_allocation_reopens_bill_and_returns_credit(ops_user):
     assert allocation.undone_by == ops_user and allocation.undo_reason == "核销错账单"
     assert bill.status == Bill.Status.ISSUED and bill.amount_paid == 0
     assert payment.allocated == 0
+    entries = LogEntry.objects.get_for_object(allocation)
+    assert entries.filter(action=LogEntry.Action.CREATE, actor=ops_user).exists()
+    assert any(e.changes.get("undo_reason") == ["", "核销错账单"] for e in entries)
     with pytest.raises(ValidationError, match="已撤销"):
         allocation_undo(user=ops_user, allocation=allocation, reason="again")
 

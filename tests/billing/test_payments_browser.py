@@ -15,8 +15,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_ops_records_payment_and_allocates_across_two_bills(login_page, ops_user):
     customer = CustomerFactory(name="浏览器测试房产")
-    september = issued_bill(user=ops_user, customer=customer, period=dt.date(2025, 9, 1), lines=["100.00"])
-    october = issued_bill(user=ops_user, customer=customer, period=dt.date(2025, 10, 1), lines=["80.00"])
+    september = issued_bill(
+        user=ops_user, customer=customer, period=dt.date(2025, 9, 1), lines=["100.00"]
+    )
+    october = issued_bill(
+        user=ops_user, customer=customer, period=dt.date(2025, 10, 1), lines=["80.00"]
+    )
 
     page = login_page(ops_user)
     page.on("dialog", lambda dialog: dialog.accept())

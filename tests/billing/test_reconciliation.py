@@ -235,3 +235,17 @@ def test_draft_and_credit_notes_cannot_be_reversed(ops_user):
     note = bill_reverse(user=ops_user, bill=issued_bill(user=ops_user), reason="x")
     with pytest.raises(ValidationError, match="冲正单"):
         bill_reverse(user=ops_user, bill=note, reason="x")
+
+
+def test_admin_shows_issued_bill_read_only_and_cannot_change_it(client, admin_user, ops_user):
+    bill = issued_bill(user=ops_user, lines=["100.00"])
+    client.force_login(admin_user)
+    url = f"/admin/billing/bill/{bill.pk}/change/"
+
+    page = client.get(url)
+    client.post(url, {"number": bill.number, "total": "1.00", "status": "draft"})
+
+    assert page.status_code == 200
+    assert 'name="total"' not in page.content.decode()
+    bill.refresh_from_db()
+    assert bill.total == D("100.00") and bill.status == Bill.Status.ISSUED
