@@ -288,3 +288,58 @@ def test_two_tabs_cannot_over_allocate_on_postgres(require_postgres, ops_user):
     payment.refresh_from_db()
     assert payment.allocated == D("80")
     assert PaymentAllocation.objects.filter(payment=payment).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_payments_cannot_overpay_one_bill_on_postgres(require_postgres, ops_user):
+    """Two payments race for the same bill's balance; the bill row lock lets only one through."""
+    customer = CustomerFactory()
+    bill = issued_bill(user=ops_user, customer=customer, lines=["100"])
+    payments = [PaymentFactory(customer=customer, amount=D("70")) for _ in range(2)]
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def tab(payment):
+        try:
+            barrier.wait(timeout=5)
+            payment_allocate(user=ops_user, payment=payment, allocations=[(bill, D("70"))])
+            outcomes.append("ok")
+        except ValidationError:
+            outcomes.append("refused")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tab, args=(p,)) for p in payments]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=20)
+
+    assert sorted(outcomes) == ["ok", "refused"]
+    bill.refresh_from_db()
+    assert bill.amount_paid == D("70") and bill.status == Bill.Status.PARTIALLY_PAID
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_replays_of_one_form_record_one_payment_on_postgres(require_postgres, ops_user):
+    customer = CustomerFactory()
+    barrier = threading.Barrier(3)
+    results: list[int] = []
+
+    def submit():
+        try:
+            barrier.wait(timeout=5)
+            results.append(
+                record(ops_user, customer, idempotency_key="same-form", bank_ref="RACE-1").pk
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=submit) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=20)
+
+    assert len(results) == 3 and len(set(results)) == 1
+    assert Payment.objects.count() == 1
