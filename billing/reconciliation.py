@@ -11,7 +11,7 @@ from typing import Any
 from auditlog.context import auditlog_value, set_actor
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Sum
+from django.db.models import F, Max, Sum
 from django.utils import timezone
 
 from customers.models import Customer
@@ -374,6 +374,26 @@ def allocation_undo(*, user: Any, allocation: PaymentAllocation, reason: str) ->
         bill.status = _bill_status_for(bill)
         bill.save(update_fields=["amount_paid", "status", "updated_at"])
     return allocation
+
+
+def bill_apply_credit(*, user: Any, bill: Bill) -> list[PaymentAllocation]:
+    """Pay a bill from the customer's credit: unallocated payments, earliest received first."""
+    created: list[PaymentAllocation] = []
+    with transaction.atomic():
+        bill = Bill.objects.select_for_update().get(pk=bill.pk)
+        remaining = bill.balance
+        if bill.kind != Bill.Kind.BILL or bill.status not in OPEN_STATUSES or remaining <= 0:
+            raise ValidationError(f"账单 {bill.number} 没有待收余额")
+        payments = Payment.objects.filter(customer_id=bill.customer_id, allocated__lt=F("amount"))
+        for payment in payments.order_by("received_on", "pk"):
+            if remaining <= 0:
+                break
+            amount = min(payment.unallocated, remaining)
+            created += payment_allocate(user=user, payment=payment, allocations=[(bill, amount)])
+            remaining -= amount
+        if not created:
+            raise ValidationError("该客户没有可用的收款余额")
+    return created
 
 
 def customer_credit(customer: Customer) -> Decimal:

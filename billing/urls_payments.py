@@ -19,6 +19,7 @@ urlpatterns: list = [
     path("bills/<int:pk>/reconcile/", views.bill_reconcile, name="bill-reconcile"),
     path("bills/<int:pk>/issue/", views.bill_issue, name="bill-issue"),
     path("bills/<int:pk>/reverse/", views.bill_reverse, name="bill-reverse"),
+    path("bills/<int:pk>/apply-credit/", views.bill_apply_credit, name="bill-apply-credit"),
     path("bills/<int:pk>/lines/add/", views.bill_add_line, name="bill-add-line"),
     path("bills/issue-period/", views.bills_issue_period, name="bills-issue-period"),
     path("statements/", views.statement, name="statement"),

@@ -184,6 +184,7 @@ def bill_reconcile(request, pk: int):
         "allocations": bill.allocations.select_related("payment", "created_by", "undone_by"),
         "history": bill_history(bill),
         "can_manage": can_manage_billing(request.user),
+        "credit": reconciliation.customer_credit(bill.customer),
         "line_form": ManualLineForm(),
         "reason_form": ReasonForm(),
     }
@@ -221,6 +222,17 @@ def bill_reverse(request, pk: int):
         reason = form.cleaned_data["reason"] if form.is_valid() else ""
         note = reconciliation.bill_reverse(user=request.user, bill=bill, reason=reason)
         return f"账单 {bill.number} 已冲正，冲正单 {note.number}；可重新生成并出账更正后的账单"
+
+    return _bill_action(request, pk, action)
+
+
+@login_required
+@require_POST
+def bill_apply_credit(request, pk: int):
+    def action(bill):
+        created = reconciliation.bill_apply_credit(user=request.user, bill=bill)
+        total = sum(a.amount for a in created)
+        return f"已用客户余额核销 ¥{total:,.2f}（{len(created)} 笔收款）"
 
     return _bill_action(request, pk, action)
 

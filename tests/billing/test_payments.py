@@ -15,6 +15,7 @@ from billing.models import Bill, Payment, PaymentAllocation
 from billing.reconciliation import (
     DuplicateBankRefError,
     allocation_undo,
+    bill_apply_credit,
     bill_reverse,
     customer_credit,
     payment_allocate,
@@ -343,3 +344,19 @@ def test_concurrent_replays_of_one_form_record_one_payment_on_postgres(require_p
 
     assert len(results) == 3 and len(set(results)) == 1
     assert Payment.objects.count() == 1
+
+
+def test_customer_credit_pays_a_later_bill_from_the_bill_side(ops_user):
+    customer = CustomerFactory()
+    early = PaymentFactory(customer=customer, amount=D("30"), received_on=dt.date(2025, 9, 1))
+    late = PaymentFactory(customer=customer, amount=D("50"), received_on=dt.date(2025, 10, 1))
+    bill = issued_bill(user=ops_user, customer=customer, lines=["60"])
+
+    created = bill_apply_credit(user=ops_user, bill=bill)
+
+    assert [(a.payment_id, a.amount) for a in created] == [(early.pk, D("30")), (late.pk, D("30"))]
+    bill.refresh_from_db()
+    assert bill.status == Bill.Status.PAID
+    assert customer_credit(customer) == D("20")
+    with pytest.raises(ValidationError, match="没有待收余额"):
+        bill_apply_credit(user=ops_user, bill=bill)

@@ -57,6 +57,7 @@ def write_requests(w):
         (reverse("billing:bill-issue", args=[w["draft"].pk]), {}),
         (reverse("billing:bill-reverse", args=[w["bill"].pk]), {"reason": "x"}),
         (reverse("billing:bill-add-line", args=[w["draft"].pk]), {"amount": "1", "reason": "x"}),
+        (reverse("billing:bill-apply-credit", args=[w["bill"].pk]), {}),
         (reverse("billing:bills-issue-period"), {"period": "2025-11"}),
         (reverse("billing:receipt-import"), {}),
     ]
@@ -245,3 +246,12 @@ def test_overdue_badge_on_bill_page(client, ops_user):
     client.force_login(ops_user)
     html = client.get(reverse("billing:bill-reconcile", args=[bill.pk])).content.decode()
     assert "bill-overdue" in html
+
+
+def test_apply_credit_button_on_bill_page(client, world, ops_user):
+    client.force_login(ops_user)
+    html = client.get(reverse("billing:bill-reconcile", args=[world["bill"].pk])).content.decode()
+    assert "用客户余额 ¥20.00 核销" in html
+    client.post(reverse("billing:bill-apply-credit", args=[world["bill"].pk]))
+    world["bill"].refresh_from_db()
+    assert world["bill"].amount_paid == D("30.00")
