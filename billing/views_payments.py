@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import can_manage_billing
 from accounts.selectors import jobs_visible_to
-from accounts.services import job_attach_file, job_create, job_run
+from accounts.services import job_attach_file, job_create
 from customers.selectors import scoped_customers
 
 from . import receipts, reconciliation, statements
@@ -337,7 +337,7 @@ def _attachment(filename: str) -> str:
 
 # --- bank receipt import -------------------------------------------------------------
 
-RECEIPT_JOB_KIND = "receipt_import"
+RECEIPT_JOB_KIND = receipts.RECEIPT_JOB_KIND
 
 
 @login_required
@@ -392,17 +392,5 @@ def _receipt_confirm(request):
     job = get_object_or_404(
         jobs_visible_to(request.user).filter(kind=RECEIPT_JOB_KIND), pk=request.POST.get("job")
     )
-    content = _job_input(job)
-
-    def work(job, progress):
-        return receipts.receipts_confirm(
-            content=content, filename=job.params["filename"], user=request.user, progress=progress
-        )
-
-    job = job_run(job_id=job.pk, work=work)
-    if job.status == job.Status.SUCCEEDED:
-        summary = "，".join(f"{k} {v}" for k, v in job.result.items())
-        messages.success(request, f"银行收款已导入：{summary}")
-        return redirect("billing:payment-list")
-    messages.error(request, job.message or "导入失败")
+    receipts.receipts_import_start(job=job, user=request.user)
     return redirect("accounts:job-detail", pk=job.pk)

@@ -123,7 +123,9 @@ def test_sales_scope_limits_matching(sales_user, ledger):
     assert len(preview.errors) == 3
 
 
-def test_upload_preview_confirm_through_the_views(client, ops_user, ledger):
+def test_upload_preview_confirm_through_the_views(
+    client, ops_user, ledger, django_capture_on_commit_callbacks
+):
     client.force_login(ops_user)
     upload = io.BytesIO(xlsx(good_rows(ledger)))
     upload.name = "银行流水.xlsx"
@@ -134,10 +136,14 @@ def test_upload_preview_confirm_through_the_views(client, ops_user, ledger):
     assert "付款人名称" in preview.content.decode()
     job = Job.objects.get(kind="receipt_import")
 
-    done = client.post(reverse("billing:receipt-import"), {"confirm": "1", "job": job.pk})
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(reverse("billing:receipt-import"), {"confirm": "1", "job": job.pk})
+    with django_capture_on_commit_callbacks(execute=True):  # a double click queues nothing
+        client.post(reverse("billing:receipt-import"), {"confirm": "1", "job": job.pk})
 
-    assert done.status_code == 302
+    assert done["Location"] == reverse("accounts:job-detail", args=[job.pk])
     job.refresh_from_db()
+    assert job.result["收款笔数"] == 3
     assert job.status == Job.Status.SUCCEEDED
     assert Payment.objects.count() == 3
 
@@ -151,3 +157,28 @@ def test_error_workbook_offered_in_preview(client, ops_user, ledger):
     job = Job.objects.get(kind="receipt_import")
     assert reverse("accounts:job-file", args=[job.pk, "errors"]) in html
     assert "确认导入" not in html
+
+
+def test_failed_import_job_reports_the_reason_and_records_nothing(
+    ops_user, ledger, django_capture_on_commit_callbacks
+):
+    from accounts.services import job_create
+    from billing.receipts import receipts_import_start
+
+    content = xlsx(good_rows(ledger))
+    job = job_create(
+        kind="receipt_import",
+        created_by=ops_user,
+        params={"filename": "r.xlsx"},
+        input_name="r.xlsx",
+        input_bytes=content,
+    )
+    PaymentFactory(bank_ref="R3")  # recorded meanwhile: the confirm re-checks and refuses the file
+
+    with django_capture_on_commit_callbacks(execute=True):
+        receipts_import_start(job=job, user=ops_user)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert "1 行错误" in job.message
+    assert Payment.objects.count() == 1
