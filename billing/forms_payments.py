@@ -33,7 +33,9 @@ class CustomerByCompanyIdField(forms.IntegerField):
 
 
 class PaymentForm(forms.Form):
-    customer = CustomerByCompanyIdField(label="客户（公司id）")
+    customer = CustomerByCompanyIdField(
+        label="客户（公司id）", widget=forms.TextInput(attrs={"list": "customer-options"})
+    )
     amount = forms.DecimalField(
         label="金额", max_digits=14, decimal_places=2, min_value=Decimal("0.01")
     )

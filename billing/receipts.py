@@ -16,7 +16,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Job
-from accounts.services import job_enqueue, job_run
+from accounts.services import job_attach_file, job_create, job_enqueue, job_run
 from customers.selectors import scoped_customers
 
 from . import reconciliation
@@ -356,6 +356,35 @@ def receipts_error_workbook(preview: ReceiptPreview) -> bytes:
 # --- running the confirm as a background job -------------------------------------------
 # About 36 ms a row on PostgreSQL (locks, savepoints and audit entries per payment;
 # bench/receipts_import.py), so a bank file of a few hundred rows runs as a Job with progress.
+
+
+def receipts_upload(*, user: Any, name: str, content: bytes) -> Job:
+    """Keep the uploaded file on a Job: preview and confirm both read it from there."""
+    from django.urls import reverse
+
+    return job_create(
+        kind=RECEIPT_JOB_KIND,
+        created_by=user,
+        title=f"导入银行收款 {name}",
+        params={"filename": name, "next_url": reverse("billing:payment-list")},
+        input_name=name,
+        input_bytes=content,
+    )
+
+
+def receipts_job_preview(*, job: Job, user: Any) -> ReceiptPreview:
+    """Preview the job's file; the first time it has errors, attach the error workbook."""
+    with job.input_file.open("rb") as fh:
+        content = fh.read()
+    preview = receipts_preview(content=content, filename=job.params["filename"], user=user)
+    if preview.errors and not job.error_file:
+        job_attach_file(
+            job=job,
+            field="error_file",
+            name="银行收款导入错误明细.xlsx",
+            content=receipts_error_workbook(preview),
+        )
+    return preview
 
 
 def receipts_import_start(*, job: Job, user: Any) -> Job:

@@ -8,6 +8,7 @@ urlpatterns: list = [
     path("payments/", views.payment_list, name="payment-list"),
     path("payments/new/", views.payment_create, name="payment-create"),
     path("payments/import/", views.receipt_import, name="receipt-import"),
+    path("payments/import/<int:pk>/", views.receipt_preview, name="receipt-preview"),
     path("payments/<int:pk>/", views.payment_detail, name="payment-detail"),
     path("payments/<int:pk>/allocate/", views.payment_allocate, name="payment-allocate"),
     path(

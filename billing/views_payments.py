@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import can_manage_billing
 from accounts.selectors import jobs_visible_to
-from accounts.services import job_attach_file, job_create
 from customers.selectors import scoped_customers
 
 from . import receipts, reconciliation, statements
@@ -90,7 +89,16 @@ def payment_create(request):
         else:
             messages.success(request, f"已登记收款 ¥{payment.amount:,.2f}，请核销到账单")
             return redirect("billing:payment-detail", pk=payment.pk)
-    return render(request, "billing/payment_form.html", {"form": form})
+    return render(
+        request,
+        "billing/payment_form.html",
+        {"form": form, "customer_options": _customer_options(request.user)},
+    )
+
+
+def _customer_options(user):
+    """Suggestions for the 公司id inputs (a datalist); the field still resolves inside the scope."""
+    return scoped_customers(user).values("company_id", "name").order_by("company_id")[:1000]
 
 
 @login_required
@@ -292,7 +300,12 @@ def statement(request):
     return render(
         request,
         "billing/statement_detail.html",
-        {"form": form, "statement": result, "query": request.GET.urlencode()},
+        {
+            "form": form,
+            "statement": result,
+            "query": request.GET.urlencode(),
+            "customer_options": _customer_options(request.user),
+        },
     )
 
 
@@ -342,55 +355,27 @@ RECEIPT_JOB_KIND = receipts.RECEIPT_JOB_KIND
 
 @login_required
 def receipt_import(request):
-    """Upload → preview (rows, suggested matches, errors) → confirm, all on one URL."""
+    """Step 1: upload the bank file; it is kept on a Job until confirmed."""
     _require_manage(request.user)
-    if request.method == "POST" and "confirm" in request.POST:
-        return _receipt_confirm(request)
+    form = ReceiptImportForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        job = receipts.receipts_upload(user=request.user, name=upload.name, content=upload.read())
+        return redirect("billing:receipt-preview", pk=job.pk)
+    return render(request, "billing/payment_import.html", {"form": form})
+
+
+@login_required
+def receipt_preview(request, pk: int):
+    """Step 2: suggested matches and errors; POST confirms and queues the import job."""
+    _require_manage(request.user)
+    job = get_object_or_404(jobs_visible_to(request.user).filter(kind=RECEIPT_JOB_KIND), pk=pk)
     if request.method == "POST":
-        form = ReceiptImportForm(request.POST, request.FILES)
-        if form.is_valid():
-            upload = form.cleaned_data["file"]
-            job = job_create(
-                kind=RECEIPT_JOB_KIND,
-                created_by=request.user,
-                title=f"导入银行收款 {upload.name}",
-                params={"filename": upload.name, "next_url": reverse("billing:payment-list")},
-                input_name=upload.name,
-                input_bytes=upload.read(),
-            )
-            return redirect(f"{reverse('billing:receipt-import')}?job={job.pk}")
-        return render(request, "billing/payment_import.html", {"form": form})
-    job_id = request.GET.get("job")
-    if not job_id:
-        return render(request, "billing/payment_import.html", {"form": ReceiptImportForm()})
-    job = get_object_or_404(jobs_visible_to(request.user).filter(kind=RECEIPT_JOB_KIND), pk=job_id)
+        receipts.receipts_import_start(job=job, user=request.user)
+        return redirect("accounts:job-detail", pk=job.pk)
     context = {"form": ReceiptImportForm(), "job": job}
     try:
-        preview = receipts.receipts_preview(
-            content=_job_input(job), filename=job.params["filename"], user=request.user
-        )
+        context["preview"] = receipts.receipts_job_preview(job=job, user=request.user)
     except ValidationError as exc:
         context["file_error"] = _error_text(exc)
-    else:
-        if preview.errors and not job.error_file:
-            job_attach_file(
-                job=job,
-                field="error_file",
-                name="银行收款导入错误明细.xlsx",
-                content=receipts.receipts_error_workbook(preview),
-            )
-        context["preview"] = preview
     return render(request, "billing/payment_import.html", context)
-
-
-def _job_input(job) -> bytes:
-    with job.input_file.open("rb") as fh:
-        return fh.read()
-
-
-def _receipt_confirm(request):
-    job = get_object_or_404(
-        jobs_visible_to(request.user).filter(kind=RECEIPT_JOB_KIND), pk=request.POST.get("job")
-    )
-    receipts.receipts_import_start(job=job, user=request.user)
-    return redirect("accounts:job-detail", pk=job.pk)

@@ -137,9 +137,9 @@ def test_upload_preview_confirm_through_the_views(
     job = Job.objects.get(kind="receipt_import")
 
     with django_capture_on_commit_callbacks(execute=True):
-        done = client.post(reverse("billing:receipt-import"), {"confirm": "1", "job": job.pk})
+        done = client.post(reverse("billing:receipt-preview", args=[job.pk]))
     with django_capture_on_commit_callbacks(execute=True):  # a double click queues nothing
-        client.post(reverse("billing:receipt-import"), {"confirm": "1", "job": job.pk})
+        client.post(reverse("billing:receipt-preview", args=[job.pk]))
 
     assert done["Location"] == reverse("accounts:job-detail", args=[job.pk])
     job.refresh_from_db()

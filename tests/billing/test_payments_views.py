@@ -60,6 +60,7 @@ def write_requests(w):
         (reverse("billing:bill-apply-credit", args=[w["bill"].pk]), {}),
         (reverse("billing:bills-issue-period"), {"period": "2025-11"}),
         (reverse("billing:receipt-import"), {}),
+        (reverse("billing:receipt-preview", args=[1]), {}),
     ]
 
 
