@@ -114,7 +114,8 @@ def bill_issue(*, user: Any, bill: Bill, due_date: date | None = None) -> Bill:
         bill.due_date = due_date or today + timedelta(days=terms)
         bill.issued_at = timezone.now()
         bill.issued_by = user
-        bill.status = Bill.Status.ISSUED
+        # A zero bill (e.g. fully discounted) owes nothing: it is settled the moment it is issued.
+        bill.status = Bill.Status.ISSUED if total > 0 else Bill.Status.PAID
         bill.save(
             update_fields=["total", "due_date", "issued_at", "issued_by", "status", "updated_at"]
         )

@@ -55,6 +55,10 @@ def test_issue_defaults_to_thirty_days_and_accepts_explicit_due_date(ops_user):
     assert other.due_date == dt.date(2026, 1, 15)
 
 
+def test_zero_bill_is_settled_on_issue(ops_user):
+    assert bill_issue(user=ops_user, bill=BillFactory(lines=["0.00"])).status == Bill.Status.PAID
+
+
 def test_issue_twice_is_refused(ops_user):
     bill = issued_bill(user=ops_user)
     with pytest.raises(ValidationError, match="不能重复出账"):
