@@ -69,6 +69,13 @@ def bill_add_manual_line(
         amount = to_money(amount)
         if amount == 0:
             raise ValidationError({"amount": "调整金额不能为 0"})
+        new_total = to_money(
+            sum((to_money(a) for a in bill.lines.values_list("amount", flat=True)), ZERO) + amount
+        )
+        if new_total < 0:
+            raise ValidationError(
+                {"amount": f"调整后账单金额为 {_money_str(new_total)}，不能为负数"}
+            )
         position = (bill.lines.aggregate(m=Max("position"))["m"] or 0) + 1
         line = BillLine.objects.create(
             bill=bill,
@@ -81,9 +88,7 @@ def bill_add_manual_line(
             reason=reason,
             created_by=user,
         )
-        bill.total = to_money(
-            sum((to_money(a) for a in bill.lines.values_list("amount", flat=True)), ZERO)
-        )
+        bill.total = new_total
         bill.save(update_fields=["total", "updated_at"])
     return line
 

@@ -58,3 +58,19 @@ def bill_history(bill: Bill) -> list[Bill]:
         .select_related("reverses")
         .order_by("generated_at", "pk")
     )
+
+
+def bill_number_for(*, company_id: int, period: date) -> str:
+    """The number for a new bill: `BILL-YYYYMM-<company_id>`, or `…-2`, `…-3` after reversals.
+
+    Bill numbers are unique and a reversed bill keeps its number (the customer has
+    it on paper), so the corrected bill of the same month takes the next suffix.
+    """
+    base = f"BILL-{period:%Y%m}-{company_id}"
+    taken = set(Bill.objects.filter(number__startswith=base).values_list("number", flat=True))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"

@@ -20,7 +20,7 @@ from billing.reconciliation import (
     bills_issue_for_period,
     payment_allocate,
 )
-from billing.selectors import bill_history, overdue_q
+from billing.selectors import bill_history, bill_number_for, overdue_q
 from tests.factories import (
     BillFactory,
     BillLineFactory,
@@ -88,6 +88,15 @@ def test_manual_line_on_draft_updates_total_and_is_audited(ops_user):
     entry = LogEntry.objects.get_for_object(line).get()
     assert entry.actor == ops_user
     assert "客户投诉补偿" in str(entry.changes)
+
+
+def test_manual_line_cannot_make_the_bill_negative(ops_user):
+    bill = BillFactory(lines=["10.00"])
+    with pytest.raises(ValidationError, match="不能为负数"):
+        bill_add_manual_line(
+            user=ops_user, bill=bill, amount=D("-10.01"), explanation="", reason="x"
+        )
+    assert bill.lines.count() == 1
 
 
 def test_manual_line_requires_reason_and_a_draft(ops_user):
@@ -178,11 +187,11 @@ def test_reverse_creates_credit_note_and_frees_the_period_for_a_corrected_bill(o
     assert note.reason == "用量重复计入"
     assert note.lines.get().amount == D("-120.00")
 
+    number = bill_number_for(company_id=original.customer.company_id, period=OCT)
+    assert number == f"{original.number}-2"
     corrected = bill_issue(
         user=ops_user,
-        bill=BillFactory(
-            customer=original.customer, period=OCT, number=f"{original.number}-2", lines=["100.00"]
-        ),
+        bill=BillFactory(customer=original.customer, period=OCT, number=number, lines=["100.00"]),
     )
     assert [b.pk for b in bill_history(corrected)] == [original.pk, note.pk, corrected.pk]
 
