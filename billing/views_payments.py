@@ -49,6 +49,9 @@ def _error_text(exc: ValidationError) -> str:
 # --- payments --------------------------------------------------------------------
 
 
+PAYMENT_SORTS = {"date": "received_on", "amount": "amount", "customer": "customer__company_id"}
+
+
 @login_required
 def payment_list(request):
     qs = scoped_payments(request.user)
@@ -60,8 +63,12 @@ def payment_list(request):
         qs = qs.filter(cond)
     if request.GET.get("open") == "1":
         qs = qs.filter(allocated__lt=F("amount"))
+    sort = request.GET.get("sort", "")
+    if sort.lstrip("-") in PAYMENT_SORTS:
+        field = PAYMENT_SORTS[sort.lstrip("-")]
+        qs = qs.order_by(f"-{field}" if sort.startswith("-") else field, "-pk")
     page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    context = {"page": page, "q": q, "can_manage": can_manage_billing(request.user)}
+    context = {"page": page, "q": q, "sort": sort, "can_manage": can_manage_billing(request.user)}
     template = "billing/payment_list.html#table" if request.htmx else "billing/payment_list.html"
     return render(request, template, context)
 

@@ -256,3 +256,19 @@ def test_apply_credit_button_on_bill_page(client, world, ops_user):
     client.post(reverse("billing:bill-apply-credit", args=[world["bill"].pk]))
     world["bill"].refresh_from_db()
     assert world["bill"].amount_paid == D("30.00")
+
+
+def test_payment_list_filters_sorts_and_answers_htmx_with_the_table(client, ops_user):
+    big = PaymentFactory(amount=D("900.00"), bank_ref="BIG-1")
+    small = PaymentFactory(amount=D("5.00"), bank_ref="SMALL-1")
+    client.force_login(ops_user)
+    url = reverse("billing:payment-list")
+
+    ordered = client.get(url, {"sort": "-amount"}).content.decode()
+    assert ordered.index("BIG-1") < ordered.index("SMALL-1")
+    found = client.get(url, {"q": "SMALL"}).content.decode()
+    assert "SMALL-1" in found and "BIG-1" not in found
+    fragment = client.get(
+        url, {"q": str(big.customer.company_id)}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert "<nav" not in fragment and "BIG-1" in fragment and small.bank_ref not in fragment
