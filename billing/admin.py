@@ -70,12 +70,24 @@ class PaymentAdmin(ScopedByCustomerAdmin):
     list_filter = ("method",)
     search_fields = ("bank_ref", "payer")
     raw_id_fields = ("customer",)
+    # Kept by payment_allocate / allocation_undo; editing it here would break the sums.
+    readonly_fields = ("allocated", "idempotency_key")
 
 
 @admin.register(PaymentAllocation)
 class PaymentAllocationAdmin(admin.ModelAdmin):
     list_display = ("payment", "bill", "amount", "created_at", "undone_at")
     raw_id_fields = ("payment", "bill")
+
+    # Allocations move money between payments and bills: only the services create or undo them.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     def get_queryset(self, request):
         return (

@@ -360,3 +360,19 @@ def test_customer_credit_pays_a_later_bill_from_the_bill_side(ops_user):
     assert customer_credit(customer) == D("20")
     with pytest.raises(ValidationError, match="没有待收余额"):
         bill_apply_credit(user=ops_user, bill=bill)
+
+
+def test_admin_cannot_edit_allocations_or_payment_sums(client, admin_user, ops_user):
+    customer = CustomerFactory()
+    bill = issued_bill(user=ops_user, customer=customer, lines=["100"])
+    payment = PaymentFactory(customer=customer, amount=D("50"))
+    (allocation,) = payment_allocate(user=ops_user, payment=payment, allocations=[(bill, D("50"))])
+    client.force_login(admin_user)
+
+    assert client.get("/admin/billing/paymentallocation/add/").status_code == 403
+    client.post(f"/admin/billing/paymentallocation/{allocation.pk}/change/", {"amount": "1"})
+    page = client.get(f"/admin/billing/payment/{payment.pk}/change/").content.decode()
+
+    allocation.refresh_from_db()
+    assert allocation.amount == D("50")
+    assert 'name="allocated"' not in page
