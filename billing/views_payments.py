@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
 from accounts.roles import can_manage_billing
@@ -333,7 +334,9 @@ def statement_xlsx(request):
         statements.statement_xlsx(result),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
-    response["Content-Disposition"] = _attachment(_statement_filename(result, "xlsx"))
+    response["Content-Disposition"] = content_disposition_header(
+        True, _statement_filename(result, "xlsx")
+    )
     return response
 
 
@@ -345,14 +348,10 @@ def statement_pdf(request):
             raise Http404("客户不存在或不在你的客户范围内")
         return render(request, "billing/statement_detail.html", {"form": form}, status=400)
     response = HttpResponse(statements.statement_pdf(result), content_type="application/pdf")
-    response["Content-Disposition"] = _attachment(_statement_filename(result, "pdf"))
+    response["Content-Disposition"] = content_disposition_header(
+        True, _statement_filename(result, "pdf")
+    )
     return response
-
-
-def _attachment(filename: str) -> str:
-    from urllib.parse import quote
-
-    return f"attachment; filename=\"statement.{filename.rsplit('.', 1)[1]}\"; filename*=UTF-8''{quote(filename)}"
 
 
 # --- bank receipt import -------------------------------------------------------------

@@ -128,7 +128,7 @@ def test_statement_xlsx_has_amounts_as_numbers(client, ops_user):
     )
 
     assert response.status_code == 200
-    assert "filename*=UTF-8''" in response["Content-Disposition"]
+    assert response["Content-Disposition"].startswith("attachment; filename*=utf-8''")
     sheet = load_workbook(io.BytesIO(response.content)).active
     values = [c.value for row in sheet.iter_rows() for c in row]
     assert "期末余额" in values
