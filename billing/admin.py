@@ -37,6 +37,16 @@ class BillLineInline(admin.TabularInline):
     extra = 0
     raw_id_fields = ("plan",)
 
+    # Lines of an issued bill are frozen (the database refuses changes too).
+    def has_add_permission(self, request, obj=None):
+        return super().has_add_permission(request, obj) and not (obj and obj.is_frozen)
+
+    def has_change_permission(self, request, obj=None):
+        return super().has_change_permission(request, obj) and not (obj and obj.is_frozen)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj and obj.is_frozen)
+
 
 @admin.register(Bill)
 class BillAdmin(ScopedByCustomerAdmin):
@@ -46,6 +56,13 @@ class BillAdmin(ScopedByCustomerAdmin):
     raw_id_fields = ("customer", "reverses")
     inlines = [BillLineInline]
 
+    def has_change_permission(self, request, obj=None):
+        # Issued bills change only through bill_reverse / allocations, never by hand.
+        return super().has_change_permission(request, obj) and not (obj and obj.is_frozen)
+
+    def has_delete_permission(self, request, obj=None):
+        return super().has_delete_permission(request, obj) and not (obj and obj.is_frozen)
+
 
 @admin.register(Payment)
 class PaymentAdmin(ScopedByCustomerAdmin):
@@ -53,12 +70,24 @@ class PaymentAdmin(ScopedByCustomerAdmin):
     list_filter = ("method",)
     search_fields = ("bank_ref", "payer")
     raw_id_fields = ("customer",)
+    # Kept by payment_allocate / allocation_undo; editing it here would break the sums.
+    readonly_fields = ("allocated", "idempotency_key")
 
 
 @admin.register(PaymentAllocation)
 class PaymentAllocationAdmin(admin.ModelAdmin):
     list_display = ("payment", "bill", "amount", "created_at", "undone_at")
     raw_id_fields = ("payment", "bill")
+
+    # Allocations move money between payments and bills: only the services create or undo them.
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
     def get_queryset(self, request):
         return (

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from customers.models import Customer
 
@@ -280,6 +281,22 @@ class Bill(models.Model):
     @property
     def balance(self) -> Decimal:
         return self.total - self.amount_paid
+
+    @property
+    def is_overdue(self) -> bool:
+        """Derived like `billing.selectors.overdue_q`: open, past due, something still owed."""
+        return (
+            self.kind == self.Kind.BILL
+            and self.status in (self.Status.ISSUED, self.Status.PARTIALLY_PAID)
+            and self.due_date is not None
+            and self.due_date < timezone.localdate()
+            and self.balance > 0
+        )
+
+    @property
+    def is_frozen(self) -> bool:
+        """Issued bills are immutable (the database refuses changes too, see migration 0002)."""
+        return self.status != self.Status.DRAFT
 
 
 class BillLine(models.Model):

@@ -92,3 +92,66 @@ class QualityIssueFactory(DjangoModelFactory):
     occurred_on = factory.LazyFunction(lambda: __import__("datetime").date(2025, 10, 1))
     category = "服务"
     description = "拍摄延迟"
+# --- billing: bills and payments (issue 6) -----------------------------------
+import datetime as _dt  # noqa: E402
+from decimal import Decimal as _Decimal  # noqa: E402
+
+from billing.models import Bill, BillLine, Payment  # noqa: E402
+
+
+class BillFactory(DjangoModelFactory):
+    """A draft bill; pass `lines=[Decimal(...), ...]` to add lines and set the total from them."""
+
+    class Meta:
+        model = Bill
+        skip_postgeneration_save = True
+
+    customer = factory.SubFactory(CustomerFactory)
+    period = _dt.date(2025, 10, 1)
+    number = factory.LazyAttribute(lambda o: f"BILL-{o.period:%Y%m}-{o.customer.company_id}")
+    status = Bill.Status.DRAFT
+    total = _Decimal("0.00")
+
+    @factory.post_generation
+    def lines(obj, create, extracted, **kwargs):  # noqa: N805
+        if not create or not extracted:
+            return
+        for i, amount in enumerate(extracted, start=1):
+            BillLineFactory(bill=obj, position=i, amount=_Decimal(amount))
+        obj.total = sum((_Decimal(a) for a in extracted), _Decimal("0.00"))
+        obj.save(update_fields=["total"])
+
+
+class BillLineFactory(DjangoModelFactory):
+    class Meta:
+        model = BillLine
+
+    bill = factory.SubFactory(BillFactory)
+    position = 1
+    line_type = BillLine.LineType.ALL
+    quantity = _Decimal("1")
+    unit_price = factory.LazyAttribute(lambda o: o.amount)
+    amount = _Decimal("100.00")
+    explanation = factory.LazyAttribute(lambda o: f"测试明细 ¥{o.amount}")
+
+
+class PaymentFactory(DjangoModelFactory):
+    class Meta:
+        model = Payment
+
+    customer = factory.SubFactory(CustomerFactory)
+    amount = _Decimal("100.00")
+    received_on = _dt.date(2025, 11, 5)
+    method = Payment.Method.BANK
+    bank_ref = factory.Sequence(lambda n: f"TRX{n:08d}")
+    payer = factory.LazyAttribute(lambda o: o.customer.name)
+
+
+def issued_bill(
+    *, user, customer=None, period=_dt.date(2025, 10, 1), lines=("100.00",), due_date=None
+):
+    """A bill issued through the lifecycle service (the only way a bill leaves draft)."""
+    from billing.reconciliation import bill_issue
+
+    bill = BillFactory(customer=customer or CustomerFactory(), period=period, lines=list(lines))
+    return bill_issue(user=user, bill=bill, due_date=due_date)

@@ -1,0 +1,78 @@
+"""Time the bank-receipt import (preview and confirm) for N rows; everything is rolled back.
+
+DJANGO_SETTINGS_MODULE=opcms.settings.local DATABASE_URL=... .venv/bin/python bench/receipts_import.py [N]
+Each row pays one customer's issued bill by bill number (the matching path with most work).
+"""
+
+import io
+import logging
+import os
+import sys
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opcms.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+logging.disable(logging.INFO)
+
+from django.db import connection, transaction  # noqa: E402
+from openpyxl import Workbook  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from accounts.roles import Role  # noqa: E402
+from billing.models import Bill, BillLine  # noqa: E402
+from billing.receipts import receipts_confirm, receipts_preview  # noqa: E402
+from customers.models import Customer  # noqa: E402
+
+N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
+
+with transaction.atomic():
+    user = User.objects.create(username="bench-receipts", role=Role.OPS)
+    customers = Customer.objects.bulk_create(
+        Customer(company_id=9_000_000 + i, name=f"基准客户{i}") for i in range(N)
+    )
+    bills = Bill.objects.bulk_create(
+        Bill(
+            number=f"BENCH-{c.company_id}",
+            customer=c,
+            period=date(2025, 10, 1),
+            total=Decimal("100.00"),
+        )
+        for c in customers
+    )
+    BillLine.objects.bulk_create(
+        BillLine(bill=b, amount=Decimal("100.00"), explanation="基准") for b in bills
+    )
+    Bill.objects.filter(pk__in=[b.pk for b in bills]).update(status=Bill.Status.ISSUED)
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["收款日期", "金额", "付款人", "流水号", "公司id", "账单号"])
+    for i, b in enumerate(bills):
+        ws.append(
+            [date(2025, 11, 5), 100 if i % 2 else 60, f"基准客户{i}", f"BENCH-R{i}", None, b.number]
+        )
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    content = buffer.getvalue()
+
+    start = time.perf_counter()
+    preview = receipts_preview(content=content, filename="bench.xlsx", user=user)
+    t_preview = time.perf_counter() - start
+    assert not preview.errors, preview.errors[:3]
+
+    start = time.perf_counter()
+    summary = receipts_confirm(content=content, filename="bench.xlsx", user=user)
+    t_confirm = time.perf_counter() - start
+    transaction.set_rollback(True)
+
+print(
+    f"{connection.vendor}: {N} rows  preview {t_preview:.2f} s  confirm {t_confirm:.2f} s "
+    f"({t_confirm / N * 1000:.1f} ms/row)  {summary}"
+)

@@ -1,0 +1,151 @@
+"""Forms for payments, allocations, bill issue/reversal and statements."""
+
+from __future__ import annotations
+
+import calendar
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from django import forms
+from django.utils import timezone
+
+from .models import Bill, Payment
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class CustomerByCompanyIdField(forms.IntegerField):
+    """A customer picked by 公司id, resolved only inside the user's scope."""
+
+    def __init__(self, *args, customers=None, **kwargs):
+        self.customers = customers
+        super().__init__(*args, **kwargs)
+
+    def clean(self, value):
+        company_id = super().clean(value)
+        if company_id is None:
+            return None
+        customer = self.customers.filter(company_id=company_id).first()
+        if customer is None:
+            raise forms.ValidationError(f"公司id {company_id} 不存在或不在你的客户范围内")
+        return customer
+
+
+class PaymentForm(forms.Form):
+    customer = CustomerByCompanyIdField(
+        label="客户（公司id）", widget=forms.TextInput(attrs={"list": "customer-options"})
+    )
+    amount = forms.DecimalField(
+        label="金额", max_digits=14, decimal_places=2, min_value=Decimal("0.01")
+    )
+    received_on = forms.DateField(label="收款日期", widget=DATE_WIDGET)
+    method = forms.ChoiceField(
+        label="方式", choices=Payment.Method.choices, initial=Payment.Method.BANK
+    )
+    bank_ref = forms.CharField(label="银行流水号", max_length=100, required=False)
+    payer = forms.CharField(label="付款人", max_length=200, required=False)
+    note = forms.CharField(label="备注", max_length=500, required=False)
+    # A fresh key per rendered form: a double click or a resubmit carries the same one.
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+    def __init__(self, *args, customers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].customers = customers
+        self.fields["idempotency_key"].initial = uuid.uuid4().hex
+        self.fields["received_on"].initial = timezone.localdate()
+
+
+class AllocationForm(forms.Form):
+    """One amount input per open bill of the payment's customer (`bill_<pk>`)."""
+
+    def __init__(self, *args, bills: list[Bill], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.bills = bills
+        for bill in bills:
+            self.fields[f"bill_{bill.pk}"] = forms.DecimalField(
+                label=bill.number,
+                required=False,
+                max_digits=14,
+                decimal_places=2,
+                min_value=Decimal("0"),
+                max_value=bill.balance,
+                error_messages={"max_value": f"不能超过未收余额 ¥{bill.balance:,.2f}"},
+            )
+
+    def allocations(self) -> list[tuple[Bill, Decimal]]:
+        result = []
+        for bill in self.bills:
+            amount = self.cleaned_data.get(f"bill_{bill.pk}")
+            if amount:
+                result.append((bill, amount))
+        return result
+
+    def rows(self):
+        return [(bill, self[f"bill_{bill.pk}"]) for bill in self.bills]
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="原因", max_length=200)
+
+
+class ManualLineForm(forms.Form):
+    amount = forms.DecimalField(
+        label="金额", max_digits=14, decimal_places=2, help_text="负数为减免"
+    )
+    explanation = forms.CharField(label="说明", max_length=200, required=False)
+    reason = forms.CharField(label="调整原因", max_length=200)
+
+
+class IssuePeriodForm(forms.Form):
+    period = forms.DateField(
+        label="账期月份",
+        input_formats=["%Y-%m", "%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "month"}),
+    )
+
+    def clean_period(self) -> date:
+        return self.cleaned_data["period"].replace(day=1)
+
+
+def _month_start(value: date) -> date:
+    return value.replace(day=1)
+
+
+def _month_end(value: date) -> date:
+    return value.replace(day=calendar.monthrange(value.year, value.month)[1])
+
+
+class StatementForm(forms.Form):
+    customer = CustomerByCompanyIdField(label="客户（公司id）")
+    start = forms.DateField(
+        label="起始月份",
+        input_formats=["%Y-%m"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+    )
+    end = forms.DateField(
+        label="截止月份",
+        input_formats=["%Y-%m"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+    )
+
+    def __init__(self, *args, customers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].customers = customers
+        this_month = timezone.localdate().strftime("%Y-%m")
+        self.initial.setdefault("start", this_month)
+        self.initial.setdefault("end", this_month)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end"):
+            if data["end"] < data["start"]:
+                self.add_error("end", "截止月份不能早于起始月份")
+            else:
+                data["date_from"] = _month_start(data["start"])
+                data["date_to"] = _month_end(data["end"])
+        return data
+
+
+class ReceiptImportForm(forms.Form):
+    file = forms.FileField(label="银行收款文件（.xlsx / .csv）")
