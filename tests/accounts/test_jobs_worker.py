@@ -35,20 +35,25 @@ def test_purge_removes_old_files_and_keeps_recent_ones():
 
 @pytest.mark.redis
 @pytest.mark.django_db(transaction=True)
-def test_task_runs_on_a_real_worker_through_redis(require_redis, settings):
+def test_task_runs_on_a_real_worker_through_redis(require_redis):
+    """A task sent through Redis is run by a real worker thread and its result comes back.
+
+    A fresh Celery app is used: the project app may already have cached an
+    eager-mode backend from tasks run earlier in this process. Shared tasks
+    register themselves on every app, so the fresh one knows them by name.
+    """
+    from celery import Celery
     from celery.contrib.testing.worker import start_worker
 
-    from accounts.tasks import jobs_purge_files_task
-    from opcms.celery import app
+    import accounts.tasks  # noqa: F401  registers the shared task
 
     old = _old_job_with_file(40)
-    app.conf.update(broker_url=require_redis, task_always_eager=False, result_backend=require_redis)
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-            result = jobs_purge_files_task.delay(30)
-            assert result.get(timeout=20) == 1
-    finally:
-        app.conf.update(task_always_eager=True, broker_url="memory://", result_backend=None)
+    app = Celery("opcms-redis-test", broker=require_redis, backend=require_redis)
+    app.conf.update(task_always_eager=False, worker_hijack_root_logger=False)
+
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        result = app.send_task("accounts.jobs_purge_files", kwargs={"days": 30})
+        assert result.get(timeout=60) == 1
 
     old.refresh_from_db()
     assert not old.error_file
