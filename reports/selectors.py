@@ -2,10 +2,438 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+
 from accounts.selectors import jobs_visible_to
+from billing.models import Bill, BillLine, Payment, UsageRecord
+from customers.models import Customer, LifecycleStatus
 from customers.selectors import scoped_customers
+
+ZERO = Decimal("0.00")
+MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
+
+# 应收 counts live bills (kind=bill, not reversed) that have been issued: a draft
+# can still be regenerated and is owed by nobody yet, so it shows only in the
+# settlement status. Reversed bills and their credit notes net to zero and are
+# left out of every receivable figure.
+BILLED_STATUSES = (Bill.Status.ISSUED, Bill.Status.PARTIALLY_PAID, Bill.Status.PAID)
+
+# Ageing buckets by days past due: (key, label, first day, last day or None).
+AGEING_BUCKETS = (
+    ("age_0_30", "0–30天", 0, 30),
+    ("age_31_60", "31–60天", 31, 60),
+    ("age_61_90", "61–90天", 61, 90),
+    ("age_90_plus", "90天以上", 91, None),
+)
+
+CHURN_NO_USAGE_DAYS = 60
+CHURN_LIST_LIMIT = 20
+TOP_CUSTOMERS_LIMIT = 10
+TREND_MONTHS = 12
+
+
+def overdue_q(today: date, *, prefix: str = "") -> Q:
+    """Overdue is derived: issued or partly paid, past its due date, balance left.
+
+    Mirrors billing.selectors.overdue_q (issue 6); the lead points this at it on merge.
+    """
+    return Q(
+        **{
+            f"{prefix}status__in": [Bill.Status.ISSUED, Bill.Status.PARTIALLY_PAID],
+            f"{prefix}due_date__lt": today,
+            f"{prefix}total__gt": F(f"{prefix}amount_paid"),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """What a report is narrowed to. Months are first days of months, both ends inclusive."""
+
+    sales_owner_id: int | None = None
+    level: str = ""
+    series: str = ""  # DeviceSeries.code: bills with at least one line of that series
+    month_from: date | None = None
+    month_to: date | None = None
+
+
+NO_FILTERS = ReportFilters()
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def add_months(first_of_month: date, months: int) -> date:
+    index = first_of_month.year * 12 + first_of_month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(first_of_month: date) -> date:
+    return add_months(first_of_month, 1) - timedelta(days=1)
+
+
+def report_customers(user: Any, filters: ReportFilters = NO_FILTERS) -> QuerySet[Customer]:
+    """The user's customers narrowed by the customer-level filters (sales owner, grade)."""
+    customers = scoped_customers(user)
+    if filters.sales_owner_id:
+        customers = customers.filter(sales_owner_id=filters.sales_owner_id)
+    if filters.level:
+        customers = customers.filter(level=filters.level)
+    return customers
+
+
+def billed_bills(user: Any, filters: ReportFilters = NO_FILTERS) -> QuerySet[Bill]:
+    """Live, issued bills (应收) of the user's customers, filtered."""
+    bills = Bill.objects.filter(
+        customer__in=report_customers(user, filters),
+        kind=Bill.Kind.BILL,
+        status__in=BILLED_STATUSES,
+    )
+    if filters.month_from:
+        bills = bills.filter(period__gte=filters.month_from)
+    if filters.month_to:
+        bills = bills.filter(period__lte=filters.month_to)
+    if filters.series:
+        bills = bills.filter(
+            Exists(BillLine.objects.filter(bill=OuterRef("pk"), series__code=filters.series))
+        )
+    return bills
+
+
+# --- receivables -------------------------------------------------------------
+
+BALANCE = ExpressionWrapper(F("total") - F("amount_paid"), output_field=MONEY_FIELD)
+
+
+def _bucket_q(today: date, first_day: int, last_day: int | None) -> Q:
+    """Overdue bills whose days past due (today − due_date) fall in [first_day, last_day]."""
+    condition = overdue_q(today) & Q(due_date__lte=today - timedelta(days=first_day))
+    if last_day is not None:
+        condition &= Q(due_date__gte=today - timedelta(days=last_day))
+    return condition
+
+
+def _money_sum(expression: Any, condition: Q | None = None) -> Sum:
+    return Sum(expression, filter=condition, default=ZERO, output_field=MONEY_FIELD)
+
+
+def _receivable_aggregates(today: date) -> dict[str, Any]:
+    aggregates = {
+        "billed": _money_sum("total"),
+        "received": _money_sum("amount_paid"),
+        "outstanding": _money_sum(BALANCE),
+        "overdue": _money_sum(BALANCE, overdue_q(today)),
+        "overdue_count": Count("pk", filter=overdue_q(today)),
+        "bill_count": Count("pk"),
+    }
+    for key, _label, first_day, last_day in AGEING_BUCKETS:
+        aggregates[key] = _money_sum(BALANCE, _bucket_q(today, first_day, last_day))
+    return aggregates
+
+
+def _receivable_row_annotations(today: date) -> dict[str, Any]:
+    def amount_if(condition: Q) -> Case:
+        return Case(When(condition, then=BALANCE), default=Value(ZERO), output_field=MONEY_FIELD)
+
+    annotations: dict[str, Any] = {
+        "billed": F("total"),
+        "received": F("amount_paid"),
+        "outstanding": BALANCE,
+        "overdue": amount_if(overdue_q(today)),
+    }
+    for key, _label, first_day, last_day in AGEING_BUCKETS:
+        annotations[key] = amount_if(_bucket_q(today, first_day, last_day))
+    return annotations
+
+
+def receivable_rows(user: Any, *, filters: ReportFilters, today: date) -> QuerySet[Bill]:
+    """One row per customer and month (a live bill is unique per customer and month).
+
+    Each row carries billed (应收), received (实收: the bill's active allocations,
+    kept in amount_paid by the reconciliation services), outstanding, overdue and
+    the overdue balance split into ageing buckets by days past the due date.
+    """
+    return (
+        billed_bills(user, filters)
+        .select_related("customer", "customer__sales_owner")
+        .annotate(**_receivable_row_annotations(today))
+        .order_by("customer__company_id", "period")
+    )
+
+
+def receivable_totals(user: Any, *, filters: ReportFilters, today: date) -> dict[str, Any]:
+    """The totals row of the receivables report: one aggregate query."""
+    return billed_bills(user, filters).aggregate(**_receivable_aggregates(today))
+
+
+def receivables_by_month(user: Any, *, filters: ReportFilters, today: date) -> list[dict]:
+    """The receivables figures summed per bill month (oldest first)."""
+    return list(
+        billed_bills(user, filters)
+        .values("period")
+        .annotate(**_receivable_aggregates(today))
+        .order_by("period")
+    )
+
+
+# --- payments ------------------------------------------------------------------
+
+
+def _payments(user: Any, filters: ReportFilters) -> QuerySet[Payment]:
+    payments = Payment.objects.filter(customer__in=report_customers(user, filters))
+    if filters.month_from:
+        payments = payments.filter(received_on__gte=filters.month_from)
+    if filters.month_to:
+        payments = payments.filter(received_on__lte=month_end(filters.month_to))
+    return payments
+
+
+PAYMENT_AGGREGATES = {
+    "payment_count": Count("pk"),
+    "amount": Sum("amount", default=ZERO),
+    "allocated": Sum("allocated", default=ZERO),
+    "unallocated": Sum(F("amount") - F("allocated"), default=ZERO, output_field=MONEY_FIELD),
+}
+
+
+def payments_by_customer(user: Any, *, filters: ReportFilters) -> QuerySet:
+    """Money received per customer: count, amount, allocated (核销) and left as credit."""
+    return (
+        _payments(user, filters)
+        .values("customer_id", "customer__company_id", "customer__name")
+        .annotate(**PAYMENT_AGGREGATES)
+        .order_by("-amount", "customer__company_id")
+    )
+
+
+def payments_by_month(user: Any, *, filters: ReportFilters) -> list[dict]:
+    return list(
+        _payments(user, filters)
+        .annotate(month=TruncMonth("received_on"))
+        .values("month")
+        .annotate(**PAYMENT_AGGREGATES)
+        .order_by("month")
+    )
+
+
+def payment_totals(user: Any, *, filters: ReportFilters) -> dict[str, Any]:
+    return _payments(user, filters).aggregate(**PAYMENT_AGGREGATES)
+
+
+# --- settlement status ---------------------------------------------------------
+
+
+def settlement_status(user: Any, *, period: date, filters: ReportFilters = NO_FILTERS) -> dict:
+    """Bills of one month by kind and status (count, amount, paid), and who has no bill yet.
+
+    "No bill" means billing enabled, not disabled, and no live bill (draft included)
+    for the month: the clerk still has to generate one.
+    """
+    customers = report_customers(user, filters)
+    by_status = list(
+        Bill.objects.filter(customer__in=customers, period=period)
+        .values("kind", "status")
+        .annotate(
+            bill_count=Count("pk"),
+            amount=Sum("total", default=ZERO),
+            paid=Sum("amount_paid", default=ZERO),
+        )
+        .order_by("kind", "status")
+    )
+    labels = dict(Bill.Status.choices)
+    for row in by_status:
+        row["label"] = (
+            "冲正单" if row["kind"] == Bill.Kind.CREDIT_NOTE else labels.get(row["status"], "")
+        )
+    missing = (
+        customers.filter(billing_enabled=Customer.BillingEnabled.YES)
+        .exclude(disabled=True)
+        .exclude(
+            Exists(
+                Bill.objects.filter(
+                    customer=OuterRef("pk"), period=period, kind=Bill.Kind.BILL
+                ).exclude(status=Bill.Status.REVERSED)
+            )
+        )
+        .select_related("sales_owner")
+        .order_by("company_id")
+    )
+    return {"period": period, "by_status": by_status, "missing": missing}
+
+
+# --- cockpit -------------------------------------------------------------------
+
+
+def _monthly_series(rows: dict[date, dict], first: date, months: int, keys: tuple) -> list[dict]:
+    """Fill a month-keyed result so every month of the window has a row (zeros if none)."""
+    series = []
+    for offset in range(months):
+        period = add_months(first, offset)
+        row = rows.get(period, {})
+        series.append({"period": period, **{k: row.get(k) or 0 for k in keys}})
+    return series
+
+
+def revenue_trend(user: Any, *, today: date, months: int = TREND_MONTHS) -> list[dict]:
+    """Billed (应收) and received (实收) per bill month for the last `months` months."""
+    last = month_start(today)
+    first = add_months(last, -(months - 1))
+    rows = (
+        billed_bills(user, ReportFilters(month_from=first, month_to=last))
+        .values("period")
+        .annotate(billed=_money_sum("total"), received=_money_sum("amount_paid"))
+    )
+    return _monthly_series(
+        {r["period"]: r for r in rows}, first, months, ("billed", "received")
+    )
+
+
+def shots_trend(user: Any, *, today: date, months: int = TREND_MONTHS) -> list[dict]:
+    last = month_start(today)
+    first = add_months(last, -(months - 1))
+    rows = (
+        UsageRecord.objects.filter(
+            customer__in=scoped_customers(user),
+            shot_date__gte=first,
+            shot_date__lte=month_end(last),
+        )
+        .annotate(month=TruncMonth("shot_date"))
+        .values("month")
+        .annotate(shots=Sum("shots"), floors=Sum(F("shots") * F("floors")))
+    )
+    return _monthly_series({r["month"]: r for r in rows}, first, months, ("shots", "floors"))
+
+
+def overdue_summary(user: Any, *, today: date) -> dict[str, Any]:
+    return Bill.objects.filter(customer__in=scoped_customers(user), kind=Bill.Kind.BILL).aggregate(
+        overdue=_money_sum(BALANCE, overdue_q(today)),
+        overdue_count=Count("pk", filter=overdue_q(today)),
+    )
+
+
+def customers_by(user: Any, field: str) -> list[dict]:
+    """Customer counts per value of `field` (grade or consumption level); blank = 未评级."""
+    rows = scoped_customers(user).values(field).annotate(customer_count=Count("pk"))
+    return sorted(
+        ({"value": r[field] or "未评级", "customer_count": r["customer_count"]} for r in rows),
+        key=lambda r: (r["value"] == "未评级", r["value"]),
+    )
+
+
+def top_customers(user: Any, *, today: date, limit: int = TOP_CUSTOMERS_LIMIT) -> list[dict]:
+    """The customers billed most over the trend window (live, issued bills)."""
+    last = month_start(today)
+    first = add_months(last, -(TREND_MONTHS - 1))
+    return list(
+        billed_bills(user, ReportFilters(month_from=first, month_to=last))
+        .values("customer_id", "customer__company_id", "customer__name")
+        .annotate(revenue=_money_sum("total"), received=_money_sum("amount_paid"))
+        .order_by("-revenue", "customer__company_id")[:limit]
+    )
+
+
+def churn_warnings(user: Any, *, today: date, limit: int = CHURN_LIST_LIMIT) -> dict[str, Any]:
+    """Customers whose usage fell away, in one grouped pass over the last year's usage.
+
+    Two signals: the last full month's shots fell by more than half against the
+    customer's own average of the three months before it (last < avg / 2, i.e.
+    6 × last < sum of the three months), or no usage at all in the last 60 days
+    by a customer who did shoot within the last year (older silence is the
+    lifecycle's 'dormant'). Disabled and churned customers are left out: they
+    are known already.
+    """
+    last_month = add_months(month_start(today), -1)
+    base_from = add_months(last_month, -3)
+    quiet_since = today - timedelta(days=CHURN_NO_USAGE_DAYS)
+    window_from = min(base_from, today - timedelta(days=365))
+    customers = scoped_customers(user).exclude(disabled=True).exclude(
+        lifecycle_status=LifecycleStatus.CHURNED
+    )
+    grouped = (
+        UsageRecord.objects.filter(customer__in=customers, shot_date__gte=window_from)
+        .values("customer_id")
+        .annotate(
+            last_shots=Coalesce(
+                Sum("shots", filter=Q(shot_date__gte=last_month, shot_date__lt=month_start(today))),
+                0,
+            ),
+            base_shots=Coalesce(
+                Sum("shots", filter=Q(shot_date__gte=base_from, shot_date__lt=last_month)), 0
+            ),
+            last_used_on=Max("shot_date"),
+        )
+        .filter(Q(base_shots__gt=F("last_shots") * 6) | Q(last_used_on__lt=quiet_since))
+    )
+    rows = list(
+        grouped.values(
+            "customer_id",
+            "customer__company_id",
+            "customer__name",
+            "last_shots",
+            "base_shots",
+            "last_used_on",
+        ).order_by("-base_shots", "customer__company_id")[:limit]
+    )
+    for row in rows:
+        row["base_avg"] = (Decimal(row["base_shots"]) / 3).quantize(Decimal("0.1"))
+        row["fell"] = row["base_shots"] > row["last_shots"] * 6
+        row["quiet"] = row["last_used_on"] < quiet_since
+        row["quiet_days"] = (today - row["last_used_on"]).days
+    return {"rows": rows, "count": grouped.count(), "last_month": last_month}
+
+
+def cockpit(user: Any, *, today: date) -> dict[str, Any]:
+    """Every figure of the management cockpit; a fixed number of queries whatever the size."""
+    trend = revenue_trend(user, today=today)
+    this_month = trend[-1]
+    return {
+        "today": today,
+        "month": this_month["period"],
+        "billed": this_month["billed"],
+        "received": this_month["received"],
+        **overdue_summary(user, today=today),
+        "revenue_trend": trend,
+        "shots_trend": shots_trend(user, today=today),
+        "by_grade": customers_by(user, "level"),
+        "by_consumption": customers_by(user, "consumption_level"),
+        "top_customers": top_customers(user, today=today),
+        "churn": churn_warnings(user, today=today),
+    }
+
+
+# --- role home pages -----------------------------------------------------------
+
+
+def overdue_bills(user: Any, *, today: date, limit: int = 50) -> QuerySet[Bill]:
+    """The user's overdue bills, longest overdue first (a sales user's first screen)."""
+    return (
+        Bill.objects.filter(customer__in=scoped_customers(user), kind=Bill.Kind.BILL)
+        .filter(overdue_q(today))
+        .select_related("customer")
+        .annotate(balance_due=BALANCE)
+        .order_by("due_date", "customer__company_id")[:limit]
+    )
 
 
 def home_summary(user: Any) -> dict[str, Any]:

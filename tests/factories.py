@@ -61,3 +61,74 @@ class JobFactory(DjangoModelFactory):
 
     kind = "test"
     title = "测试任务"
+
+
+# --- reports (issue 7): bills, payments, allocations and usage as plain rows ---
+# These set amount_paid/allocated explicitly; tests keep them equal to the active
+# allocations, as the reconciliation services do.
+
+import datetime as _dt  # noqa: E402
+from decimal import Decimal as _Decimal  # noqa: E402
+
+from billing.models import Bill, BillLine, Payment, PaymentAllocation, UsageRecord  # noqa: E402
+
+
+class BillFactory(DjangoModelFactory):
+    class Meta:
+        model = Bill
+
+    customer = factory.SubFactory(CustomerFactory)
+    period = _dt.date(2025, 10, 1)
+    number = factory.LazyAttributeSequence(
+        lambda o, n: f"BILL-{o.period:%Y%m}-{o.customer.company_id}-{n}"
+    )
+    kind = Bill.Kind.BILL
+    status = Bill.Status.ISSUED
+    total = _Decimal("100.00")
+    amount_paid = _Decimal("0.00")
+    due_date = factory.LazyAttribute(lambda o: o.period + _dt.timedelta(days=60))
+
+
+class BillLineFactory(DjangoModelFactory):
+    class Meta:
+        model = BillLine
+
+    bill = factory.SubFactory(BillFactory)
+    series = factory.SubFactory(DeviceSeriesFactory)
+    line_type = BillLine.LineType.SINGLE
+    quantity = _Decimal("10")
+    unit_price = _Decimal("10.00")
+    amount = _Decimal("100.00")
+    explanation = "10 次单层拍摄 × ¥10.00 = ¥100.00"
+
+
+class PaymentFactory(DjangoModelFactory):
+    class Meta:
+        model = Payment
+
+    customer = factory.SubFactory(CustomerFactory)
+    amount = _Decimal("100.00")
+    allocated = _Decimal("0.00")
+    received_on = _dt.date(2025, 11, 15)
+    bank_ref = factory.Sequence(lambda n: f"BANK{n:06d}")
+
+
+class AllocationFactory(DjangoModelFactory):
+    class Meta:
+        model = PaymentAllocation
+
+    payment = factory.SubFactory(PaymentFactory)
+    bill = factory.SubFactory(BillFactory)
+    amount = _Decimal("100.00")
+
+
+class UsageRecordFactory(DjangoModelFactory):
+    class Meta:
+        model = UsageRecord
+
+    customer = factory.SubFactory(CustomerFactory)
+    series = factory.SubFactory(DeviceSeriesFactory)
+    shot_date = _dt.date(2025, 10, 16)
+    shots = 1
+    floors = 1
+    source_ref = factory.Sequence(lambda n: f"SO{n:07d}")
