@@ -211,8 +211,8 @@ def _payments(user: Any, filters: ReportFilters) -> QuerySet[Payment]:
 
 PAYMENT_AGGREGATES = {
     "payment_count": Count("pk"),
-    "amount": Sum("amount", default=ZERO),
-    "allocated": Sum("allocated", default=ZERO),
+    "received": Sum("amount", default=ZERO),
+    "allocated_amount": Sum("allocated", default=ZERO),
     "unallocated": Sum(F("amount") - F("allocated"), default=ZERO, output_field=MONEY_FIELD),
 }
 
@@ -223,7 +223,7 @@ def payments_by_customer(user: Any, *, filters: ReportFilters) -> QuerySet:
         _payments(user, filters)
         .values("customer_id", "customer__company_id", "customer__name")
         .annotate(**PAYMENT_AGGREGATES)
-        .order_by("-amount", "customer__company_id")
+        .order_by("-received", "customer__company_id")
     )
 
 
@@ -295,22 +295,26 @@ def _monthly_series(rows: dict[date, dict], first: date, months: int, keys: tupl
     return series
 
 
+def settlement_month(today: date) -> date:
+    """The month being settled: bills for a month are generated and issued after it ends."""
+    return add_months(month_start(today), -1)
+
+
 def revenue_trend(user: Any, *, today: date, months: int = TREND_MONTHS) -> list[dict]:
-    """Billed (应收) and received (实收) per bill month for the last `months` months."""
-    last = month_start(today)
+    """Billed (应收) and received (实收) per bill month, the last `months` full months."""
+    last = settlement_month(today)
     first = add_months(last, -(months - 1))
     rows = (
         billed_bills(user, ReportFilters(month_from=first, month_to=last))
         .values("period")
         .annotate(billed=_money_sum("total"), received=_money_sum("amount_paid"))
     )
-    return _monthly_series(
-        {r["period"]: r for r in rows}, first, months, ("billed", "received")
-    )
+    return _monthly_series({r["period"]: r for r in rows}, first, months, ("billed", "received"))
 
 
 def shots_trend(user: Any, *, today: date, months: int = TREND_MONTHS) -> list[dict]:
-    last = month_start(today)
+    """Shoots and floors shot per month, the last `months` full months."""
+    last = settlement_month(today)
     first = add_months(last, -(months - 1))
     rows = (
         UsageRecord.objects.filter(
@@ -320,9 +324,18 @@ def shots_trend(user: Any, *, today: date, months: int = TREND_MONTHS) -> list[d
         )
         .annotate(month=TruncMonth("shot_date"))
         .values("month")
-        .annotate(shots=Sum("shots"), floors=Sum(F("shots") * F("floors")))
+        .annotate(shot_count=Sum("shots"), floor_count=Sum(F("shots") * F("floors")))
     )
-    return _monthly_series({r["month"]: r for r in rows}, first, months, ("shots", "floors"))
+    return _monthly_series(
+        {r["month"]: r for r in rows}, first, months, ("shot_count", "floor_count")
+    )
+
+
+def cash_received(user: Any, *, since: date, until: date) -> Decimal:
+    """Money that arrived between two dates (payments by received_on), allocated or not."""
+    return Payment.objects.filter(
+        customer__in=scoped_customers(user), received_on__gte=since, received_on__lte=until
+    ).aggregate(amount=Sum("amount", default=ZERO))["amount"]
 
 
 def overdue_summary(user: Any, *, today: date) -> dict[str, Any]:
@@ -343,7 +356,7 @@ def customers_by(user: Any, field: str) -> list[dict]:
 
 def top_customers(user: Any, *, today: date, limit: int = TOP_CUSTOMERS_LIMIT) -> list[dict]:
     """The customers billed most over the trend window (live, issued bills)."""
-    last = month_start(today)
+    last = settlement_month(today)
     first = add_months(last, -(TREND_MONTHS - 1))
     return list(
         billed_bills(user, ReportFilters(month_from=first, month_to=last))
@@ -367,8 +380,10 @@ def churn_warnings(user: Any, *, today: date, limit: int = CHURN_LIST_LIMIT) -> 
     base_from = add_months(last_month, -3)
     quiet_since = today - timedelta(days=CHURN_NO_USAGE_DAYS)
     window_from = min(base_from, today - timedelta(days=365))
-    customers = scoped_customers(user).exclude(disabled=True).exclude(
-        lifecycle_status=LifecycleStatus.CHURNED
+    customers = (
+        scoped_customers(user)
+        .exclude(disabled=True)
+        .exclude(lifecycle_status=LifecycleStatus.CHURNED)
     )
     grouped = (
         UsageRecord.objects.filter(customer__in=customers, shot_date__gte=window_from)
@@ -404,14 +419,19 @@ def churn_warnings(user: Any, *, today: date, limit: int = CHURN_LIST_LIMIT) -> 
 
 
 def cockpit(user: Any, *, today: date) -> dict[str, Any]:
-    """Every figure of the management cockpit; a fixed number of queries whatever the size."""
+    """Every figure of the management cockpit; a fixed number of queries whatever the size.
+
+    "This month" on the cockpit is the settlement month (last month: its bills are
+    issued now) for billed vs received, and the calendar month for cash received.
+    """
     trend = revenue_trend(user, today=today)
-    this_month = trend[-1]
+    settled = trend[-1]
     return {
         "today": today,
-        "month": this_month["period"],
-        "billed": this_month["billed"],
-        "received": this_month["received"],
+        "month": settled["period"],
+        "billed": settled["billed"],
+        "received": settled["received"],
+        "cash_received": cash_received(user, since=month_start(today), until=today),
         **overdue_summary(user, today=today),
         "revenue_trend": trend,
         "shots_trend": shots_trend(user, today=today),
