@@ -445,15 +445,18 @@ def cockpit(user: Any, *, today: date) -> dict[str, Any]:
 # --- role home pages -----------------------------------------------------------
 
 
-def overdue_bills(user: Any, *, today: date, limit: int = 50) -> QuerySet[Bill]:
+def overdue_bills(user: Any, *, today: date, limit: int = 50) -> list[Bill]:
     """The user's overdue bills, longest overdue first (a sales user's first screen)."""
-    return (
+    bills = list(
         Bill.objects.filter(customer__in=scoped_customers(user), kind=Bill.Kind.BILL)
         .filter(overdue_q(today))
         .select_related("customer")
         .annotate(balance_due=BALANCE)
         .order_by("due_date", "customer__company_id")[:limit]
     )
+    for bill in bills:
+        bill.days_overdue = (today - bill.due_date).days
+    return bills
 
 
 def home_summary(user: Any) -> dict[str, Any]:

@@ -1,9 +1,157 @@
-from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from __future__ import annotations
 
-from .selectors import home_summary
+from functools import wraps
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from accounts import roles
+
+from . import selectors
+from .exports import receivables_xlsx
+from .forms import MonthForm, ReportFilterForm
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def report_view(view):
+    """Logged in and holding a role; every figure is then scoped by the selectors."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not roles.can_view_reports(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _chart_data(figures: dict) -> dict:
+    """Trend series for ECharts; amounts stay decimal strings (ECharts reads them as numbers)."""
+    return {
+        "months": [r["period"].strftime("%Y-%m") for r in figures["revenue_trend"]],
+        "billed": [str(r["billed"]) for r in figures["revenue_trend"]],
+        "received": [str(r["received"]) for r in figures["revenue_trend"]],
+        "shots": [r["shot_count"] for r in figures["shots_trend"]],
+        "grades": [[r["value"], r["customer_count"]] for r in figures["by_grade"]],
+        "consumption": [[r["value"], r["customer_count"]] for r in figures["by_consumption"]],
+    }
+
+
+def _cockpit_context(user, today) -> dict:
+    figures = selectors.cockpit(user, today=today)
+    return {"figures": figures, "chart": _chart_data(figures)}
 
 
 @login_required
 def home(request):
-    return render(request, "reports/home.html", {"summary": home_summary(request.user)})
+    """Managers and admins land on the cockpit; sales on their overdue bills; ops on settlement."""
+    user, today = request.user, timezone.localdate()
+    context: dict = {"today": today}
+    if roles.has_role(user, roles.Role.ADMIN, roles.Role.MANAGER):
+        context.update(kind="cockpit", **_cockpit_context(user, today))
+    elif roles.has_role(user, roles.Role.SALES):
+        context.update(
+            kind="sales",
+            overdue_bills=selectors.overdue_bills(user, today=today),
+            totals=selectors.receivable_totals(user, filters=selectors.NO_FILTERS, today=today),
+            churn=selectors.churn_warnings(user, today=today),
+        )
+    elif roles.has_role(user, roles.Role.OPS):
+        period = selectors.settlement_month(today)
+        context.update(kind="ops", status=selectors.settlement_status(user, period=period))
+        context["missing_page"] = Paginator(context["status"]["missing"], 20).get_page(1)
+    else:
+        context.update(kind="none")
+    context["summary"] = selectors.home_summary(user)
+    return render(request, "reports/home.html", context)
+
+
+@report_view
+def index(request):
+    return render(request, "reports/index.html")
+
+
+@report_view
+def cockpit(request):
+    return render(
+        request, "reports/cockpit.html", _cockpit_context(request.user, timezone.localdate())
+    )
+
+
+@report_view
+def receivables(request):
+    form = ReportFilterForm(request.GET or None, user=request.user)
+    filters, today = form.report_filters(), timezone.localdate()
+    rows = selectors.receivable_rows(request.user, filters=filters, today=today)
+    context = {
+        "form": form,
+        "page": Paginator(rows, 50).get_page(request.GET.get("page")),
+        "totals": selectors.receivable_totals(request.user, filters=filters, today=today),
+        "by_month": selectors.receivables_by_month(request.user, filters=filters, today=today),
+        "buckets": selectors.AGEING_BUCKETS,
+        "query": _query_without_page(request),
+        "today": today,
+    }
+    template = "reports/receivables.html#table" if request.htmx else "reports/receivables.html"
+    return render(request, template, context)
+
+
+@report_view
+def receivables_export(request):
+    form = ReportFilterForm(request.GET or None, user=request.user)
+    filters, today = form.report_filters(), timezone.localdate()
+    content = receivables_xlsx(
+        rows=selectors.receivable_rows(request.user, filters=filters, today=today).iterator(
+            chunk_size=2000
+        ),
+        totals=selectors.receivable_totals(request.user, filters=filters, today=today),
+    )
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = (
+        f"attachment; filename*=UTF-8''receivables-{today:%Y%m%d}.xlsx"
+    )
+    return response
+
+
+@report_view
+def payments(request):
+    form = ReportFilterForm(request.GET or None, user=request.user, with_series=False)
+    filters = form.report_filters()
+    by_customer = selectors.payments_by_customer(request.user, filters=filters)
+    context = {
+        "form": form,
+        "page": Paginator(by_customer, 50).get_page(request.GET.get("page")),
+        "by_month": selectors.payments_by_month(request.user, filters=filters),
+        "totals": selectors.payment_totals(request.user, filters=filters),
+        "query": _query_without_page(request),
+    }
+    return render(request, "reports/payments.html", context)
+
+
+@report_view
+def settlement(request):
+    form = MonthForm(request.GET or None)
+    today = timezone.localdate()
+    period = (form.is_valid() and form.cleaned_data.get("month")) or selectors.settlement_month(
+        today
+    )
+    status = selectors.settlement_status(request.user, period=period)
+    context = {
+        "form": form,
+        "status": status,
+        "missing_page": Paginator(status["missing"], 50).get_page(request.GET.get("page")),
+        "query": _query_without_page(request),
+    }
+    return render(request, "reports/settlement.html", context)
+
+
+def _query_without_page(request) -> str:
+    params = request.GET.copy()
+    params.pop("page", None)
+    return params.urlencode()
