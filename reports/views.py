@@ -18,6 +18,10 @@ from .forms import MonthForm, ReportFilterForm
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
+def _today():
+    return timezone.localdate()
+
+
 def report_view(view):
     """Logged in and holding a role; every figure is then scoped by the selectors."""
 
@@ -51,7 +55,7 @@ def _cockpit_context(user, today) -> dict:
 @login_required
 def home(request):
     """Managers and admins land on the cockpit; sales on their overdue bills; ops on settlement."""
-    user, today = request.user, timezone.localdate()
+    user, today = request.user, _today()
     context: dict = {"today": today}
     if roles.has_role(user, roles.Role.ADMIN, roles.Role.MANAGER):
         context.update(kind="cockpit", **_cockpit_context(user, today))
@@ -79,15 +83,13 @@ def index(request):
 
 @report_view
 def cockpit(request):
-    return render(
-        request, "reports/cockpit.html", _cockpit_context(request.user, timezone.localdate())
-    )
+    return render(request, "reports/cockpit.html", _cockpit_context(request.user, _today()))
 
 
 @report_view
 def receivables(request):
     form = ReportFilterForm(request.GET or None, user=request.user)
-    filters, today = form.report_filters(), timezone.localdate()
+    filters, today = form.report_filters(), _today()
     rows = selectors.receivable_rows(request.user, filters=filters, today=today)
     context = {
         "form": form,
@@ -105,7 +107,7 @@ def receivables(request):
 @report_view
 def receivables_export(request):
     form = ReportFilterForm(request.GET or None, user=request.user)
-    filters, today = form.report_filters(), timezone.localdate()
+    filters, today = form.report_filters(), _today()
     content = receivables_xlsx(
         rows=selectors.receivable_rows(request.user, filters=filters, today=today).iterator(
             chunk_size=2000
@@ -137,7 +139,7 @@ def payments(request):
 @report_view
 def settlement(request):
     form = MonthForm(request.GET or None)
-    today = timezone.localdate()
+    today = _today()
     period = (form.is_valid() and form.cleaned_data.get("month")) or selectors.settlement_month(
         today
     )
