@@ -91,11 +91,13 @@ def receivables(request):
     form = ReportFilterForm(request.GET or None, user=request.user)
     filters, today = form.report_filters(), _today()
     rows = selectors.receivable_rows(request.user, filters=filters, today=today)
+    by_month = selectors.receivables_by_month(request.user, filters=filters, today=today)
+    totals = selectors.receivable_totals_of(by_month)
     context = {
         "form": form,
-        "page": Paginator(rows, 50).get_page(request.GET.get("page")),
-        "totals": selectors.receivable_totals(request.user, filters=filters, today=today),
-        "by_month": selectors.receivables_by_month(request.user, filters=filters, today=today),
+        "page": _page(rows, count=totals["bill_count"], number=request.GET.get("page")),
+        "totals": totals,
+        "by_month": by_month,
         "buckets": selectors.AGEING_BUCKETS,
         "query": _query_without_page(request),
         "today": today,
@@ -151,6 +153,13 @@ def settlement(request):
         "query": _query_without_page(request),
     }
     return render(request, "reports/settlement.html", context)
+
+
+def _page(rows, *, count: int, number, per_page: int = 50):
+    """A page whose row count is already known from an aggregate: no second COUNT(*)."""
+    paginator = Paginator(rows, per_page)
+    paginator.count = count
+    return paginator.get_page(number)
 
 
 def _query_without_page(request) -> str:

@@ -339,3 +339,11 @@ def test_churn_warnings(world, manager_user):
 def test_cockpit_runs_a_fixed_number_of_queries(world, manager_user, django_assert_max_num_queries):
     with django_assert_max_num_queries(10):
         selectors.cockpit(manager_user, today=TODAY)
+
+
+def test_totals_from_months_equal_the_direct_totals(world, manager_user):
+    months = selectors.receivables_by_month(manager_user, filters=ALL, today=TODAY)
+
+    assert selectors.receivable_totals_of(months) == selectors.receivable_totals(
+        manager_user, filters=ALL, today=TODAY
+    )
