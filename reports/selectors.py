@@ -7,6 +7,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
 from django.db.models import (
     Case,
     Count,
@@ -23,7 +24,9 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
 
+from accounts.roles import Scope, effective_scope
 from accounts.selectors import jobs_visible_to
 from billing.models import Bill, BillLine, Payment, UsageRecord
 from customers.models import Customer, LifecycleStatus
@@ -494,6 +497,30 @@ def cockpit(user: Any, *, today: date) -> dict[str, Any]:
         "top_customers": top_customers(user, today=today),
         "churn": churn_warnings(user, today=today),
     }
+
+
+# The cockpit aggregates a year of bills and usage: seconds at 100,000 customers.
+# It is computed once per scope and day and kept for a few minutes; the beat job
+# reports.cockpit_warm recomputes the all-customers figures every 5 minutes, so
+# managers never wait, and the page says when the figures were computed.
+COCKPIT_CACHE_SECONDS = 10 * 60
+
+
+def _scope_key(user: Any) -> str:
+    scope = effective_scope(user)
+    if scope in (Scope.ALL, Scope.NONE):
+        return str(scope)
+    return f"{scope}:{user.pk}"
+
+
+def cockpit_cached(user: Any, *, today: date, refresh: bool = False) -> dict[str, Any]:
+    """The cockpit figures for the user's scope, from the cache unless stale or refreshed."""
+    key = f"reports:cockpit:{_scope_key(user)}:{today.isoformat()}"
+    figures = None if refresh else cache.get(key)
+    if figures is None:
+        figures = {**cockpit(user, today=today), "computed_at": timezone.now()}
+        cache.set(key, figures, COCKPIT_CACHE_SECONDS)
+    return figures
 
 
 # --- role home pages -----------------------------------------------------------

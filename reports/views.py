@@ -47,8 +47,9 @@ def _chart_data(figures: dict) -> dict:
     }
 
 
-def _cockpit_context(user, today) -> dict:
-    figures = selectors.cockpit(user, today=today)
+def _cockpit_context(request, today) -> dict:
+    refresh = request.GET.get("refresh") == "1"
+    figures = selectors.cockpit_cached(request.user, today=today, refresh=refresh)
     return {"figures": figures, "chart": _chart_data(figures)}
 
 
@@ -58,7 +59,7 @@ def home(request):
     user, today = request.user, _today()
     context: dict = {"today": today}
     if roles.has_role(user, roles.Role.ADMIN, roles.Role.MANAGER):
-        context.update(kind="cockpit", **_cockpit_context(user, today))
+        context.update(kind="cockpit", **_cockpit_context(request, today))
     elif roles.has_role(user, roles.Role.SALES):
         context.update(
             kind="sales",
@@ -83,7 +84,7 @@ def index(request):
 
 @report_view
 def cockpit(request):
-    return render(request, "reports/cockpit.html", _cockpit_context(request.user, _today()))
+    return render(request, "reports/cockpit.html", _cockpit_context(request, _today()))
 
 
 @report_view

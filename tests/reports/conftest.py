@@ -166,3 +166,13 @@ def world(db, sales_user, other_sales_user) -> World:
     UsageRecordFactory(customer=d, series=series_l, shot_date=dt.date(2025, 8, 15), shots=2)
     UsageRecordFactory(customer=e, series=series_l, shot_date=dt.date(2025, 9, 15), shots=6)
     return World(a=a, b=b, c=c, d=d, e=e, bills=bills)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cockpit_cache():
+    """The cockpit is cached per scope and day; each test starts from an empty cache."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()

@@ -347,3 +347,30 @@ def test_totals_from_months_equal_the_direct_totals(world, manager_user):
     assert selectors.receivable_totals_of(months) == selectors.receivable_totals(
         manager_user, filters=ALL, today=TODAY
     )
+
+
+def test_cockpit_is_cached_per_scope_until_refreshed(
+    world, manager_user, sales_user, django_assert_num_queries
+):
+    first = selectors.cockpit_cached(manager_user, today=TODAY)
+    world.bills["a11"].amount_paid = D("500.00")
+    world.bills["a11"].status = "paid"
+    world.bills["a11"].save()
+
+    with django_assert_num_queries(0):
+        again = selectors.cockpit_cached(manager_user, today=TODAY)
+    refreshed = selectors.cockpit_cached(manager_user, today=TODAY, refresh=True)
+    mine = selectors.cockpit_cached(sales_user, today=TODAY)
+
+    assert again["overdue"] == first["overdue"] == D("3900.00")
+    assert refreshed["overdue"] == D("3400.00")
+    assert mine["overdue"] == D("1400.00")  # a sales user never gets the all-customers figures
+
+
+def test_cockpit_warm_task_fills_the_all_customers_cache(world, manager_user, monkeypatch):
+    from reports.tasks import cockpit_warm_task
+
+    monkeypatch.setattr("reports.tasks.timezone.localdate", lambda: TODAY)
+
+    assert cockpit_warm_task() is True
+    assert selectors.cockpit_cached(manager_user, today=TODAY)["overdue"] == D("3900.00")
