@@ -374,3 +374,31 @@ def test_cockpit_warm_task_fills_the_all_customers_cache(world, manager_user, mo
 
     assert cockpit_warm_task() is True
     assert selectors.cockpit_cached(manager_user, today=TODAY)["overdue"] == D("3900.00")
+
+
+@pytest.mark.parametrize(
+    ("status", "due", "bucket"),
+    [
+        ("issued", dt.date(2026, 1, 20), "current"),  # due today
+        ("issued", dt.date(2026, 1, 19), "age_0_30"),
+        ("partially_paid", dt.date(2025, 12, 21), "age_0_30"),  # 30 days
+        ("partially_paid", dt.date(2025, 12, 20), "age_31_60"),  # 31 days
+        ("issued", dt.date(2025, 11, 21), "age_31_60"),  # 60 days
+        ("issued", dt.date(2025, 11, 20), "age_61_90"),  # 61 days
+        ("issued", dt.date(2025, 10, 22), "age_61_90"),  # 90 days
+        ("issued", dt.date(2025, 10, 21), "age_90_plus"),  # 91 days
+        ("paid", dt.date(2025, 1, 1), "current"),
+        ("issued", None, "current"),
+    ],
+)
+def test_age_bucket(status, due, bucket):
+    assert selectors.age_bucket(status=status, due_date=due, today=TODAY) == bucket
+
+
+@pytest.mark.parametrize("today", [dt.date(2025, 12, 30), dt.date(2025, 12, 31), TODAY])
+def test_totals_equal_the_sum_of_rows_on_any_day(world, manager_user, today):
+    rows = list(selectors.receivable_rows(manager_user, filters=ALL, today=today))
+    totals = selectors.receivable_totals(manager_user, filters=ALL, today=today)
+
+    for key in RECEIVABLE_KEYS:
+        assert totals[key] == sum((getattr(r, key) for r in rows), D("0.00")), key
