@@ -309,6 +309,14 @@ def payment_totals(user: Any, *, filters: ReportFilters) -> dict[str, Any]:
     return _payments(user, filters).aggregate(**PAYMENT_AGGREGATES)
 
 
+def payment_totals_of(months: list[dict]) -> dict[str, Any]:
+    """The totals row summed from the per-month rows (saves a pass over the payments)."""
+    keys = ("payment_count", "received", "allocated_amount", "unallocated")
+    return {
+        key: sum((m[key] for m in months), 0 if key == "payment_count" else ZERO) for key in keys
+    }
+
+
 # --- settlement status ---------------------------------------------------------
 
 
@@ -368,18 +376,6 @@ def settlement_month(today: date) -> date:
     return add_months(month_start(today), -1)
 
 
-def revenue_trend(user: Any, *, today: date, months: int = TREND_MONTHS) -> list[dict]:
-    """Billed (应收) and received (实收) per bill month, the last `months` full months."""
-    last = settlement_month(today)
-    first = add_months(last, -(months - 1))
-    rows = (
-        billed_bills(user, ReportFilters(month_from=first, month_to=last))
-        .values("period")
-        .annotate(billed=_money_sum("total"), received=_money_sum("amount_paid"))
-    )
-    return _monthly_series({r["period"]: r for r in rows}, first, months, ("billed", "received"))
-
-
 def shots_trend(user: Any, *, today: date, months: int = TREND_MONTHS) -> list[dict]:
     """Shoots and floors shot per month, the last `months` full months."""
     last = settlement_month(today)
@@ -404,13 +400,6 @@ def cash_received(user: Any, *, since: date, until: date) -> Decimal:
     return Payment.objects.filter(
         customer__in=scoped_customers(user), received_on__gte=since, received_on__lte=until
     ).aggregate(amount=Sum("amount", default=ZERO))["amount"]
-
-
-def overdue_summary(user: Any, *, today: date) -> dict[str, Any]:
-    return Bill.objects.filter(customer__in=scoped_customers(user), kind=Bill.Kind.BILL).aggregate(
-        overdue=_money_sum(BALANCE, overdue_q(today)),
-        overdue_count=Count("pk", filter=overdue_q(today)),
-    )
 
 
 def customers_by(user: Any, field: str) -> list[dict]:
@@ -506,16 +495,27 @@ def cockpit(user: Any, *, today: date) -> dict[str, Any]:
 
     "This month" on the cockpit is the settlement month (last month: its bills are
     issued now) for billed vs received, and the calendar month for cash received.
+    Billed, received and overdue come from one pass over the bills (the receivables
+    per month); the trend is its last twelve months.
     """
-    trend = revenue_trend(user, today=today)
-    settled = trend[-1]
+    last = settlement_month(today)
+    first = add_months(last, -(TREND_MONTHS - 1))
+    months = receivables_by_month(user, filters=NO_FILTERS, today=today)
+    totals = receivable_totals_of(months)
+    trend = _monthly_series(
+        {m["period"]: m for m in months if m["period"] >= first},
+        first,
+        TREND_MONTHS,
+        ("billed", "received"),
+    )
     return {
         "today": today,
-        "month": settled["period"],
-        "billed": settled["billed"],
-        "received": settled["received"],
+        "month": last,
+        "billed": trend[-1]["billed"],
+        "received": trend[-1]["received"],
         "cash_received": cash_received(user, since=month_start(today), until=today),
-        **overdue_summary(user, today=today),
+        "overdue": totals["overdue"],
+        "overdue_count": totals["overdue_count"],
         "revenue_trend": trend,
         "shots_trend": shots_trend(user, today=today),
         "by_grade": customers_by(user, "level"),

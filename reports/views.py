@@ -129,11 +129,12 @@ def payments(request):
     form = ReportFilterForm(request.GET or None, user=request.user, with_series=False)
     filters = form.report_filters()
     by_customer = selectors.payments_by_customer(request.user, filters=filters)
+    by_month = selectors.payments_by_month(request.user, filters=filters)
     context = {
         "form": form,
         "page": Paginator(by_customer, 50).get_page(request.GET.get("page")),
-        "by_month": selectors.payments_by_month(request.user, filters=filters),
-        "totals": selectors.payment_totals(request.user, filters=filters),
+        "by_month": by_month,
+        "totals": selectors.payment_totals_of(by_month),
         "query": _query_without_page(request),
     }
     return render(request, "reports/payments.html", context)

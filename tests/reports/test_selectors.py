@@ -402,3 +402,11 @@ def test_totals_equal_the_sum_of_rows_on_any_day(world, manager_user, today):
 
     for key in RECEIVABLE_KEYS:
         assert totals[key] == sum((getattr(r, key) for r in rows), D("0.00")), key
+
+
+def test_payment_totals_from_months_equal_the_direct_totals(world, manager_user):
+    months = selectors.payments_by_month(manager_user, filters=ALL)
+
+    assert selectors.payment_totals_of(months) == selectors.payment_totals(
+        manager_user, filters=ALL
+    )
