@@ -6,7 +6,8 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 
 from accounts import roles
@@ -14,6 +15,7 @@ from accounts import roles
 from . import selectors
 from .exports import receivables_xlsx
 from .forms import MonthForm, ReportFilterForm
+from .services import receivables_export_job_start
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -107,15 +109,26 @@ def receivables(request):
     return render(request, template, context)
 
 
+# Up to this many bills the workbook is built in the request; more go to a background job.
+EXPORT_INLINE_LIMIT = 5000
+
+
 @report_view
 def receivables_export(request):
     form = ReportFilterForm(request.GET or None, user=request.user)
     filters, today = form.report_filters(), _today()
+    totals = selectors.receivable_totals(request.user, filters=filters, today=today)
+    if totals["bill_count"] > EXPORT_INLINE_LIMIT:
+        next_url = f"{reverse('reports:receivables')}?{_query_without_page(request)}"
+        job = receivables_export_job_start(
+            user=request.user, filters=filters, today=today, next_url=next_url
+        )
+        return redirect("accounts:job-detail", pk=job.pk)
     content = receivables_xlsx(
         rows=selectors.receivable_rows(request.user, filters=filters, today=today).iterator(
             chunk_size=2000
         ),
-        totals=selectors.receivable_totals(request.user, filters=filters, today=today),
+        totals=totals,
     )
     response = HttpResponse(content, content_type=XLSX)
     response["Content-Disposition"] = (

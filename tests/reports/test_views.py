@@ -195,3 +195,24 @@ def test_reports_index_is_linked_from_the_navigation(client, world, ops_user):
     page = client.get(reverse("home")).content.decode()
 
     assert f'href="{reverse("reports:index")}"' in page
+
+
+def test_large_export_runs_as_a_job_scoped_to_its_owner(
+    client, world, sales_user, monkeypatch, django_capture_on_commit_callbacks
+):
+    from accounts.models import Job
+
+    monkeypatch.setattr("reports.views.EXPORT_INLINE_LIMIT", 2)
+    client.force_login(sales_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(reverse("reports:receivables-export"), {"level": ""})
+
+    job = Job.objects.get(kind="reports_receivables_export")
+    assert response.status_code == 302
+    assert response.url == reverse("accounts:job-detail", args=[job.pk])
+    assert job.status == Job.Status.SUCCEEDED, job.result
+    rows = list(openpyxl.load_workbook(job.result_file.open("rb")).active.values)
+    assert {r[0] for r in rows[1:-1]} == {1001, 1002}  # the owner's scope, not everyone's
+    assert rows[-1][6] == pytest.approx(3300.00)
+    assert job.params["next_url"].startswith(reverse("reports:receivables"))
