@@ -216,3 +216,24 @@ def test_large_export_runs_as_a_job_scoped_to_its_owner(
     assert {r[0] for r in rows[1:-1]} == {1001, 1002}  # the owner's scope, not everyone's
     assert rows[-1][6] == pytest.approx(3300.00)
     assert job.params["next_url"].startswith(reverse("reports:receivables"))
+
+
+def test_htmx_request_gets_only_the_table(client, world, manager_user):
+    client.force_login(manager_user)
+
+    response = client.get(reverse("reports:receivables"), {"page": "1"}, HTTP_HX_REQUEST="true")
+
+    page = response.content.decode()
+    assert 'id="receivables-table"' in page and "¥5,300.00" in page
+    assert "<nav" not in page.split('id="receivables-table"')[0]  # no layout around it
+
+
+def test_settlement_page_rejects_a_bad_month_and_shows_the_default(client, world, manager_user):
+    client.force_login(manager_user)
+
+    response = client.get(reverse("reports:settlement"), {"month": "2025-13"})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "请输入月份" in page
+    assert "结算状态 · 2025-12" in page
