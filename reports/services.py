@@ -60,7 +60,8 @@ def receivables_export_run(job: Job, progress: Any) -> dict[str, Any]:
             selectors.receivable_rows(user, filters=filters, today=today).iterator(chunk_size=2000),
             start=1,
         ):
-            progress(index)
+            if index % 5000 == 0:
+                progress(index)
             yield row
 
     content = receivables_xlsx(rows=rows(), totals=totals)
