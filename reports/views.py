@@ -116,6 +116,9 @@ EXPORT_INLINE_LIMIT = 5000
 @report_view
 def receivables_export(request):
     form = ReportFilterForm(request.GET or None, user=request.user)
+    if form.is_bound and not form.is_valid():
+        # Never export more than was asked for: back to the page, which shows the errors.
+        return redirect(f"{reverse('reports:receivables')}?{_query_without_page(request)}")
     filters, today = form.report_filters(), _today()
     totals = selectors.receivable_totals(request.user, filters=filters, today=today)
     if totals["bill_count"] > EXPORT_INLINE_LIMIT:

@@ -237,3 +237,15 @@ def test_settlement_page_rejects_a_bad_month_and_shows_the_default(client, world
     assert response.status_code == 200
     assert "请输入月份" in page
     assert "结算状态 · 2025-12" in page
+
+
+def test_export_with_bad_filters_goes_back_to_the_page(client, world, manager_user):
+    client.force_login(manager_user)
+
+    response = client.get(
+        reverse("reports:receivables-export"), {"month_from": "2025-12", "month_to": "2025-10"}
+    )
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("reports:receivables") + "?")
+    assert "结束月份不能早于起始月份" in client.get(response.url).content.decode()
