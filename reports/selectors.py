@@ -286,13 +286,25 @@ PAYMENT_AGGREGATES = {
 
 
 def payments_by_customer(user: Any, *, filters: ReportFilters) -> QuerySet:
-    """Money received per customer: count, amount, allocated (核销) and left as credit."""
+    """Money received per customer: count, amount, allocated (核销) and left as credit.
+
+    Grouped by customer id alone; `with_customer_names` adds names to the rows shown.
+    """
     return (
         _payments(user, filters)
-        .values("customer_id", "customer__company_id", "customer__name")
+        .values("customer_id")
         .annotate(**PAYMENT_AGGREGATES)
-        .order_by("-received", "customer__company_id")
+        .order_by("-received", "customer_id")
     )
+
+
+def with_customer_names(rows: Any) -> list[dict]:
+    """Add customer__company_id and customer__name to grouped rows (one query)."""
+    rows = list(rows)
+    names = _customer_names([row["customer_id"] for row in rows])
+    for row in rows:
+        row["customer__company_id"], row["customer__name"] = names[row["customer_id"]]
+    return rows
 
 
 def payments_by_month(user: Any, *, filters: ReportFilters) -> list[dict]:
@@ -419,16 +431,13 @@ def top_customers(user: Any, *, today: date, limit: int = TOP_CUSTOMERS_LIMIT) -
     """
     last = settlement_month(today)
     first = add_months(last, -(TREND_MONTHS - 1))
-    top = list(
+    top = (
         billed_bills(user, ReportFilters(month_from=first, month_to=last))
         .values("customer_id")
         .annotate(revenue=_money_sum("total"), received=_money_sum("amount_paid"))
         .order_by("-revenue", "customer_id")[:limit]
     )
-    names = _customer_names([row["customer_id"] for row in top])
-    for row in top:
-        row["customer__company_id"], row["customer__name"] = names[row["customer_id"]]
-    return top
+    return with_customer_names(top)
 
 
 def _customer_names(pks: list[int]) -> dict[int, tuple[int, str]]:

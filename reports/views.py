@@ -146,9 +146,11 @@ def payments(request):
     filters = form.report_filters()
     by_customer = selectors.payments_by_customer(request.user, filters=filters)
     by_month = selectors.payments_by_month(request.user, filters=filters)
+    page = Paginator(by_customer, 50).get_page(request.GET.get("page"))
+    page.object_list = selectors.with_customer_names(page.object_list)
     context = {
         "form": form,
-        "page": Paginator(by_customer, 50).get_page(request.GET.get("page")),
+        "page": page,
         "by_month": by_month,
         "totals": selectors.payment_totals_of(by_month),
         "query": _query_without_page(request),
