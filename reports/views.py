@@ -65,7 +65,7 @@ def home(request):
     elif roles.has_role(user, roles.Role.SALES):
         context.update(
             kind="sales",
-            overdue_bills=selectors.overdue_bills(user, today=today),
+            overdue_bills=selectors.overdue_bills(user, today=today, limit=20),
             totals=selectors.receivable_totals(user, filters=selectors.NO_FILTERS, today=today),
             churn=selectors.churn_warnings(user, today=today),
         )
