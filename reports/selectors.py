@@ -2,10 +2,589 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
+from django.core.cache import cache
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from accounts.roles import Scope, effective_scope
 from accounts.selectors import jobs_visible_to
+from billing.models import Bill, BillLine, Payment, UsageRecord
+from customers.models import Customer, LifecycleStatus
 from customers.selectors import scoped_customers
+
+ZERO = Decimal("0.00")
+MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
+
+# 应收 counts live bills (kind=bill, not reversed) that have been issued: a draft
+# can still be regenerated and is owed by nobody yet, so it shows only in the
+# settlement status. Reversed bills and their credit notes net to zero and are
+# left out of every receivable figure.
+BILLED_STATUSES = (Bill.Status.ISSUED, Bill.Status.PARTIALLY_PAID, Bill.Status.PAID)
+
+# Ageing buckets by days past due: (key, label, first day, last day or None).
+AGEING_BUCKETS = (
+    ("age_0_30", "0–30天", 0, 30),
+    ("age_31_60", "31–60天", 31, 60),
+    ("age_61_90", "61–90天", 61, 90),
+    ("age_90_plus", "90天以上", 91, None),
+)
+
+CHURN_NO_USAGE_DAYS = 60
+CHURN_LIST_LIMIT = 20
+TOP_CUSTOMERS_LIMIT = 10
+TREND_MONTHS = 12
+
+
+def overdue_q(today: date, *, prefix: str = "") -> Q:
+    """Overdue is derived: issued or partly paid, past its due date, balance left.
+
+    Mirrors billing.selectors.overdue_q (issue 6); the lead points this at it on merge.
+    """
+    return Q(
+        **{
+            f"{prefix}status__in": [Bill.Status.ISSUED, Bill.Status.PARTIALLY_PAID],
+            f"{prefix}due_date__lt": today,
+            f"{prefix}total__gt": F(f"{prefix}amount_paid"),
+        }
+    )
+
+
+@dataclass(frozen=True)
+class ReportFilters:
+    """What a report is narrowed to. Months are first days of months, both ends inclusive."""
+
+    sales_owner_id: int | None = None
+    level: str = ""
+    series: str = ""  # DeviceSeries.code: bills with at least one line of that series
+    month_from: date | None = None
+    month_to: date | None = None
+
+
+NO_FILTERS = ReportFilters()
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def add_months(first_of_month: date, months: int) -> date:
+    index = first_of_month.year * 12 + first_of_month.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def month_end(first_of_month: date) -> date:
+    return add_months(first_of_month, 1) - timedelta(days=1)
+
+
+def report_customers(user: Any, filters: ReportFilters = NO_FILTERS) -> QuerySet[Customer]:
+    """The user's customers narrowed by the customer-level filters (sales owner, grade)."""
+    customers = scoped_customers(user)
+    if filters.sales_owner_id:
+        customers = customers.filter(sales_owner_id=filters.sales_owner_id)
+    if filters.level:
+        customers = customers.filter(level=filters.level)
+    return customers
+
+
+def billed_bills(user: Any, filters: ReportFilters = NO_FILTERS) -> QuerySet[Bill]:
+    """Live, issued bills (应收) of the user's customers, filtered."""
+    bills = Bill.objects.filter(
+        customer__in=report_customers(user, filters),
+        kind=Bill.Kind.BILL,
+        status__in=BILLED_STATUSES,
+    )
+    if filters.month_from:
+        bills = bills.filter(period__gte=filters.month_from)
+    if filters.month_to:
+        bills = bills.filter(period__lte=filters.month_to)
+    if filters.series:
+        bills = bills.filter(
+            Exists(BillLine.objects.filter(bill=OuterRef("pk"), series__code=filters.series))
+        )
+    return bills
+
+
+# --- receivables -------------------------------------------------------------
+
+BALANCE = ExpressionWrapper(F("total") - F("amount_paid"), output_field=MONEY_FIELD)
+
+
+def _bucket_q(today: date, first_day: int, last_day: int | None) -> Q:
+    """Overdue bills whose days past due (today − due_date) fall in [first_day, last_day]."""
+    condition = overdue_q(today) & Q(due_date__lte=today - timedelta(days=first_day))
+    if last_day is not None:
+        condition &= Q(due_date__gte=today - timedelta(days=last_day))
+    return condition
+
+
+def _money_sum(expression: Any, condition: Q | None = None) -> Sum:
+    return Sum(expression, filter=condition, default=ZERO, output_field=MONEY_FIELD)
+
+
+def _receivable_row_annotations(today: date) -> dict[str, Any]:
+    def amount_if(condition: Q) -> Case:
+        return Case(When(condition, then=BALANCE), default=Value(ZERO), output_field=MONEY_FIELD)
+
+    annotations: dict[str, Any] = {
+        "billed": F("total"),
+        "received": F("amount_paid"),
+        "outstanding": BALANCE,
+        "overdue": amount_if(overdue_q(today)),
+    }
+    for key, _label, first_day, last_day in AGEING_BUCKETS:
+        annotations[key] = amount_if(_bucket_q(today, first_day, last_day))
+    return annotations
+
+
+def receivable_rows(user: Any, *, filters: ReportFilters, today: date) -> QuerySet[Bill]:
+    """One row per customer and month (a live bill is unique per customer and month).
+
+    Each row carries billed (应收), received (实收: the bill's active allocations,
+    kept in amount_paid by the reconciliation services), outstanding, overdue and
+    the overdue balance split into ageing buckets by days past the due date.
+    """
+    return (
+        billed_bills(user, filters)
+        .select_related("customer", "customer__sales_owner")
+        .annotate(**_receivable_row_annotations(today))
+        .order_by("customer__company_id", "period")
+    )
+
+
+OPEN_STATUSES = (Bill.Status.ISSUED, Bill.Status.PARTIALLY_PAID)
+
+
+def age_bucket(*, status: str, due_date: date | None, today: date) -> str:
+    """The ageing bucket of an open bill's balance by days past due; 'current' if not overdue.
+
+    Same rule as overdue_q: open status and due_date < today (a zero balance adds
+    nothing to a bucket's amount and is left out of the overdue count).
+    """
+    if status not in OPEN_STATUSES or due_date is None or due_date >= today:
+        return "current"
+    days = (today - due_date).days
+    for key, _label, first_day, last_day in AGEING_BUCKETS:
+        if days >= first_day and (last_day is None or days <= last_day):
+            return key
+    return "current"
+
+
+def _receivable_figures(groups: list[dict], key: str | None, today: date) -> list[dict]:
+    """Fold (key, status, due date) sums into one row of figures per key.
+
+    The database sums billed and received per status and due date, a few
+    thousand groups at most; the bucket of each group follows from its due date
+    here. Outstanding is billed − received; a bucket holds its groups' balances.
+    This keeps the pass over the bills to plain sums (no per-row CASE).
+    """
+    rows: dict[Any, dict] = {}
+    for group in groups:
+        row = rows.setdefault(
+            group[key] if key else None,
+            {**({key: group[key]} if key else {}), **_empty_figures()},
+        )
+        balance = group["billed"] - group["received"]
+        row["billed"] += group["billed"]
+        row["received"] += group["received"]
+        row["outstanding"] += balance
+        row["bill_count"] += group["bill_count"]
+        bucket = age_bucket(status=group["status"], due_date=group["due_date"], today=today)
+        if bucket != "current":
+            row[bucket] += balance
+            row["overdue"] += balance
+            row["overdue_count"] += group["open_count"]
+    return list(rows.values())
+
+
+def _receivable_groups(user: Any, filters: ReportFilters, *by: str) -> list[dict]:
+    return list(
+        billed_bills(user, filters)
+        .values(*by, "status", "due_date")
+        .annotate(
+            bill_count=Count("pk"),
+            open_count=Count("pk", filter=Q(total__gt=F("amount_paid"))),
+            billed=_money_sum("total"),
+            received=_money_sum("amount_paid"),
+        )
+        .order_by()
+    )
+
+
+def receivables_by_month(user: Any, *, filters: ReportFilters, today: date) -> list[dict]:
+    """The receivables figures summed per bill month (oldest first): one grouped query."""
+    rows = _receivable_figures(_receivable_groups(user, filters, "period"), "period", today)
+    return sorted(rows, key=lambda r: r["period"])
+
+
+FIGURE_KEYS = (
+    "billed",
+    "received",
+    "outstanding",
+    "overdue",
+    "overdue_count",
+    "bill_count",
+    *[bucket[0] for bucket in AGEING_BUCKETS],
+)
+
+
+def _empty_figures() -> dict[str, Any]:
+    return {key: (0 if key.endswith("count") else ZERO) for key in FIGURE_KEYS}
+
+
+def receivable_totals_of(months: list[dict]) -> dict[str, Any]:
+    """The totals row summed from the per-month rows (saves a second pass over the bills)."""
+    totals = _empty_figures()
+    for month in months:
+        for key in FIGURE_KEYS:
+            totals[key] += month[key]
+    return totals
+
+
+def receivable_totals(user: Any, *, filters: ReportFilters, today: date) -> dict[str, Any]:
+    """The totals row of the receivables report: one grouped query."""
+    return receivable_totals_of(receivables_by_month(user, filters=filters, today=today))
+
+
+# --- payments ------------------------------------------------------------------
+
+
+def _payments(user: Any, filters: ReportFilters) -> QuerySet[Payment]:
+    payments = Payment.objects.filter(customer__in=report_customers(user, filters))
+    if filters.month_from:
+        payments = payments.filter(received_on__gte=filters.month_from)
+    if filters.month_to:
+        payments = payments.filter(received_on__lte=month_end(filters.month_to))
+    return payments
+
+
+PAYMENT_AGGREGATES = {
+    "payment_count": Count("pk"),
+    "received": Sum("amount", default=ZERO),
+    "allocated_amount": Sum("allocated", default=ZERO),
+    "unallocated": Sum(F("amount") - F("allocated"), default=ZERO, output_field=MONEY_FIELD),
+}
+
+
+def payments_by_customer(user: Any, *, filters: ReportFilters) -> QuerySet:
+    """Money received per customer: count, amount, allocated (核销) and left as credit.
+
+    Grouped by customer id alone; `with_customer_names` adds names to the rows shown.
+    """
+    return (
+        _payments(user, filters)
+        .values("customer_id")
+        .annotate(**PAYMENT_AGGREGATES)
+        .order_by("-received", "customer_id")
+    )
+
+
+def with_customer_names(rows: Any) -> list[dict]:
+    """Add customer__company_id and customer__name to grouped rows (one query)."""
+    rows = list(rows)
+    names = _customer_names([row["customer_id"] for row in rows])
+    for row in rows:
+        row["customer__company_id"], row["customer__name"] = names[row["customer_id"]]
+    return rows
+
+
+def payments_by_month(user: Any, *, filters: ReportFilters) -> list[dict]:
+    return list(
+        _payments(user, filters)
+        .annotate(month=TruncMonth("received_on"))
+        .values("month")
+        .annotate(**PAYMENT_AGGREGATES)
+        .order_by("month")
+    )
+
+
+def payment_totals(user: Any, *, filters: ReportFilters) -> dict[str, Any]:
+    return _payments(user, filters).aggregate(**PAYMENT_AGGREGATES)
+
+
+def payment_totals_of(months: list[dict]) -> dict[str, Any]:
+    """The totals row summed from the per-month rows (saves a pass over the payments)."""
+    keys = ("payment_count", "received", "allocated_amount", "unallocated")
+    return {
+        key: sum((m[key] for m in months), 0 if key == "payment_count" else ZERO) for key in keys
+    }
+
+
+# --- settlement status ---------------------------------------------------------
+
+
+def settlement_status(user: Any, *, period: date, filters: ReportFilters = NO_FILTERS) -> dict:
+    """Bills of one month by kind and status (count, amount, paid), and who has no bill yet.
+
+    "No bill" means billing enabled, not disabled, and no live bill (draft included)
+    for the month: the clerk still has to generate one.
+    """
+    customers = report_customers(user, filters)
+    by_status = list(
+        Bill.objects.filter(customer__in=customers, period=period)
+        .values("kind", "status")
+        .annotate(
+            bill_count=Count("pk"),
+            amount=Sum("total", default=ZERO),
+            paid=Sum("amount_paid", default=ZERO),
+        )
+        .order_by("kind", "status")
+    )
+    labels = dict(Bill.Status.choices)
+    for row in by_status:
+        row["label"] = (
+            "冲正单" if row["kind"] == Bill.Kind.CREDIT_NOTE else labels.get(row["status"], "")
+        )
+    missing = (
+        customers.filter(billing_enabled=Customer.BillingEnabled.YES)
+        .exclude(disabled=True)
+        .exclude(
+            Exists(
+                Bill.objects.filter(
+                    customer=OuterRef("pk"), period=period, kind=Bill.Kind.BILL
+                ).exclude(status=Bill.Status.REVERSED)
+            )
+        )
+        .select_related("sales_owner")
+        .order_by("company_id")
+    )
+    return {"period": period, "by_status": by_status, "missing": missing}
+
+
+# --- cockpit -------------------------------------------------------------------
+
+
+def _monthly_series(rows: dict[date, dict], first: date, months: int, keys: tuple) -> list[dict]:
+    """Fill a month-keyed result so every month of the window has a row (zeros if none)."""
+    series = []
+    for offset in range(months):
+        period = add_months(first, offset)
+        row = rows.get(period, {})
+        series.append({"period": period, **{k: row.get(k) or 0 for k in keys}})
+    return series
+
+
+def settlement_month(today: date) -> date:
+    """The month being settled: bills for a month are generated and issued after it ends."""
+    return add_months(month_start(today), -1)
+
+
+def shots_trend(user: Any, *, today: date, months: int = TREND_MONTHS) -> list[dict]:
+    """Shoots and floors shot per month, the last `months` full months."""
+    last = settlement_month(today)
+    first = add_months(last, -(months - 1))
+    rows = (
+        UsageRecord.objects.filter(
+            customer__in=scoped_customers(user),
+            shot_date__gte=first,
+            shot_date__lte=month_end(last),
+        )
+        .annotate(month=TruncMonth("shot_date"))
+        .values("month")
+        .annotate(shot_count=Sum("shots"), floor_count=Sum(F("shots") * F("floors")))
+    )
+    return _monthly_series(
+        {r["month"]: r for r in rows}, first, months, ("shot_count", "floor_count")
+    )
+
+
+def cash_received(user: Any, *, since: date, until: date) -> Decimal:
+    """Money that arrived between two dates (payments by received_on), allocated or not."""
+    return Payment.objects.filter(
+        customer__in=scoped_customers(user), received_on__gte=since, received_on__lte=until
+    ).aggregate(amount=Sum("amount", default=ZERO))["amount"]
+
+
+def customers_by(user: Any, field: str) -> list[dict]:
+    """Customer counts per value of `field` (grade or consumption level); blank = 未评级."""
+    rows = scoped_customers(user).values(field).annotate(customer_count=Count("pk"))
+    return sorted(
+        ({"value": r[field] or "未评级", "customer_count": r["customer_count"]} for r in rows),
+        key=lambda r: (r["value"] == "未评级", r["value"]),
+    )
+
+
+def top_customers(user: Any, *, today: date, limit: int = TOP_CUSTOMERS_LIMIT) -> list[dict]:
+    """The customers billed most over the trend window (live, issued bills).
+
+    Grouped by customer id alone, names fetched afterwards for the few shown:
+    a narrower group key over 100,000 customers.
+    """
+    last = settlement_month(today)
+    first = add_months(last, -(TREND_MONTHS - 1))
+    top = (
+        billed_bills(user, ReportFilters(month_from=first, month_to=last))
+        .values("customer_id")
+        .annotate(revenue=_money_sum("total"), received=_money_sum("amount_paid"))
+        .order_by("-revenue", "customer_id")[:limit]
+    )
+    return with_customer_names(top)
+
+
+def _customer_names(pks: list[int]) -> dict[int, tuple[int, str]]:
+    return {
+        pk: (company_id, name)
+        for pk, company_id, name in Customer.objects.filter(pk__in=pks).values_list(
+            "pk", "company_id", "name"
+        )
+    }
+
+
+def churn_warnings(user: Any, *, today: date, limit: int = CHURN_LIST_LIMIT) -> dict[str, Any]:
+    """Customers whose usage fell away, in one grouped pass over the last year's usage.
+
+    Two signals: the last full month's shots fell by more than half against the
+    customer's own average of the three months before it (last < avg / 2, i.e.
+    6 × last < sum of the three months), or no usage at all in the last 60 days
+    by a customer who did shoot within the last year (older silence is the
+    lifecycle's 'dormant'). Disabled and churned customers are left out: they
+    are known already.
+    """
+    last_month = add_months(month_start(today), -1)
+    base_from = add_months(last_month, -3)
+    quiet_since = today - timedelta(days=CHURN_NO_USAGE_DAYS)
+    window_from = min(base_from, today - timedelta(days=365))
+    customers = (
+        scoped_customers(user)
+        .exclude(disabled=True)
+        .exclude(lifecycle_status=LifecycleStatus.CHURNED)
+    )
+    grouped = (
+        UsageRecord.objects.filter(customer__in=customers, shot_date__gte=window_from)
+        .values("customer_id")
+        .annotate(
+            last_shots=Coalesce(
+                Sum("shots", filter=Q(shot_date__gte=last_month, shot_date__lt=month_start(today))),
+                0,
+            ),
+            base_shots=Coalesce(
+                Sum("shots", filter=Q(shot_date__gte=base_from, shot_date__lt=last_month)), 0
+            ),
+            last_used_on=Max("shot_date"),
+        )
+        .filter(Q(base_shots__gt=F("last_shots") * 6) | Q(last_used_on__lt=quiet_since))
+    )
+    # One pass: the candidates come back as small tuples (no join), are ranked here,
+    # and only the shown ones fetch their names.
+    candidates = sorted(
+        grouped.values_list("customer_id", "last_shots", "base_shots", "last_used_on"),
+        key=lambda c: (-c[2], c[0]),
+    )
+    shown = candidates[:limit]
+    names = _customer_names([c[0] for c in shown])
+    rows = []
+    for customer_id, last_shots, base_shots, last_used_on in shown:
+        company_id, name = names[customer_id]
+        rows.append(
+            {
+                "customer_id": customer_id,
+                "customer__company_id": company_id,
+                "customer__name": name,
+                "last_shots": last_shots,
+                "base_shots": base_shots,
+                "last_used_on": last_used_on,
+                "base_avg": (Decimal(base_shots) / 3).quantize(Decimal("0.1")),
+                "fell": base_shots > last_shots * 6,
+                "quiet": last_used_on < quiet_since,
+                "quiet_days": (today - last_used_on).days,
+            }
+        )
+    return {"rows": rows, "count": len(candidates), "last_month": last_month}
+
+
+def cockpit(user: Any, *, today: date) -> dict[str, Any]:
+    """Every figure of the management cockpit; a fixed number of queries whatever the size.
+
+    "This month" on the cockpit is the settlement month (last month: its bills are
+    issued now) for billed vs received, and the calendar month for cash received.
+    Billed, received and overdue come from one pass over the bills (the receivables
+    per month); the trend is its last twelve months.
+    """
+    last = settlement_month(today)
+    first = add_months(last, -(TREND_MONTHS - 1))
+    months = receivables_by_month(user, filters=NO_FILTERS, today=today)
+    totals = receivable_totals_of(months)
+    trend = _monthly_series(
+        {m["period"]: m for m in months if m["period"] >= first},
+        first,
+        TREND_MONTHS,
+        ("billed", "received"),
+    )
+    return {
+        "today": today,
+        "month": last,
+        "billed": trend[-1]["billed"],
+        "received": trend[-1]["received"],
+        "cash_received": cash_received(user, since=month_start(today), until=today),
+        "overdue": totals["overdue"],
+        "overdue_count": totals["overdue_count"],
+        "revenue_trend": trend,
+        "shots_trend": shots_trend(user, today=today),
+        "by_grade": customers_by(user, "level"),
+        "by_consumption": customers_by(user, "consumption_level"),
+        "top_customers": top_customers(user, today=today),
+        "churn": churn_warnings(user, today=today),
+    }
+
+
+# The cockpit aggregates a year of bills and usage: seconds at 100,000 customers.
+# It is computed once per scope and day and kept for a few minutes; the beat job
+# reports.cockpit_warm recomputes the all-customers figures every 5 minutes, so
+# managers never wait, and the page says when the figures were computed.
+COCKPIT_CACHE_SECONDS = 10 * 60
+
+
+def _scope_key(user: Any) -> str:
+    scope = effective_scope(user)
+    if scope in (Scope.ALL, Scope.NONE):
+        return str(scope)
+    return f"{scope}:{user.pk}"
+
+
+def cockpit_cached(user: Any, *, today: date, refresh: bool = False) -> dict[str, Any]:
+    """The cockpit figures for the user's scope, from the cache unless stale or refreshed."""
+    key = f"reports:cockpit:{_scope_key(user)}:{today.isoformat()}"
+    figures = None if refresh else cache.get(key)
+    if figures is None:
+        figures = {**cockpit(user, today=today), "computed_at": timezone.now()}
+        cache.set(key, figures, COCKPIT_CACHE_SECONDS)
+    return figures
+
+
+# --- role home pages -----------------------------------------------------------
+
+
+def overdue_bills(user: Any, *, today: date, limit: int = 50) -> list[Bill]:
+    """The user's overdue bills, longest overdue first (a sales user's first screen)."""
+    bills = list(
+        Bill.objects.filter(customer__in=scoped_customers(user), kind=Bill.Kind.BILL)
+        .filter(overdue_q(today))
+        .select_related("customer")
+        .annotate(balance_due=BALANCE)
+        .order_by("due_date", "customer__company_id")[:limit]
+    )
+    for bill in bills:
+        bill.days_overdue = (today - bill.due_date).days
+    return bills
 
 
 def home_summary(user: Any) -> dict[str, Any]:

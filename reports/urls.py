@@ -1,3 +1,14 @@
+from django.urls import path
+
+from . import views
+
 app_name = "reports"
 
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("cockpit/", views.cockpit, name="cockpit"),
+    path("receivables/", views.receivables, name="receivables"),
+    path("receivables/export/", views.receivables_export, name="receivables-export"),
+    path("payments/", views.payments, name="payments"),
+    path("settlement/", views.settlement, name="settlement"),
+]

@@ -92,6 +92,8 @@ class QualityIssueFactory(DjangoModelFactory):
     occurred_on = factory.LazyFunction(lambda: __import__("datetime").date(2025, 10, 1))
     category = "服务"
     description = "拍摄延迟"
+
+
 # --- billing: bills and payments (issue 6) -----------------------------------
 import datetime as _dt  # noqa: E402
 from decimal import Decimal as _Decimal  # noqa: E402
@@ -155,3 +157,96 @@ def issued_bill(
 
     bill = BillFactory(customer=customer or CustomerFactory(), period=period, lines=list(lines))
     return bill_issue(user=user, bill=bill, due_date=due_date)
+
+
+# --- reports (issue 7): bills, payments, allocations and usage as plain rows ---
+# These set amount_paid/allocated explicitly; tests keep them equal to the active
+# allocations, as the reconciliation services do.
+
+from billing.models import PaymentAllocation, UsageRecord  # noqa: E402
+
+
+class ReportBillFactory(DjangoModelFactory):
+    """A bill in any status, built as a plain row for report fixtures.
+
+    `series_lines=[(series, "100.00"), ...]` adds lines while the bill is still a
+    draft; the requested status is set afterwards, because the freeze triggers
+    refuse lines on a bill that has left draft.
+    """
+
+    class Meta:
+        model = Bill
+        skip_postgeneration_save = True
+
+    customer = factory.SubFactory(CustomerFactory)
+    period = _dt.date(2025, 10, 1)
+    number = factory.LazyAttributeSequence(
+        lambda o, n: f"BILL-{o.period:%Y%m}-{o.customer.company_id}-{n}"
+    )
+    kind = Bill.Kind.BILL
+    status = Bill.Status.ISSUED
+    total = _Decimal("100.00")
+    amount_paid = _Decimal("0.00")
+    due_date = factory.LazyAttribute(lambda o: o.period + _dt.timedelta(days=60))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        status = kwargs.pop("status")
+        bill = super()._create(model_class, *args, status=Bill.Status.DRAFT, **kwargs)
+        bill._final_status = status
+        return bill
+
+    @factory.post_generation
+    def series_lines(obj, create, extracted, **kwargs):  # noqa: N805
+        for position, (series, amount) in enumerate(extracted or [], start=1):
+            ReportBillLineFactory(
+                bill=obj, series=series, amount=_Decimal(amount), position=position
+            )
+        if create and obj._final_status != Bill.Status.DRAFT:
+            Bill.objects.filter(pk=obj.pk).update(status=obj._final_status)
+            obj.status = obj._final_status
+
+
+class ReportBillLineFactory(DjangoModelFactory):
+    class Meta:
+        model = BillLine
+
+    bill = factory.SubFactory(ReportBillFactory)
+    series = factory.SubFactory(DeviceSeriesFactory)
+    line_type = BillLine.LineType.SINGLE
+    quantity = _Decimal("10")
+    unit_price = _Decimal("10.00")
+    amount = _Decimal("100.00")
+    explanation = "10 次单层拍摄 × ¥10.00 = ¥100.00"
+
+
+class ReportPaymentFactory(DjangoModelFactory):
+    class Meta:
+        model = Payment
+
+    customer = factory.SubFactory(CustomerFactory)
+    amount = _Decimal("100.00")
+    allocated = _Decimal("0.00")
+    received_on = _dt.date(2025, 11, 15)
+    bank_ref = factory.Sequence(lambda n: f"BANK{n:06d}")
+
+
+class AllocationFactory(DjangoModelFactory):
+    class Meta:
+        model = PaymentAllocation
+
+    payment = factory.SubFactory(ReportPaymentFactory)
+    bill = factory.SubFactory(ReportBillFactory)
+    amount = _Decimal("100.00")
+
+
+class UsageRecordFactory(DjangoModelFactory):
+    class Meta:
+        model = UsageRecord
+
+    customer = factory.SubFactory(CustomerFactory)
+    series = factory.SubFactory(DeviceSeriesFactory)
+    shot_date = _dt.date(2025, 10, 16)
+    shots = 1
+    floors = 1
+    source_ref = factory.Sequence(lambda n: f"SO{n:07d}")

@@ -1,0 +1,240 @@
+"""Time the cockpit and the receivables report on 100,000 customers and 12 months of bills.
+
+Run:
+  DJANGO_SETTINGS_MODULE=opcms.settings.local \
+  DATABASE_URL=postgres://postgres@127.0.0.1:5432/opcms_h7 .venv/bin/python bench/reports.py
+
+Data is generated in PostgreSQL itself (INSERT … SELECT over generate_series), once:
+customers with company ids from 5,000,000 up; a rerun reuses them (--regenerate drops
+and rebuilds). Per customer and month, 12 full months: one bill (75 % paid, 10 % partly
+paid, 14 % issued, 1 % reversed with its credit note), one payment allocated to each paid
+or partly paid bill, and one usage record. Each page is requested through the Django
+test client (middleware, view, template; no network) and the server time and query
+count are printed: the first (cold) run, then the median of the rest. The cockpit is
+timed twice: recomputed on every request (?refresh=1), and as managers get it (from
+the cache the beat job keeps warm). Set REDIS_URL to time it against Redis.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opcms.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+from django.urls import reverse  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from accounts.roles import Role  # noqa: E402
+from billing.models import DeviceSeries  # noqa: E402
+from customers.models import Customer  # noqa: E402
+from reports.selectors import add_months, settlement_month  # noqa: E402
+
+BASE_ID = 5_000_000
+SALES_USERS = 20
+
+
+def generate(customers: int) -> None:
+    today = timezone.localdate()
+    last = settlement_month(today)
+    first = add_months(last, -11)
+    series, _ = DeviceSeries.objects.get_or_create(code="L", defaults={"name": "L 系列"})
+    sales = [
+        User.objects.get_or_create(
+            username=f"bench_sales{i}", defaults={"role": Role.SALES, "full_name": f"销售{i}"}
+        )[0].pk
+        for i in range(SALES_USERS)
+    ]
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            INSERT INTO customers_customer (company_id, name, onboarded_raw, level,
+              sales_owner_raw, ops_owners_raw, cooperation_note, lifecycle_status,
+              billing_enabled, disabled, remarks, settlement_method, consumption_level,
+              payment_terms_days, is_deleted, created_at, updated_at, sales_owner_id)
+            SELECT %(base)s + g, '压测客户' || g, '', (ARRAY['S','A','B','C','D',''])[1 + g %% 6],
+              '', '', '', 'active', CASE WHEN g %% 20 = 0 THEN 'no' ELSE 'yes' END,
+              g %% 97 = 0, '', 'per_shoot', (ARRAY['C2','C3','C4','C5','C6',''])[1 + g %% 6],
+              30, false, now(), now(), (%(sales)s::bigint[])[1 + g %% %(n_sales)s]
+            FROM generate_series(1, %(n)s) g
+            """,
+            {"base": BASE_ID, "n": customers, "sales": sales, "n_sales": len(sales)},
+        )
+        print(f"  customers: {time.perf_counter() - started:.1f} s")
+        cur.execute(
+            """
+            CREATE TEMP TABLE bench_base AS
+            SELECT c.id AS cid, c.company_id, p::date AS period, random() AS r,
+                   round((50 + random() * 4950)::numeric, 2) AS total
+            FROM customers_customer c
+            CROSS JOIN generate_series(%(first)s::date, %(last)s::date, interval '1 month') p
+            WHERE c.company_id > %(base)s AND c.billing_enabled = 'yes'
+            """,
+            {"first": first, "last": last, "base": BASE_ID},
+        )
+        cur.execute(
+            """
+            INSERT INTO billing_bill (number, kind, period, status, total, amount_paid, reason,
+              anomalies, due_date, issued_at, generated_at, updated_at, customer_id)
+            SELECT 'BILL-' || to_char(period, 'YYYYMM') || '-' || company_id, 'bill', period,
+              CASE WHEN r < 0.75 THEN 'paid' WHEN r < 0.85 THEN 'partially_paid'
+                   WHEN r < 0.99 THEN 'issued' ELSE 'reversed' END,
+              total,
+              CASE WHEN r < 0.75 THEN total WHEN r < 0.85 THEN round(total * 0.4, 2) ELSE 0 END,
+              '', '[]', (period + interval '2 month' - interval '1 day')::date, now(), now(),
+              now(), cid
+            FROM bench_base
+            """
+        )
+        cur.execute(
+            """
+            INSERT INTO billing_bill (number, kind, period, status, total, amount_paid, reason,
+              anomalies, due_date, issued_at, generated_at, updated_at, customer_id, reverses_id)
+            SELECT 'CN' || substr(number, 5) || '-1', 'credit_note', period, 'issued', -total, 0,
+              '压测冲正', '[]', due_date, now(), now(), now(), customer_id, id
+            FROM billing_bill WHERE status = 'reversed' AND number LIKE 'BILL-%%'
+            """
+        )
+        print(f"  bills: {time.perf_counter() - started:.1f} s")
+        cur.execute(
+            """
+            INSERT INTO billing_payment (amount, allocated, received_on, method, bank_ref, payer,
+              note, created_at, customer_id)
+            SELECT amount_paid, amount_paid, due_date - 10, 'bank', '', '', 'bench ' || id,
+              now(), customer_id
+            FROM billing_bill WHERE amount_paid > 0
+            """
+        )
+        cur.execute(
+            """
+            INSERT INTO billing_paymentallocation (amount, created_at, undo_reason, bill_id,
+              payment_id)
+            SELECT amount, now(), '', substr(note, 7)::bigint, id
+            FROM billing_payment WHERE note LIKE 'bench %%'
+            """
+        )
+        print(f"  payments and allocations: {time.perf_counter() - started:.1f} s")
+        # Every 50th customer falls to 1 shot in the last month: churn warnings to find.
+        cur.execute(
+            """
+            INSERT INTO billing_usagerecord (shot_date, shots, floors, source_ref, source, note,
+              created_at, customer_id, series_id)
+            SELECT period + 14,
+              CASE WHEN company_id %% 50 = 0 AND period = %(last)s THEN 1
+                   ELSE 5 + floor(r * 40)::int END,
+              1 + floor(random() * 3)::int, 'BENCH-' || company_id || '-' || to_char(period, 'YYYYMM'),
+              'import', '', now(), cid, %(series)s
+            FROM bench_base
+            """,
+            {"last": last, "series": series.pk},
+        )
+        print(f"  usage: {time.perf_counter() - started:.1f} s")
+        cur.execute("DROP TABLE bench_base")
+        for table in (
+            "customers_customer",
+            "billing_bill",
+            "billing_payment",
+            "billing_paymentallocation",
+            "billing_usagerecord",
+        ):
+            cur.execute(f"ANALYZE {table}")  # noqa: S608 - fixed table names
+
+
+def drop() -> None:
+    with connection.cursor() as cur:
+        ids = "SELECT id FROM customers_customer WHERE company_id > %s"
+        cur.execute(f"DELETE FROM billing_usagerecord WHERE customer_id IN ({ids})", [BASE_ID])  # noqa: S608
+        cur.execute(
+            f"DELETE FROM billing_paymentallocation WHERE payment_id IN "  # noqa: S608
+            f"(SELECT id FROM billing_payment WHERE customer_id IN ({ids}))",
+            [BASE_ID],
+        )
+        cur.execute(f"DELETE FROM billing_payment WHERE customer_id IN ({ids})", [BASE_ID])  # noqa: S608
+        cur.execute(
+            f"DELETE FROM billing_bill WHERE customer_id IN ({ids}) AND kind = 'credit_note'",  # noqa: S608
+            [BASE_ID],
+        )
+        cur.execute(f"DELETE FROM billing_bill WHERE customer_id IN ({ids})", [BASE_ID])  # noqa: S608
+        cur.execute("DELETE FROM customers_customer WHERE company_id > %s", [BASE_ID])
+
+
+def measure(client: Client, url: str, runs: int) -> tuple[float, float, int, int]:
+    timings, queries, size = [], 0, 0
+    for _ in range(runs):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url)
+            timings.append((time.perf_counter() - started) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+        queries, size = len(captured), len(response.content)
+    return timings[0], statistics.median(timings[1:] or timings), queries, size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=6)
+    parser.add_argument("--regenerate", action="store_true")
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        sys.exit("bench/reports.py needs PostgreSQL: set DATABASE_URL")
+
+    have = Customer.objects.filter(company_id__gt=BASE_ID).count()
+    if args.regenerate or have != args.customers:
+        print(f"generating {args.customers:,} customers with 12 months of data …")
+        drop()
+        generate(args.customers)
+    with connection.cursor() as cur:
+        counts = {}
+        for table in ("billing_bill", "billing_payment", "billing_usagerecord"):
+            cur.execute(f"SELECT count(*) FROM {table}")  # noqa: S608 - fixed table names
+            counts[table] = cur.fetchone()[0]
+    print(
+        f"data: {Customer.objects.count():,} customers, {counts['billing_bill']:,} bills, "
+        f"{counts['billing_payment']:,} payments, {counts['billing_usagerecord']:,} usage records"
+    )
+
+    manager, _ = User.objects.get_or_create(
+        username="bench_manager", defaults={"role": Role.MANAGER, "full_name": "压测经理"}
+    )
+    sales = User.objects.get(username="bench_sales1")
+    pages = [
+        ("cockpit computed (?refresh=1)", manager, reverse("home") + "?refresh=1", 500),
+        ("cockpit (home, manager, cached)", manager, reverse("home"), 500),
+        ("receivables (manager)", manager, reverse("reports:receivables"), 1000),
+        (
+            "receivables, page 200 (manager)",
+            manager,
+            reverse("reports:receivables") + "?page=200",
+            1000,
+        ),
+        ("payment summary (manager)", manager, reverse("reports:payments"), 1000),
+        ("settlement status (manager)", manager, reverse("reports:settlement"), 1000),
+        ("home (sales, 5,000 customers)", sales, reverse("home"), 500),
+        ("receivables (sales)", sales, reverse("reports:receivables"), 1000),
+    ]
+    print(f"{'page':36} {'cold ms':>9} {'median ms':>10} {'queries':>8} {'budget':>7}")
+    for label, user, url, budget in pages:
+        client = Client(HTTP_HOST="localhost")
+        client.force_login(user)
+        cold, median, queries, _size = measure(client, url, args.runs)
+        verdict = "ok" if median < budget else "SLOW"
+        print(f"{label:36} {cold:9.0f} {median:10.0f} {queries:8d} {budget:6d} {verdict}")
+
+
+if __name__ == "__main__":
+    main()

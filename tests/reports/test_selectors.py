@@ -1,0 +1,412 @@
+"""Every report figure against the hand-computed world of conftest.py."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from reports import selectors
+from reports.selectors import ReportFilters
+
+from .conftest import TODAY
+
+D = Decimal
+ALL = ReportFilters()
+
+
+def _money(row: dict, *keys: str) -> dict:
+    return {k: row[k] for k in keys}
+
+
+RECEIVABLE_KEYS = (
+    "billed",
+    "received",
+    "outstanding",
+    "overdue",
+    "age_0_30",
+    "age_31_60",
+    "age_61_90",
+    "age_90_plus",
+)
+
+
+def test_receivable_totals_count_only_live_issued_bills(world, manager_user):
+    totals = selectors.receivable_totals(manager_user, filters=ALL, today=TODAY)
+
+    assert _money(totals, *RECEIVABLE_KEYS) == {
+        "billed": D("5300.00"),
+        "received": D("900.00"),
+        "outstanding": D("4400.00"),
+        "overdue": D("3900.00"),
+        "age_0_30": D("500.00"),
+        "age_31_60": D("600.00"),
+        "age_61_90": D("2000.00"),
+        "age_90_plus": D("800.00"),
+    }
+    assert totals["overdue_count"] == 4
+    assert totals["bill_count"] == 6
+
+
+def test_receivable_rows_one_per_customer_and_month(world, manager_user):
+    rows = list(selectors.receivable_rows(manager_user, filters=ALL, today=TODAY))
+
+    keys = [(r.customer.company_id, r.period) for r in rows]
+    assert keys == [
+        (1001, dt.date(2025, 10, 1)),
+        (1001, dt.date(2025, 11, 1)),
+        (1001, dt.date(2025, 12, 1)),
+        (1002, dt.date(2025, 9, 1)),
+        (1002, dt.date(2025, 10, 1)),
+        (1003, dt.date(2025, 10, 1)),
+    ]
+    b10 = rows[4]
+    assert (b10.billed, b10.received, b10.outstanding, b10.overdue) == (
+        D("700.00"),
+        D("200.00"),
+        D("500.00"),
+        D("0.00"),
+    )
+    assert b10.pk == world.bills["b10"].pk  # the reversed 999.00 and its credit note are absent
+    b09 = rows[3]
+    assert (b09.overdue, b09.age_90_plus, b09.age_61_90) == (D("800.00"), D("800.00"), D("0"))
+
+
+@pytest.mark.parametrize(
+    ("today", "bucket"),
+    [
+        (dt.date(2025, 12, 1), "age_0_30"),  # 1 day past due
+        (dt.date(2025, 12, 30), "age_0_30"),  # 30 days
+        (dt.date(2025, 12, 31), "age_31_60"),  # 31 days: crosses the boundary
+        (dt.date(2026, 1, 29), "age_31_60"),  # 60 days
+        (dt.date(2026, 1, 30), "age_61_90"),  # 61 days
+        (dt.date(2026, 2, 28), "age_61_90"),  # 90 days
+        (dt.date(2026, 3, 1), "age_90_plus"),  # 91 days
+    ],
+)
+def test_partly_paid_overdue_bill_moves_across_ageing_buckets(world, manager_user, today, bucket):
+    # A 2025-10: 1000.00 due 2025-11-30, 400.00 paid → 600.00 overdue.
+    row = next(
+        r
+        for r in selectors.receivable_rows(manager_user, filters=ALL, today=today)
+        if r.pk == world.bills["a10"].pk
+    )
+
+    assert row.overdue == D("600.00")
+    assert {k: getattr(row, k) for k in RECEIVABLE_KEYS[4:]} == {
+        k: (D("600.00") if k == bucket else D("0.00")) for k in RECEIVABLE_KEYS[4:]
+    }
+
+
+def test_bill_due_today_is_not_overdue(world, manager_user):
+    row = next(
+        r
+        for r in selectors.receivable_rows(manager_user, filters=ALL, today=dt.date(2025, 11, 30))
+        if r.pk == world.bills["a10"].pk
+    )
+
+    assert row.overdue == D("0.00")
+    assert row.outstanding == D("600.00")
+
+
+@pytest.mark.parametrize(
+    ("filters", "billed", "overdue"),
+    [
+        (ReportFilters(level="A"), "3800.00", "3100.00"),
+        (ReportFilters(series="X"), "2000.00", "2000.00"),
+        (ReportFilters(series="L"), "1700.00", "600.00"),
+        (
+            ReportFilters(month_from=dt.date(2025, 10, 1), month_to=dt.date(2025, 11, 1)),
+            "4200.00",
+            "3100.00",
+        ),
+        (ReportFilters(month_from=dt.date(2025, 12, 1)), "300.00", "0.00"),
+    ],
+)
+def test_receivable_filters(world, manager_user, filters, billed, overdue):
+    totals = selectors.receivable_totals(manager_user, filters=filters, today=TODAY)
+
+    assert (totals["billed"], totals["overdue"]) == (D(billed), D(overdue))
+
+
+def test_receivable_filter_by_sales_owner(world, manager_user, other_sales_user):
+    filters = ReportFilters(sales_owner_id=other_sales_user.pk)
+
+    totals = selectors.receivable_totals(manager_user, filters=filters, today=TODAY)
+
+    assert (totals["billed"], totals["age_61_90"]) == (D("2000.00"), D("2000.00"))
+
+
+def test_receivables_by_month(world, manager_user):
+    rows = selectors.receivables_by_month(manager_user, filters=ALL, today=TODAY)
+
+    assert [(r["period"], r["billed"], r["received"], r["overdue"]) for r in rows] == [
+        (dt.date(2025, 9, 1), D("800.00"), D("0.00"), D("800.00")),
+        (dt.date(2025, 10, 1), D("3700.00"), D("600.00"), D("2600.00")),
+        (dt.date(2025, 11, 1), D("500.00"), D("0.00"), D("500.00")),
+        (dt.date(2025, 12, 1), D("300.00"), D("300.00"), D("0.00")),
+    ]
+
+
+def test_received_equals_active_allocations(world, manager_user):
+    from billing.models import PaymentAllocation
+
+    active = sum(
+        a.amount
+        for a in PaymentAllocation.objects.filter(
+            undone_at__isnull=True, bill__kind="bill"
+        ).exclude(bill__status__in=["reversed", "draft"])
+    )
+
+    totals = selectors.receivable_totals(manager_user, filters=ALL, today=TODAY)
+
+    assert totals["received"] == active == D("900.00")
+
+
+# --- scope --------------------------------------------------------------------
+
+
+def test_sales_totals_are_the_sum_over_their_own_customers(world, sales_user, other_sales_user):
+    mine = selectors.receivable_totals(sales_user, filters=ALL, today=TODAY)
+    theirs = selectors.receivable_totals(other_sales_user, filters=ALL, today=TODAY)
+
+    assert _money(mine, *RECEIVABLE_KEYS) == {
+        "billed": D("3300.00"),
+        "received": D("900.00"),
+        "outstanding": D("2400.00"),
+        "overdue": D("1900.00"),
+        "age_0_30": D("500.00"),
+        "age_31_60": D("600.00"),
+        "age_61_90": D("0.00"),
+        "age_90_plus": D("800.00"),
+    }
+    per_customer = [
+        selectors.receivable_totals(
+            sales_user, filters=ReportFilters(sales_owner_id=sales_user.pk), today=TODAY
+        )
+    ]
+    assert per_customer[0]["billed"] == mine["billed"]
+    assert theirs["billed"] == D("2000.00")
+    # Another owner's id as a filter cannot widen a sales user's scope.
+    widened = selectors.receivable_totals(
+        sales_user, filters=ReportFilters(sales_owner_id=other_sales_user.pk), today=TODAY
+    )
+    assert widened["billed"] == D("0.00")
+
+
+def test_out_of_scope_customers_never_appear(world, sales_user):
+    rows = selectors.receivable_rows(sales_user, filters=ALL, today=TODAY)
+    payments = selectors.payments_by_customer(sales_user, filters=ALL)
+    cockpit = selectors.cockpit(sales_user, today=TODAY)
+    status = selectors.settlement_status(sales_user, period=dt.date(2025, 10, 1))
+
+    assert {r.customer_id for r in rows} == {world.a.pk, world.b.pk}
+    assert {r["customer_id"] for r in payments} == {world.a.pk, world.b.pk}
+    assert {r["customer_id"] for r in cockpit["top_customers"]} == {world.a.pk, world.b.pk}
+    assert {r["customer_id"] for r in cockpit["churn"]["rows"]} == {world.a.pk}
+    assert list(status["missing"]) == []
+    assert sum(r["bill_count"] for r in status["by_status"]) == 4  # A, B, B reversed, B credit
+
+
+def test_user_without_role_sees_nothing(world):
+    from tests.factories import UserFactory
+
+    nobody = UserFactory(role="")
+
+    assert selectors.receivable_totals(nobody, filters=ALL, today=TODAY)["billed"] == D("0.00")
+
+
+# --- payments -----------------------------------------------------------------
+
+
+def test_payments_by_customer(world, manager_user):
+    rows = selectors.with_customer_names(selectors.payments_by_customer(manager_user, filters=ALL))
+
+    assert [
+        (
+            r["customer__company_id"],
+            r["payment_count"],
+            r["received"],
+            r["allocated_amount"],
+            r["unallocated"],
+        )
+        for r in rows
+    ] == [
+        (1003, 1, D("1000.00"), D("0.00"), D("1000.00")),
+        (1001, 2, D("700.00"), D("700.00"), D("0.00")),
+        (1002, 1, D("500.00"), D("200.00"), D("300.00")),
+    ]
+    totals = selectors.payment_totals(manager_user, filters=ALL)
+    assert (totals["payment_count"], totals["received"], totals["allocated_amount"]) == (
+        4,
+        D("2200.00"),
+        D("900.00"),
+    )
+    assert totals["unallocated"] == D("1300.00")
+
+
+def test_payments_by_month_and_month_filter(world, manager_user):
+    rows = selectors.payments_by_month(manager_user, filters=ALL)
+    january = ReportFilters(month_from=dt.date(2026, 1, 1), month_to=dt.date(2026, 1, 1))
+
+    assert [
+        (r["month"], r["payment_count"], r["received"], r["allocated_amount"]) for r in rows
+    ] == [
+        (dt.date(2025, 11, 1), 1, D("1000.00"), D("0.00")),
+        (dt.date(2025, 12, 1), 1, D("400.00"), D("400.00")),
+        (dt.date(2026, 1, 1), 2, D("800.00"), D("500.00")),
+    ]
+    assert selectors.payment_totals(manager_user, filters=january)["received"] == D("800.00")
+
+
+# --- settlement status ----------------------------------------------------------
+
+
+def test_settlement_status_by_status_and_missing_bills(world, manager_user):
+    october = selectors.settlement_status(manager_user, period=dt.date(2025, 10, 1))
+    december = selectors.settlement_status(manager_user, period=dt.date(2025, 12, 1))
+
+    assert [
+        (r["kind"], r["status"], r["bill_count"], r["amount"], r["paid"])
+        for r in october["by_status"]
+    ] == [
+        ("bill", "issued", 1, D("2000.00"), D("0.00")),
+        ("bill", "partially_paid", 2, D("1700.00"), D("600.00")),
+        ("bill", "reversed", 1, D("999.00"), D("0.00")),
+        ("credit_note", "issued", 1, D("-999.00"), D("0.00")),
+    ]
+    assert october["by_status"][-1]["label"] == "冲正单"
+    # D has no bill; E is disabled; B's reversed bill was replaced by a live one.
+    assert [c.company_id for c in october["missing"]] == [1004]
+    # The draft counts as generated for C; B has nothing for December.
+    assert [c.company_id for c in december["missing"]] == [1002, 1004]
+
+
+# --- cockpit ------------------------------------------------------------------
+
+
+def test_cockpit_figures(world, manager_user):
+    figures = selectors.cockpit(manager_user, today=TODAY)
+
+    assert figures["month"] == dt.date(2025, 12, 1)
+    assert (figures["billed"], figures["received"]) == (D("300.00"), D("300.00"))
+    assert figures["cash_received"] == D("800.00")
+    assert (figures["overdue"], figures["overdue_count"]) == (D("3900.00"), 4)
+    trend = {r["period"]: (r["billed"], r["received"]) for r in figures["revenue_trend"]}
+    assert len(trend) == 12 and min(trend) == dt.date(2025, 1, 1)
+    assert trend[dt.date(2025, 9, 1)] == (D("800.00"), D("0.00"))
+    assert trend[dt.date(2025, 10, 1)] == (D("3700.00"), D("600.00"))
+    assert trend[dt.date(2025, 11, 1)] == (D("500.00"), D("0.00"))
+    assert trend[dt.date(2025, 12, 1)] == (D("300.00"), D("300.00"))
+    assert trend[dt.date(2025, 1, 1)] == (0, 0)
+    shots = {r["period"]: (r["shot_count"], r["floor_count"]) for r in figures["shots_trend"]}
+    assert shots[dt.date(2025, 8, 1)] == (2, 2)
+    assert shots[dt.date(2025, 9, 1)] == (26, 26)
+    assert shots[dt.date(2025, 11, 1)] == (23, 23)
+    assert shots[dt.date(2025, 12, 1)] == (9, 17)
+    assert figures["by_grade"] == [
+        {"value": "A", "customer_count": 2},
+        {"value": "B", "customer_count": 1},
+        {"value": "未评级", "customer_count": 2},
+    ]
+    assert figures["by_consumption"][:2] == [
+        {"value": "C3", "customer_count": 2},
+        {"value": "C5", "customer_count": 1},
+    ]
+    assert [(r["customer__company_id"], r["revenue"]) for r in figures["top_customers"]] == [
+        (1003, D("2000.00")),
+        (1001, D("1800.00")),
+        (1002, D("1500.00")),
+    ]
+
+
+def test_churn_warnings(world, manager_user):
+    churn = selectors.churn_warnings(manager_user, today=TODAY)
+
+    assert churn["count"] == 3
+    assert [
+        (r["customer__company_id"], r["last_shots"], r["base_avg"], r["fell"], r["quiet"])
+        for r in churn["rows"]
+    ] == [
+        (1001, 4, D("10.0"), True, False),  # 4 < 10 / 2
+        (1003, 0, D("1.0"), True, True),  # fell to nothing, silent since 2025-11-10
+        (1004, 0, D("0.0"), False, True),  # silent since 2025-08-15
+    ]
+    # B fell to exactly half (5 against 10): not "more than half"; E is disabled.
+
+
+def test_cockpit_runs_a_fixed_number_of_queries(world, manager_user, django_assert_max_num_queries):
+    with django_assert_max_num_queries(10):
+        selectors.cockpit(manager_user, today=TODAY)
+
+
+def test_totals_from_months_equal_the_direct_totals(world, manager_user):
+    months = selectors.receivables_by_month(manager_user, filters=ALL, today=TODAY)
+
+    assert selectors.receivable_totals_of(months) == selectors.receivable_totals(
+        manager_user, filters=ALL, today=TODAY
+    )
+
+
+def test_cockpit_is_cached_per_scope_until_refreshed(
+    world, manager_user, sales_user, django_assert_num_queries
+):
+    first = selectors.cockpit_cached(manager_user, today=TODAY)
+    world.bills["a11"].amount_paid = D("500.00")
+    world.bills["a11"].status = "paid"
+    world.bills["a11"].save()
+
+    with django_assert_num_queries(0):
+        again = selectors.cockpit_cached(manager_user, today=TODAY)
+    refreshed = selectors.cockpit_cached(manager_user, today=TODAY, refresh=True)
+    mine = selectors.cockpit_cached(sales_user, today=TODAY)
+
+    assert again["overdue"] == first["overdue"] == D("3900.00")
+    assert refreshed["overdue"] == D("3400.00")
+    assert mine["overdue"] == D("1400.00")  # a sales user never gets the all-customers figures
+
+
+def test_cockpit_warm_task_fills_the_all_customers_cache(world, manager_user, monkeypatch):
+    from reports.tasks import cockpit_warm_task
+
+    monkeypatch.setattr("reports.tasks.timezone.localdate", lambda: TODAY)
+
+    assert cockpit_warm_task() is True
+    assert selectors.cockpit_cached(manager_user, today=TODAY)["overdue"] == D("3900.00")
+
+
+@pytest.mark.parametrize(
+    ("status", "due", "bucket"),
+    [
+        ("issued", dt.date(2026, 1, 20), "current"),  # due today
+        ("issued", dt.date(2026, 1, 19), "age_0_30"),
+        ("partially_paid", dt.date(2025, 12, 21), "age_0_30"),  # 30 days
+        ("partially_paid", dt.date(2025, 12, 20), "age_31_60"),  # 31 days
+        ("issued", dt.date(2025, 11, 21), "age_31_60"),  # 60 days
+        ("issued", dt.date(2025, 11, 20), "age_61_90"),  # 61 days
+        ("issued", dt.date(2025, 10, 22), "age_61_90"),  # 90 days
+        ("issued", dt.date(2025, 10, 21), "age_90_plus"),  # 91 days
+        ("paid", dt.date(2025, 1, 1), "current"),
+        ("issued", None, "current"),
+    ],
+)
+def test_age_bucket(status, due, bucket):
+    assert selectors.age_bucket(status=status, due_date=due, today=TODAY) == bucket
+
+
+@pytest.mark.parametrize("today", [dt.date(2025, 12, 30), dt.date(2025, 12, 31), TODAY])
+def test_totals_equal_the_sum_of_rows_on_any_day(world, manager_user, today):
+    rows = list(selectors.receivable_rows(manager_user, filters=ALL, today=today))
+    totals = selectors.receivable_totals(manager_user, filters=ALL, today=today)
+
+    for key in RECEIVABLE_KEYS:
+        assert totals[key] == sum((getattr(r, key) for r in rows), D("0.00")), key
+
+
+def test_payment_totals_from_months_equal_the_direct_totals(world, manager_user):
+    months = selectors.payments_by_month(manager_user, filters=ALL)
+
+    assert selectors.payment_totals_of(months) == selectors.payment_totals(
+        manager_user, filters=ALL
+    )
