@@ -61,3 +61,54 @@ class JobFactory(DjangoModelFactory):
 
     kind = "test"
     title = "测试任务"
+
+
+# --- billing: plans, usage, bills (issue 5) -------------------------------------------
+
+from decimal import Decimal  # noqa: E402
+
+from billing.models import Bill, BillLine, PricePlan, UsageRecord  # noqa: E402
+
+
+class PricePlanFactory(DjangoModelFactory):
+    class Meta:
+        model = PricePlan
+
+    customer = factory.SubFactory(CustomerFactory)
+    series = factory.SubFactory(DeviceSeriesFactory)
+    kind = PricePlan.Kind.PER_SHOOT
+    version = factory.Sequence(lambda n: n + 1)
+    single_price = Decimal("8.00")
+
+
+class UsageRecordFactory(DjangoModelFactory):
+    class Meta:
+        model = UsageRecord
+
+    customer = factory.SubFactory(CustomerFactory)
+    series = factory.SubFactory(DeviceSeriesFactory)
+    shot_date = factory.LazyFunction(lambda: __import__("datetime").date(2025, 10, 16))
+    shots = 1
+    floors = 1
+
+
+class BillFactory(DjangoModelFactory):
+    class Meta:
+        model = Bill
+
+    customer = factory.SubFactory(CustomerFactory)
+    period = factory.LazyFunction(lambda: __import__("datetime").date(2025, 10, 1))
+    number = factory.LazyAttribute(lambda o: f"BILL-{o.period:%Y%m}-{o.customer.company_id}")
+    total = Decimal("100.00")
+
+
+class BillLineFactory(DjangoModelFactory):
+    class Meta:
+        model = BillLine
+
+    bill = factory.SubFactory(BillFactory)
+    line_type = BillLine.LineType.SINGLE
+    quantity = Decimal("1")
+    unit_price = Decimal("100.00")
+    amount = Decimal("100.00")
+    explanation = "单层 1 次：1×¥100.00 = ¥100.00"
