@@ -57,6 +57,7 @@ class UsageEntryForm(forms.Form):
     series = forms.ModelChoiceField(
         label="设备系列",
         queryset=DeviceSeries.objects.filter(is_active=True),
+        empty_label=None,
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     shot_date = forms.DateField(
