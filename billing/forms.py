@@ -215,9 +215,39 @@ class PlanForm(forms.ModelForm):
             "contract_start": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
         }
 
+    HELP = {
+        "valid_from": "留空表示不限开始日期（可为已有用量计价）",
+        "multi_rule": "统一价：每次多层拍摄同一价格（留空或 0 = 同单层价）；逐层递增：首层价 + (层数−1)×每增一层",
+        "per_area": "按面积计价时，单层拍摄按每平方米单价计；多层价留空则多层也按面积",
+        "tier_mode": "分段累进：150 次 = 100×第1档 + 50×第2档；整体适用：150 次全部按第2档单价",
+        "tier_unit": "阶梯按拍摄次数还是楼层数累计",
+        "bands_single": "与多层阶梯一起使用；填写了共用阶梯则忽略",
+        "annual_quota": "留空表示不限量；超出部分按超量单价计",
+        "contract_start": "合同年度从该月开始计算；留空则用生效日期",
+        "minimum_charge": "本月费用（折扣后）不足时补足到该金额",
+        "discount_value": "百分比填 10 表示九折；固定金额为每月减免",
+    }
+    KIND_FIELDS = {
+        "per_shoot": [
+            "single_price",
+            "multi_rule",
+            "multi_price",
+            "multi_base",
+            "multi_step",
+            "per_area",
+            "area_price",
+        ],
+        "tiered": ["tier_mode", "tier_unit", "bands_shared", "bands_single", "bands_multi"],
+        "annual": ["annual_fee", "annual_quota", "overage_price", "fee_schedule", "contract_start"],
+    }
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        kind_of = {f: k for k, fields in self.KIND_FIELDS.items() for f in fields}
         for name, f in self.fields.items():
+            if name in self.HELP:
+                f.help_text = self.HELP[name]
+            f.kind = kind_of.get(name, "")
             widget = f.widget
             if isinstance(widget, forms.CheckboxInput):
                 widget.attrs.setdefault("class", "form-check-input")

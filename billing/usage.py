@@ -113,7 +113,7 @@ def usage_ingest(
     `atomic`, any error stores nothing. Company ids outside the user's scope are
     errors, exactly like unknown ones (the caller learns nothing about them).
     """
-    if not can_manage_billing(user) and source != "api":
+    if not can_manage_billing(user):
         raise PermissionDenied("无权录入用量")
     result = UsageIngestResult()
     series = {s.code.upper(): s for s in DeviceSeries.objects.filter(is_active=True)}

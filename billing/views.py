@@ -333,7 +333,9 @@ def _plan_form_page(request, *, customer, plan=None, mode="create"):
 
 
 def _initial(plan, mode):
-    if plan is None or mode == "edit":
+    if plan is None:
+        return {"kind": PricePlan.Kind.PER_SHOOT}
+    if mode == "edit":
         return None
     return {name: getattr(plan, name) for name in PlanForm.Meta.fields} | {"valid_from": None}
 

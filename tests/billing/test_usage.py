@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -67,6 +68,12 @@ def test_ingest_reports_errors_per_record(ops_user, series_l):
     assert "设备系列“Q”不存在" in result.errors[2]["message"]
 
 
+def test_sales_cannot_ingest(sales_user, series_l):
+    CustomerFactory(company_id=15, sales_owner=sales_user)
+    with pytest.raises(PermissionDenied):
+        usage_ingest(records=[record()], user=sales_user)
+
+
 def test_atomic_ingest_stores_nothing_on_error(ops_user, series_l):
     CustomerFactory(company_id=15)
     result = usage_ingest(
@@ -77,12 +84,10 @@ def test_atomic_ingest_stores_nothing_on_error(ops_user, series_l):
     assert not UsageRecord.objects.exists()
 
 
-def test_ingest_refuses_customers_out_of_scope(sales_user, series_l):
-    CustomerFactory(company_id=15, sales_owner=sales_user)
-    CustomerFactory(company_id=16)
-    result = usage_ingest(
-        records=[record(), record(company_id=16, source_ref="B")], user=sales_user
-    )
+def test_ingest_refuses_customers_out_of_scope(ops_user, series_l):
+    CustomerFactory(company_id=15)
+    CustomerFactory(company_id=16, is_deleted=True)
+    result = usage_ingest(records=[record(), record(company_id=16, source_ref="B")], user=ops_user)
     assert result.created == 1
     assert result.errors == [
         {"index": 1, "field": "company_id", "message": "公司id 16 不存在或不在您的数据范围内"}
