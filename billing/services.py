@@ -61,7 +61,9 @@ def audit_bulk(*, user: Any, model: type, summary: str, changes: dict[str, Any])
         object_pk="",
         object_repr=summary[:200],
         action=LogEntry.Action.CREATE,
-        changes=json.dumps(changes, ensure_ascii=False, default=str),
+        # auditlog's shape: field → [before, after]; a bulk write has no "before".
+        # (Chinese labels, not model field names: auditlog would try to parse them as fields.)
+        changes={label: ["", str(value)] for label, value in changes.items()},
         actor=user if getattr(user, "is_authenticated", False) else None,
     )
 
@@ -584,11 +586,11 @@ def _generate(*, customers_qs, start, end, user, progress) -> GenerationResult:
         model=Bill,
         summary=f"生成 {start:%Y-%m} 草稿账单 {len(bills)} 张，合计 {format_money(total)}",
         changes={
-            "period": str(start),
-            "bills": len(bills),
-            "total": str(total),
-            "anomalies": len(all_anomalies),
-            "skipped_issued": len(issued),
+            "账期": f"{start:%Y-%m}",
+            "账单数": len(bills),
+            "合计": str(total),
+            "异常数": len(all_anomalies),
+            "已出账跳过": len(issued),
         },
     )
     return GenerationResult(

@@ -179,7 +179,7 @@ def usage_ingest(
                 user=user,
                 model=UsageRecord,
                 summary=f"录入用量 {len(to_create)} 条（{source}）",
-                changes={"created": len(to_create), "duplicates": result.duplicates},
+                changes={"新增": len(to_create), "重复": result.duplicates, "来源": source},
             )
     return result
 

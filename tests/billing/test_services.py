@@ -6,6 +6,8 @@ from datetime import date
 from decimal import Decimal as D
 
 import pytest
+from auditlog.models import LogEntry
+from django.urls import reverse
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -282,3 +284,13 @@ def test_queries_do_not_grow_with_customers(ops_user, series_l):
         result = bills_generate_for_period(period=OCT, user=ops_user)
     assert result.bills == 63
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_generation_is_audited_as_one_entry(client, admin_user, ops_user, series_l):
+    billed_customer(series_l)
+    bills_generate_for_period(period=OCT, user=ops_user)
+    entry = LogEntry.objects.get(content_type__model="bill")
+    assert entry.actor == ops_user
+    assert entry.object_repr == "生成 2025-10 草稿账单 1 张，合计 ¥0.00"
+    client.force_login(admin_user)
+    assert "生成 2025-10 草稿账单" in client.get(reverse("accounts:audit-list")).text
