@@ -726,10 +726,12 @@ def _customer_subquery(customers_qs) -> tuple[str, tuple]:
 
 
 def _replace_drafts(*, customers_qs, start: date, bills: list[dict[str, Any]]) -> None:
-    """Delete the month's drafts of these customers and write the new bills and lines in bulk.
+    """Replace the month's drafts of these customers with `bills`, lines included, in bulk.
 
-    Raw SQL deletes (auditlog's per-row signals would make 100,000 drafts crawl; the
-    run is audited as one entry instead). On PostgreSQL bills and lines go in by COPY.
+    Raw SQL (auditlog's per-row signals would make 100,000 drafts crawl; the run is
+    audited as one entry instead). On PostgreSQL a draft that is still wanted is
+    updated in place and only new bills are inserted, by COPY: deleting and
+    re-inserting 100,000 bills costs as many foreign-key checks again.
     """
     sub_sql, sub_params = _customer_subquery(customers_qs)
     bill_table, line_table = Bill._meta.db_table, BillLine._meta.db_table
@@ -738,15 +740,13 @@ def _replace_drafts(*, customers_qs, start: date, bills: list[dict[str, Any]]) -
         f"AND customer_id IN ({sub_sql})"
     )
     params = [start, Bill.Kind.BILL, Bill.Status.DRAFT, *sub_params]
+    now = timezone.now()
+    if connection.vendor == "postgresql":
+        _write_postgres(drafts, params, bills, start, now)
+        return
     with connection.cursor() as cur:
         cur.execute(f"DELETE FROM {line_table} WHERE bill_id IN ({drafts})", params)  # noqa: S608
         cur.execute(f"DELETE FROM {bill_table} WHERE id IN ({drafts})", params)  # noqa: S608
-    if not bills:
-        return
-    now = timezone.now()
-    if connection.vendor == "postgresql":
-        _copy_bills(bills, start, now)
-        return
     objs = [
         Bill(
             number=b["number"],
@@ -784,49 +784,77 @@ def _line_obj(bill_id, position, series_id, plan_id, line) -> BillLine:
     )
 
 
-def _copy_bills(bills: list[dict[str, Any]], start: date, now) -> None:
-    """PostgreSQL COPY: ids drawn from the sequence in one query, then two COPY streams."""
+def _write_postgres(drafts: str, params: list, bills: list[dict[str, Any]], start, now) -> None:
+    """PostgreSQL: a constant number of statements whatever the number of bills."""
     bill_table, line_table = Bill._meta.db_table, BillLine._meta.db_table
     with connection.cursor() as cur:
-        cur.execute(
-            f"SELECT nextval(pg_get_serial_sequence('{bill_table}', 'id')) "  # noqa: S608
-            "FROM generate_series(1, %s)",
-            [len(bills)],
-        )
-        ids = [row[0] for row in cur.fetchall()]
         raw = cur.cursor
-        bill_cols = (
-            "id, number, kind, customer_id, period, status, total, amount_paid, reason, "
-            "anomalies, generated_at, updated_at"
-        )
-        with raw.copy(f"COPY {bill_table} ({bill_cols}) FROM STDIN") as copy:
-            for bill_id, b in zip(ids, bills, strict=True):
-                copy.write_row(
-                    (
-                        bill_id,
-                        b["number"],
-                        Bill.Kind.BILL.value,
-                        b["customer_id"],
-                        start,
-                        Bill.Status.DRAFT.value,
-                        b["total"],
-                        ZERO,
-                        "",
-                        json.dumps(b["anomalies"], ensure_ascii=False),
-                        now,
-                        now,
+        cur.execute(f"SELECT id, customer_id FROM {bill_table} WHERE id IN ({drafts})", params)  # noqa: S608
+        existing = {customer_id: bill_id for bill_id, customer_id in cur.fetchall()}
+        cur.execute(f"DELETE FROM {line_table} WHERE bill_id IN ({drafts})", params)  # noqa: S608
+        wanted = {b["customer_id"] for b in bills}
+        stale = [bill_id for customer_id, bill_id in existing.items() if customer_id not in wanted]
+        if stale:
+            cur.execute(f"DELETE FROM {bill_table} WHERE id = ANY(%s)", [stale])  # noqa: S608
+        kept = [b for b in bills if b["customer_id"] in existing]
+        fresh = [b for b in bills if b["customer_id"] not in existing]
+        if kept:
+            cur.execute("DROP TABLE IF EXISTS opcms_bill_update")
+            cur.execute(
+                "CREATE TEMP TABLE opcms_bill_update (id bigint, total numeric(14, 2), "
+                "anomalies jsonb) ON COMMIT DROP"
+            )
+            with raw.copy("COPY opcms_bill_update (id, total, anomalies) FROM STDIN") as copy:
+                for b in kept:
+                    b["id"] = existing[b["customer_id"]]
+                    copy.write_row(
+                        (b["id"], b["total"], json.dumps(b["anomalies"], ensure_ascii=False))
                     )
-                )
+            cur.execute(
+                f"UPDATE {bill_table} AS b SET total = u.total, anomalies = u.anomalies, "  # noqa: S608
+                "generated_at = %s, updated_at = %s FROM opcms_bill_update AS u WHERE b.id = u.id",
+                [now, now],
+            )
+        if fresh:
+            cur.execute(
+                f"SELECT nextval(pg_get_serial_sequence('{bill_table}', 'id')) "  # noqa: S608
+                "FROM generate_series(1, %s)",
+                [len(fresh)],
+            )
+            for b, (bill_id,) in zip(fresh, cur.fetchall(), strict=True):
+                b["id"] = bill_id
+            bill_cols = (
+                "id, number, kind, customer_id, period, status, total, amount_paid, reason, "
+                "anomalies, generated_at, updated_at"
+            )
+            with raw.copy(f"COPY {bill_table} ({bill_cols}) FROM STDIN") as copy:
+                for b in fresh:
+                    copy.write_row(
+                        (
+                            b["id"],
+                            b["number"],
+                            Bill.Kind.BILL.value,
+                            b["customer_id"],
+                            start,
+                            Bill.Status.DRAFT.value,
+                            b["total"],
+                            ZERO,
+                            "",
+                            json.dumps(b["anomalies"], ensure_ascii=False),
+                            now,
+                            now,
+                        )
+                    )
         line_cols = (
             "bill_id, position, series_id, plan_id, line_type, band, quantity, unit_price, "
             "amount, explanation, floor_type, reason"
         )
         with raw.copy(f"COPY {line_table} ({line_cols}) FROM STDIN") as copy:
-            for bill_id, b in zip(ids, bills, strict=True):
+            for b in bills:
                 for position, (series_id, plan_id, line) in enumerate(b["lines"], 1):
                     copy.write_row(
                         (
-                            bill_id,
+                            b["id"],
                             position,
                             series_id,
                             plan_id,

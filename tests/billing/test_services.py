@@ -7,10 +7,10 @@ from decimal import Decimal as D
 
 import pytest
 from auditlog.models import LogEntry
-from django.urls import reverse
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from billing.models import Bill, BillLine
 from billing.selectors import bill_line_usage
@@ -269,6 +269,10 @@ def test_sales_cannot_generate(sales_user):
         bills_generate_for_period(period=OCT, user=sales_user)
 
 
+def result_pk(index: int) -> int:
+    return Customer.objects.order_by("pk").values_list("pk", flat=True)[index]
+
+
 def test_queries_do_not_grow_with_customers(ops_user, series_l):
     def make(n):
         for _ in range(n):
@@ -277,13 +281,22 @@ def test_queries_do_not_grow_with_customers(ops_user, series_l):
             UsageRecordFactory(customer=customer, series=series_l, shots=2, floors=2)
 
     make(3)
+    bills_generate_for_period(period=date(2025, 9, 1), user=ops_user)  # warms ContentType cache
     with CaptureQueriesContext(connection) as small:
         bills_generate_for_period(period=OCT, user=ops_user)
     make(60)
+    BillLine.objects.all().delete()
+    Bill.objects.all().delete()
     with CaptureQueriesContext(connection) as large:
         result = bills_generate_for_period(period=OCT, user=ops_user)
     assert result.bills == 63
     assert len(large.captured_queries) == len(small.captured_queries)
+    one = [result_pk(0)]
+    with CaptureQueriesContext(connection) as rerun_small:
+        bills_generate_for_period(period=OCT, user=ops_user, customer_ids=one)
+    with CaptureQueriesContext(connection) as rerun_large:
+        bills_generate_for_period(period=OCT, user=ops_user)
+    assert len(rerun_large.captured_queries) == len(rerun_small.captured_queries)
 
 
 def test_generation_is_audited_as_one_entry(client, admin_user, ops_user, series_l):
@@ -294,3 +307,22 @@ def test_generation_is_audited_as_one_entry(client, admin_user, ops_user, series
     assert entry.object_repr == "生成 2025-10 草稿账单 1 张，合计 ¥0.00"
     client.force_login(admin_user)
     assert "生成 2025-10 草稿账单" in client.get(reverse("accounts:audit-list")).text
+
+
+def test_draft_no_longer_wanted_is_removed_on_rerun(ops_user, series_l):
+    kept = billed_customer(series_l)
+    gone = CustomerFactory()
+    for customer in (kept, gone):
+        PricePlanFactory(customer=customer, series=series_l)
+        UsageRecordFactory(customer=customer, series=series_l, shots=2)
+    bills_generate_for_period(period=OCT, user=ops_user)
+    kept_bill = Bill.objects.get(customer=kept)
+    gone.usage_records.all().delete()
+    UsageRecordFactory(customer=kept, series=series_l, shots=1)
+
+    bills_generate_for_period(period=OCT, user=ops_user)
+
+    assert list(Bill.objects.values_list("customer_id", flat=True)) == [kept.pk]
+    kept_bill.refresh_from_db()
+    assert kept_bill.total == D("24.00")
+    assert [line.amount for line in kept_bill.lines.all()] == [D("24.00")]
