@@ -211,3 +211,15 @@ def test_usage_upload_with_errors_imports_nothing(client, ops_user, series_l):
     assert "拍摄日期“2025-13-01”必须是日期" in page.text
     assert UsageRecord.objects.count() == 0
     assert page.context["job"].error_file
+
+
+def test_bill_list_filters_swap_only_the_table(client, manager_user):
+    BillFactory(customer=CustomerFactory(name="西安远景租赁服务有限公司"))
+    BillFactory(customer=CustomerFactory(name="南京广厦房地产开发有限公司"))
+    client.force_login(manager_user)
+    response = client.get(
+        reverse("billing:bill-list"), {"period": "2025-10", "q": "远景"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.text.lstrip().startswith('<div id="bill-table">')
+    assert "西安远景" in response.text and "南京广厦" not in response.text
+    assert "生成本月账单" not in response.text
