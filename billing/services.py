@@ -900,6 +900,10 @@ def bills_generate_job_work(job: Job, progress) -> dict[str, Any]:
         customer_ids=job.params.get("customer_ids"),
         progress=progress,
     )
+    if result.anomalies:
+        # Send the clerk from the finished job straight to the bills that need a look.
+        params = {**job.params, "next_url": job.params["next_url"] + "&anomalies=on"}
+        Job.objects.filter(pk=job.pk).update(params=params)
     return {
         "账单": result.bills,
         "合计": format_money(result.total),

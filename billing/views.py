@@ -242,6 +242,11 @@ def usage_import_preview(request, pk: int):
             name="用量导入错误明细.xlsx",
             content=error_workbook(problems),
         )
+    if blocking and not job.is_finished:
+        # A file with errors is never imported; the job list says so.
+        job.status, job.finished_at = Job.Status.FAILED, timezone.now()
+        job.message = f"有 {len(blocking)} 处错误，未导入任何数据，请下载错误明细修改后重新上传"
+        job.save(update_fields=["status", "finished_at", "message"])
     if commit and not blocking:
         job.status, job.finished_at = Job.Status.SUCCEEDED, timezone.now()
         job.result = {"新增": result.created, "重复": result.duplicates}
@@ -251,6 +256,7 @@ def usage_import_preview(request, pk: int):
         )
     context = {
         "job": job,
+        "file_name": job.input_file.name.rsplit("/", 1)[-1],
         "parsed": parsed,
         "result": result,
         "problems": problems[:200],

@@ -210,7 +210,12 @@ def test_usage_upload_with_errors_imports_nothing(client, ops_user, series_l):
     page = client.post(response["Location"])
     assert "拍摄日期“2025-13-01”必须是日期" in page.text
     assert UsageRecord.objects.count() == 0
-    assert page.context["job"].error_file
+    job = page.context["job"]
+    assert job.error_file
+    assert (job.status, job.message) == (
+        "failed",
+        "有 2 处错误，未导入任何数据，请下载错误明细修改后重新上传",
+    )
 
 
 def test_bill_list_filters_swap_only_the_table(client, manager_user):
