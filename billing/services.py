@@ -658,11 +658,8 @@ def _price_customer(
             )
             continue
         portions = []
-        if (customer_pk, series_id, pair.plans[0].pk) in split or (
-            customer_pk,
-            series_id,
-            None,
-        ) in split:
+        # Pairs whose plans do not cover the whole month have every plan's part in `split`.
+        if (customer_pk, series_id, pair.plans[0].pk) in split:
             for plan in pair.plans:
                 portions.append((plan, split.get((customer_pk, series_id, plan.pk))))
             uncovered = split.get((customer_pk, series_id, None))

@@ -325,3 +325,16 @@ def test_draft_no_longer_wanted_is_removed_on_rerun(ops_user, series_l):
     kept_bill = Bill.objects.get(customer=kept)
     assert kept_bill.total == D("24.00")
     assert [line.amount for line in kept_bill.lines.all()] == [D("24.00")]
+
+
+def test_usage_before_a_mid_month_plan_is_flagged_not_priced(ops_user, series_l):
+    customer = billed_customer(series_l)
+    PricePlanFactory(customer=customer, series=series_l, valid_from=date(2025, 10, 10))
+    UsageRecordFactory(customer=customer, series=series_l, shot_date=date(2025, 10, 2), shots=5)
+    UsageRecordFactory(customer=customer, series=series_l, shot_date=date(2025, 10, 12), shots=1)
+
+    bills_generate_for_period(period=OCT, user=ops_user)
+
+    bill = Bill.objects.get(customer=customer)
+    assert bill.total == D("8.00")
+    assert bill.anomalies[0]["message"] == "L 系列有 5 次拍摄不在任何方案的有效期内"
