@@ -195,10 +195,7 @@ def _by_area(line_type: str, label: str, area: Decimal, price: Decimal) -> Line:
     amount = to_money(area * price)
     qty = format_quantity(area)
     text = f"{label}按面积 {qty} m²：{qty}×{format_money(price)} = {format_money(amount)}"
-    return _line(BILL_AREA, area, price, amount, text, floor_type=line_type)
-
-
-BILL_AREA = "area"
+    return _line("area", area, price, amount, text, floor_type=line_type)
 
 
 def _multi_same_as_single(terms: PlanTerms) -> bool:
@@ -234,9 +231,9 @@ def _per_shoot(terms: PlanTerms, usage: UsageSummary, warnings: list[str]) -> li
             f"{usage.multi_shots}×{format_money(base)} + {extra}×{format_money(step)}"
             f" = {format_money(amount)}"
         )
-        lines.append(
-            _line("multi", usage.multi_shots, base, amount, text, band="", floor_type="multi")
-        )
+        # One line per the design's example; its unit price is the first-floor price and
+        # the sentence shows the per-floor part.
+        lines.append(_line("multi", usage.multi_shots, base, amount, text, floor_type="multi"))
     elif _multi_same_as_single(terms):
         lines.append(_flat("multi", "多层", usage.multi_shots, single, "（多层价同单层）"))
     else:
