@@ -17,6 +17,7 @@ from tests.factories import (
     BillLineFactory,
     CustomerFactory,
     DeviceSeriesFactory,
+    JobFactory,
     PricePlanFactory,
     UsageRecordFactory,
 )
@@ -64,6 +65,17 @@ def test_out_of_scope_ids_answer_404(client, sales_user, name):
     )
     client.force_login(sales_user)
     assert client.get(reverse(name, args=[pk])).status_code in (403, 404)
+
+
+def test_out_of_scope_line_drill_down_and_import_preview_answer_404(client, ops_user, sales_user):
+    bill = BillFactory()
+    line = BillLineFactory(bill=bill)
+    client.force_login(sales_user)
+    url = reverse("billing:bill-line-usage", args=[bill.pk, line.pk])
+    assert client.get(url).status_code == 404
+    job = JobFactory(kind="usage_import", created_by=sales_user)
+    client.force_login(ops_user)
+    assert client.get(reverse("billing:usage-import-preview", args=[job.pk])).status_code == 404
 
 
 def test_bill_detail_shows_lines_and_drills_down_to_usage(
