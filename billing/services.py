@@ -611,16 +611,20 @@ _TERM_KEYS = [
 ]
 
 
-def _terms_cached(plan, _cache: dict = {}) -> PlanTerms:  # noqa: B006
+_TERMS_CACHE: dict[tuple, PlanTerms] = {}
+
+
+def _terms_cached(plan) -> PlanTerms:
+    """Keyed by the plan's values (not its id), so an edited plan never hits a stale entry."""
     key = tuple(
         json.dumps(v, sort_keys=True) if isinstance(v, list) else v
         for v in (getattr(plan, f) for f in _TERM_KEYS)
     ) + (plan.contract_start or plan.valid_from,)
-    terms = _cache.get(key)
+    terms = _TERMS_CACHE.get(key)
     if terms is None:
-        if len(_cache) > 10_000:
-            _cache.clear()
-        terms = _cache[key] = plan_terms(plan)
+        if len(_TERMS_CACHE) > 10_000:
+            _TERMS_CACHE.clear()
+        terms = _TERMS_CACHE[key] = plan_terms(plan)
     return terms
 
 
