@@ -23,6 +23,21 @@ class PricePlanAdmin(ScopedByCustomerAdmin):
     list_filter = ("kind", "series", "is_locked")
     raw_id_fields = ("customer", "supersedes")
 
+    def has_change_permission(self, request, obj=None):
+        # A plan that priced an issued bill is never edited, not even here: new version instead.
+        from .selectors import plan_is_locked
+
+        if obj is not None and plan_is_locked(obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        from .selectors import plan_is_locked
+
+        if obj is not None and plan_is_locked(obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
 
 @admin.register(UsageRecord)
 class UsageRecordAdmin(ScopedByCustomerAdmin):

@@ -328,6 +328,9 @@ class BillLine(models.Model):
     unit_price = models.DecimalField("单价", default=ZERO, **MONEY)
     amount = models.DecimalField("金额", **MONEY)
     explanation = models.CharField("计算说明", max_length=500)
+    # Which usage stands behind the line (single/multi-floor shoots, or all of the series):
+    # the bill page drills down to exactly those usage records.
+    floor_type = models.CharField("楼层类型", max_length=8, blank=True)
     reason = models.CharField("调整原因", max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

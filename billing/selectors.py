@@ -1,16 +1,157 @@
-"""Reads for billing: bills and payments, always through the customer scope."""
+"""Reads for billing: bills, lines, usage, plans and payments, always through the customer scope."""
 
 from __future__ import annotations
 
-# --- issue 6: lifecycle, payments and reconciliation ------------------------
-from datetime import date
+import calendar
+from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet, Sum
 
 from customers.selectors import scoped_customers
 
-from .models import Bill, Payment, PaymentAllocation
+from .models import Bill, BillLine, Payment, PaymentAllocation, PricePlan, UsageRecord
+from .pricing import Band, PlanTerms
+
+
+def month_bounds(period: date) -> tuple[date, date]:
+    start = period.replace(day=1)
+    return start, start.replace(day=calendar.monthrange(start.year, start.month)[1])
+
+
+def month_shift(period: date, months: int) -> date:
+    index = period.year * 12 + period.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def scoped_usage(user: Any) -> QuerySet[UsageRecord]:
+    return UsageRecord.objects.filter(customer__in=scoped_customers(user))
+
+
+def scoped_plans(user: Any) -> QuerySet[PricePlan]:
+    return PricePlan.objects.filter(customer__in=scoped_customers(user))
+
+
+def bills_for_month(
+    user: Any, *, period: date, status: str = "", query: str = "", anomalies_only: bool = False
+) -> QuerySet[Bill]:
+    qs = (
+        scoped_bills(user)
+        .filter(period=period.replace(day=1), kind=Bill.Kind.BILL)
+        .select_related("customer")
+        .order_by("customer__company_id")
+    )
+    if status:
+        qs = qs.filter(status=status)
+    if query:
+        condition = Q(customer__name__icontains=query) | Q(number__icontains=query)
+        if query.isdigit():
+            condition |= Q(customer__company_id=int(query))
+        qs = qs.filter(condition)
+    if anomalies_only:
+        qs = qs.exclude(anomalies=[])
+    return qs
+
+
+def bills_totals(qs: QuerySet[Bill]) -> dict[str, Any]:
+    totals = qs.order_by().aggregate(count=Count("id"), total=Sum("total"), paid=Sum("amount_paid"))
+    totals["total"] = totals["total"] or Decimal("0")
+    totals["paid"] = totals["paid"] or Decimal("0")
+    totals["balance"] = totals["total"] - totals["paid"]
+    totals["with_anomalies"] = qs.exclude(anomalies=[]).count()
+    return totals
+
+
+def bill_line_usage(line: BillLine) -> QuerySet[UsageRecord]:
+    """The usage records a bill line priced: same customer, series, month and floor type,
+    restricted to the dates its plan was in force."""
+    bill = line.bill
+    start, end = month_bounds(bill.period)
+    qs = UsageRecord.objects.filter(
+        customer_id=bill.customer_id, shot_date__range=(start, end)
+    ).order_by("shot_date", "pk")
+    if line.series_id:
+        qs = qs.filter(series_id=line.series_id)
+    if line.plan_id:
+        plan = line.plan
+        if plan.valid_from:
+            qs = qs.filter(shot_date__gte=plan.valid_from)
+        if plan.valid_to:
+            qs = qs.filter(shot_date__lte=plan.valid_to)
+    if line.floor_type == "single":
+        qs = qs.filter(floors=1)
+    elif line.floor_type == "multi":
+        qs = qs.filter(floors__gt=1)
+    return qs
+
+
+def plan_in_force(*, customer_id: int, series_id: int, day: date) -> PricePlan | None:
+    return (
+        PricePlan.objects.filter(customer_id=customer_id, series_id=series_id)
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=day))
+        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
+        .first()
+    )
+
+
+def bands_from_json(raw: list | None) -> tuple[Band, ...]:
+    bands = []
+    for item in raw or []:
+        up_to = item.get("up_to")
+        bands.append(
+            Band(
+                up_to=int(up_to) if up_to not in (None, "") else None,
+                price=Decimal(str(item.get("price") or 0)),
+            )
+        )
+    return tuple(bands)
+
+
+def plan_terms(plan: PricePlan) -> PlanTerms:
+    """The frozen pricing terms of a stored plan, as the pure engines take them."""
+    return PlanTerms(
+        kind=plan.kind,
+        single_price=plan.single_price,
+        multi_rule=plan.multi_rule,
+        multi_price=plan.multi_price,
+        multi_base=plan.multi_base,
+        multi_step=plan.multi_step,
+        per_area=plan.per_area,
+        area_price=plan.area_price,
+        tier_mode=plan.tier_mode,
+        tier_unit=plan.tier_unit,
+        bands_shared=bands_from_json(plan.bands_shared),
+        bands_single=bands_from_json(plan.bands_single),
+        bands_multi=bands_from_json(plan.bands_multi),
+        annual_fee=plan.annual_fee,
+        annual_quota=plan.annual_quota,
+        overage_price=plan.overage_price,
+        fee_schedule=plan.fee_schedule,
+        contract_start=plan.contract_start or plan.valid_from,
+        minimum_charge=plan.minimum_charge,
+        discount_kind=plan.discount_kind,
+        discount_value=plan.discount_value,
+        discount_reason=plan.discount_reason,
+    )
+
+
+def plan_is_locked(plan: PricePlan) -> bool:
+    """Locked once it priced a bill that left draft (issued, paid or reversed)."""
+    if plan.is_locked or plan.pk is None:
+        return plan.is_locked
+    return BillLine.objects.filter(plan=plan).exclude(bill__status=Bill.Status.DRAFT).exists()
+
+
+def last_day(period: date) -> date:
+    return month_bounds(period)[1]
+
+
+def day_before(day: date) -> date:
+    return day - timedelta(days=1)
+
+
+# --- lifecycle, payments and reconciliation (issue 6) ---
 
 OPEN_STATUSES = (Bill.Status.ISSUED, Bill.Status.PARTIALLY_PAID)
 

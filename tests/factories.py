@@ -250,3 +250,19 @@ class UsageRecordFactory(DjangoModelFactory):
     shots = 1
     floors = 1
     source_ref = factory.Sequence(lambda n: f"SO{n:07d}")
+
+
+# --- billing: plans (issue 5) -------------------------------------------------
+
+from billing.models import PricePlan  # noqa: E402
+
+
+class PricePlanFactory(DjangoModelFactory):
+    class Meta:
+        model = PricePlan
+
+    customer = factory.SubFactory(CustomerFactory)
+    series = factory.SubFactory(DeviceSeriesFactory)
+    kind = PricePlan.Kind.PER_SHOOT
+    version = factory.Sequence(lambda n: n + 1)
+    single_price = _Decimal("8.00")

@@ -1,0 +1,152 @@
+"""Bench: draft bills for 1,320 and 100,000 customers with a month of usage (PostgreSQL).
+
+    DJANGO_SETTINGS_MODULE=opcms.settings.local DATABASE_URL=postgres://... \
+        .venv/bin/python bench/generate_bills.py [--sizes 1320 100000]
+
+Builds synthetic customers (company ids from 9,000,000), one plan each (a mix of
+per-shoot, incremental, graduated, volume and annual) and about three usage
+records each for 2025-10, then times `bills_generate_for_period` twice (first
+run, then a re-run replacing the drafts) and prints seconds and SQL queries.
+Setup time is not measured. The bench data is removed afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opcms.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from accounts.models import User  # noqa: E402
+from accounts.roles import Role  # noqa: E402
+from billing.models import Bill, DeviceSeries, PricePlan, UsageRecord  # noqa: E402
+from billing.services import bills_generate_for_period  # noqa: E402
+from customers.models import Customer  # noqa: E402
+
+FIRST_ID = 9_000_000
+PERIOD = date(2025, 10, 1)
+BANDS = [{"up_to": 2, "price": "10"}, {"up_to": 5, "price": "8"}, {"up_to": None, "price": "6"}]
+
+
+def cleanup() -> None:
+    with connection.cursor() as cur:
+        sub = "SELECT id FROM customers_customer WHERE company_id >= %s"
+        cur.execute(
+            f"DELETE FROM billing_billline WHERE bill_id IN (SELECT id FROM billing_bill WHERE customer_id IN ({sub}))",  # noqa: S608
+            [FIRST_ID],
+        )
+        for table in ("billing_bill", "billing_usagerecord", "billing_priceplan"):
+            cur.execute(f"DELETE FROM {table} WHERE customer_id IN ({sub})", [FIRST_ID])  # noqa: S608
+        cur.execute("DELETE FROM customers_customer WHERE company_id >= %s", [FIRST_ID])
+
+
+def plan_for(i: int, customer: Customer, series: DeviceSeries) -> PricePlan:
+    kind = i % 5
+    common = {"customer": customer, "series": series, "version": 1, "source": "import"}
+    if kind == 0:
+        return PricePlan(kind="per_shoot", single_price=Decimal("8"), **common)
+    if kind == 1:
+        return PricePlan(
+            kind="per_shoot",
+            single_price=Decimal("14"),
+            multi_rule="incremental",
+            multi_base=Decimal("14"),
+            multi_step=Decimal("10"),
+            **common,
+        )
+    if kind in (2, 3):
+        mode = "graduated" if kind == 2 else "volume"
+        return PricePlan(kind="tiered", tier_mode=mode, bands_shared=BANDS, **common)
+    return PricePlan(
+        kind="annual",
+        annual_fee=Decimal("12000"),
+        annual_quota=20,
+        overage_price=Decimal("9"),
+        fee_schedule="monthly",
+        contract_start=date(2025, 1, 1),
+        **common,
+    )
+
+
+def build(n: int) -> None:
+    rng = random.Random(n)
+    series, _ = DeviceSeries.objects.get_or_create(code="L", defaults={"name": "L 系列"})
+    Customer.objects.bulk_create(
+        [
+            Customer(company_id=FIRST_ID + i, name=f"压测客户{i}", billing_enabled="yes")
+            for i in range(n)
+        ],
+        batch_size=5000,
+    )
+    customers = list(Customer.objects.filter(company_id__gte=FIRST_ID).order_by("company_id"))
+    PricePlan.objects.bulk_create(
+        [plan_for(i, c, series) for i, c in enumerate(customers)], batch_size=5000
+    )
+    usage = []
+    for c in customers:
+        for _ in range(3):
+            floors = rng.choice([1, 1, 1, 2, 3])
+            usage.append(
+                UsageRecord(
+                    customer=c,
+                    series=series,
+                    shot_date=date(2025, 10, rng.randint(1, 31)),
+                    shots=rng.randint(1, 4),
+                    floors=floors,
+                    source="import",
+                )
+            )
+    UsageRecord.objects.bulk_create(usage, batch_size=10000)
+
+
+def run(n: int, user: User) -> None:
+    cleanup()
+    t0 = time.perf_counter()
+    build(n)
+    setup = time.perf_counter() - t0
+    for label in ("first run", "re-run"):
+        with CaptureQueriesContext(connection) as queries:
+            t0 = time.perf_counter()
+            result = bills_generate_for_period(period=PERIOD, user=user)
+            seconds = time.perf_counter() - t0
+        print(
+            f"customers={n:,} {label}: {seconds:.2f} s, queries={len(queries.captured_queries)}, "
+            f"{result.summary_line()} (setup {setup:.1f} s) phases: "
+            + ", ".join(f"{k} {v:.2f} s" for k, v in result.phases.items())
+        )
+    assert Bill.objects.filter(period=PERIOD, customer__company_id__gte=FIRST_ID).count() == n
+    cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1320, 100_000])
+    args = parser.parse_args()
+    if connection.vendor != "postgresql":
+        print("warning: not PostgreSQL; the figures that matter are PostgreSQL's")
+    call_command("migrate", verbosity=0)
+    user, _ = User.objects.get_or_create(username="bench_ops", defaults={"role": Role.OPS})
+    if user.role != Role.OPS:
+        user.role = Role.OPS
+        user.save(update_fields=["role"])
+    for n in args.sizes:
+        run(n, user)
+
+
+if __name__ == "__main__":
+    main()

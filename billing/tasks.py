@@ -1,0 +1,12 @@
+"""Celery tasks of billing: thin wrappers that run one service inside a recorded Job."""
+
+from celery import shared_task
+
+from accounts.services import job_run
+
+
+@shared_task
+def bills_generate_task(job_id: int) -> None:
+    from .services import bills_generate_job_work
+
+    job_run(job_id=job_id, work=bills_generate_job_work)

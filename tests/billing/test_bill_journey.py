@@ -1,0 +1,51 @@
+"""Browser journey: ops generates the month, opens an anomaly, adds the missing usage, regenerates."""
+
+from __future__ import annotations
+
+from decimal import Decimal as D
+
+import pytest
+
+from billing.models import Bill
+from customers.models import Customer
+from tests.factories import CustomerFactory, DeviceSeriesFactory, PricePlanFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_ops_fixes_a_missing_usage_anomaly(login_page, ops_user):
+    series = DeviceSeriesFactory(code="L")
+    customer = CustomerFactory(
+        company_id=4242,
+        name="杭州金桥地产代理有限公司",
+        billing_enabled=Customer.BillingEnabled.YES,
+    )
+    PricePlanFactory(customer=customer, series=series, single_price=D("12.50"))
+
+    page = login_page(ops_user)
+    page.on("dialog", lambda dialog: dialog.accept())
+    page.goto(f"{page.base_url}/billing/bills/?period=2025-10")
+    page.fill("#generate-form input[name=period]", "2025-10")
+    page.click("#generate-form button[type=submit]")
+    page.wait_for_selector(".job-progress[data-status=succeeded]")
+    page.click("text=查看结果")
+
+    page.click(".anomaly-link >> text=已开启结算，但本月没有用量")
+    assert "BILL-202510-4242" in page.inner_text("h1")
+    page.click("#anomalies >> text=查看/补录用量")
+    page.select_option("#id_series", label="L")
+    page.fill("#id_shot_date", "2025-10-18")
+    page.fill("#id_floors", "1")
+    page.fill("#id_shots", "4")
+    page.fill("#id_source_ref", "SO-4242-1")
+    page.click("#usage-form button[type=submit]")
+    page.wait_for_selector("text=用量已录入")
+    assert "SO-4242-1" in page.inner_text("#usage-table")
+
+    page.click("text=BILL-202510-4242")
+    page.click("#regenerate")
+    page.wait_for_selector("#bill-lines")
+    assert "单层 4 次：4×¥12.50 = ¥50.00" in page.inner_text("#bill-lines")
+    assert page.inner_text("#bill-total") == "¥50.00"
+    assert page.locator("#anomalies").count() == 0
+    assert Bill.objects.get(customer=customer).total == D("50.00")

@@ -1,0 +1,141 @@
+"""Workbook prices (issue-4 staging rows) become per-shoot plans; nothing is guessed.
+
+customers.ImportedPrice is added by the import issue; these tests use a stand-in with
+its documented fields so the hand-off is pinned down on this branch too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal as D
+
+import pytest
+
+from billing.models import Bill, PricePlan
+from billing.plan_import import plans_from_imported_prices
+from tests.factories import (
+    BillFactory,
+    BillLineFactory,
+    CustomerFactory,
+    DeviceSeriesFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@dataclass
+class StagedPrice:
+    customer: object
+    series_code: str
+    method_raw: object
+    single_raw: object
+    multi_raw: object
+    row_number: int
+    consumed: bool = False
+    pk: int | None = None
+
+
+@pytest.fixture
+def series_l():
+    return DeviceSeriesFactory(code="L")
+
+
+def staged(method, single, multi, row=2, customer=None, series="L"):
+    return StagedPrice(customer or CustomerFactory(), series, method, single, multi, row)
+
+
+def test_prices_become_plans(admin_user, series_l):
+    rows = [
+        staged("定价结算", 8, 0, row=2),
+        staged("定价结算", "1m²1元", 50, row=3),
+        staged("定价结算", 10, "14+（F-1）*10", row=4),
+        staged("#N/A", "#N/A", "#N/A", row=5),
+    ]
+    warnings = plans_from_imported_prices(imported_prices=rows, valid_from=None, user=admin_user)
+    assert warnings == []
+    plans = {p.customer_id: p for p in PricePlan.objects.all()}
+    assert len(plans) == 3
+    first, area, incremental = (plans[r.customer.pk] for r in rows[:3])
+    assert (first.single_price, first.multi_price, first.valid_from) == (D("8.00"), None, None)
+    assert (area.per_area, area.area_price, area.multi_price) == (True, D("1.00"), D("50.00"))
+    assert (incremental.multi_rule, incremental.multi_base, incremental.multi_step) == (
+        "incremental",
+        D("14.00"),
+        D("10.00"),
+    )
+    assert first.source == "import" and incremental.raw_multi == "14+（F-1）*10"
+    assert all(r.consumed for r in rows)
+
+
+def test_unreadable_or_undecided_prices_are_warnings_naming_the_cell(admin_user, series_l):
+    rows = [
+        staged("定价结算", "八元", 0, row=7),
+        staged("定价结算", 8, "14+F", row=8),
+        staged("待确认", 8, 0, row=9),
+        staged("包年套餐", 12.5, 0, row=10),
+    ]
+    warnings = plans_from_imported_prices(imported_prices=rows, valid_from=None, user=admin_user)
+    assert warnings == [
+        "第 7 行“单层定价”：单层定价“八元”无法识别为价格，未建立价格方案",
+        "第 8 行“多层定价”：多层定价公式“14+F”无法识别（应如 14+(F-1)*10），未建立价格方案",
+        "第 9 行“结算方式”：结算方式“待确认”：价格未导入，请确定结算方式后建立方案，未建立价格方案",
+        "第 10 行“结算方式”：包年套餐的年费和限量不在工作簿中，未建立价格方案，请在客户用量页手工建立",
+    ]
+    assert not PricePlan.objects.exists()
+
+
+def test_reimport_with_a_date_creates_a_new_version(admin_user, series_l):
+    customer = CustomerFactory()
+    plans_from_imported_prices(
+        imported_prices=[staged("定价结算", 8, 0, customer=customer)], valid_from=None, user=None
+    )
+    same = plans_from_imported_prices(
+        imported_prices=[staged("定价结算", 8, 0, customer=customer)],
+        valid_from=date(2025, 11, 1),
+        user=None,
+    )
+    assert same == [] and PricePlan.objects.count() == 1
+    plans_from_imported_prices(
+        imported_prices=[staged("定价结算", 10, 0, customer=customer)],
+        valid_from=date(2025, 11, 1),
+        user=None,
+    )
+    old, new = PricePlan.objects.order_by("version")
+    assert (old.valid_to, new.valid_from, new.single_price) == (
+        date(2025, 10, 31),
+        date(2025, 11, 1),
+        D("10.00"),
+    )
+
+
+def test_reimport_without_date_updates_unlocked_plan_but_not_a_locked_one(admin_user, series_l):
+    customer = CustomerFactory()
+    plans_from_imported_prices(
+        imported_prices=[staged("定价结算", 8, 0, customer=customer)], valid_from=None, user=None
+    )
+    plans_from_imported_prices(
+        imported_prices=[staged("定价结算", 9, 0, customer=customer)], valid_from=None, user=None
+    )
+    plan = PricePlan.objects.get()
+    assert plan.single_price == D("9.00")
+    bill = BillFactory(customer=customer)
+    BillLineFactory(bill=bill, plan=plan)
+    Bill.objects.filter(pk=bill.pk).update(status=Bill.Status.ISSUED)
+    warnings = plans_from_imported_prices(
+        imported_prices=[staged("定价结算", 12, 0, customer=customer, row=12)],
+        valid_from=None,
+        user=None,
+    )
+    assert warnings == [
+        "第 12 行：L 系列现有方案已用于已出账账单，价格变化未导入；请指定生效日期（--valid-from）重新导入"
+    ]
+    plan.refresh_from_db()
+    assert plan.single_price == D("9.00")
+
+
+def test_unknown_series_is_a_warning(admin_user):
+    warnings = plans_from_imported_prices(
+        imported_prices=[staged("定价结算", 8, 0, row=3, series="Z")], valid_from=None, user=None
+    )
+    assert warnings == ["第 3 行：设备系列“Z”不存在"]
