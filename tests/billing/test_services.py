@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from billing.models import Bill, BillLine
+from billing.reconciliation import bill_issue
 from billing.selectors import bill_line_usage
 from billing.services import (
     bills_generate_for_period,
@@ -111,8 +112,9 @@ def test_sales_cannot_create_plans(sales_user, series_l):
 
 def test_locked_plan_is_never_edited_but_gets_a_new_version(ops_user, series_l):
     plan = PricePlanFactory(series=series_l, valid_from=date(2025, 1, 1))
-    bill = BillFactory(customer=plan.customer, status=Bill.Status.ISSUED)
+    bill = BillFactory(customer=plan.customer)
     BillLineFactory(bill=bill, plan=plan)
+    bill_issue(user=ops_user, bill=bill)
     with pytest.raises(ValidationError, match="不能修改"):
         plan_update(user=ops_user, plan=plan, data={"single_price": D("9")})
     with pytest.raises(ValidationError, match="最早从下个月生效"):
