@@ -6,11 +6,10 @@ price plans and usage); `seed_demo` in accounts calls it by name.
 
 from pathlib import Path
 
-import openpyxl
 from django.conf import settings
 from django.core.management import BaseCommand
 
-from accounts.models import User
+from billing.customer_import import customer_import_run
 from billing.models import DeviceSeries
 from customers.models import Customer
 
@@ -27,22 +26,10 @@ class Command(BaseCommand):
             )
         if Customer.objects.exists():
             return
-        users = {u.full_name: u for u in User.objects.exclude(full_name="")}
-        wb = openpyxl.load_workbook(FIXTURES / "customers_sample.xlsx", read_only=True)
-        ws = wb.worksheets[0]
-        ws.reset_dimensions()
-        rows = ws.iter_rows(min_row=2, values_only=True)
-        seen: set[int] = set()
-        customers = []
-        for row in rows:
-            company_id, name, owner = row[0], row[1], row[7]
-            if company_id is None or company_id in seen or not name:
-                continue
-            seen.add(int(company_id))
-            customers.append(
-                Customer(
-                    company_id=int(company_id), name=str(name), sales_owner=users.get(str(owner))
-                )
+        # The demo customers go through the real importer, so the demo shows
+        # exactly what an import of the company workbook produces.
+        with (FIXTURES / "customers_sample.xlsx").open("rb") as fileobj:
+            outcome = customer_import_run(
+                fileobj=fileobj, filename="customers_sample.xlsx", user=None, source="seed"
             )
-        Customer.objects.bulk_create(customers)
-        self.stdout.write(f"演示客户：{len(customers)} 个")
+        self.stdout.write(f"演示客户：{outcome.plan.summary_line()}")
