@@ -643,7 +643,7 @@ def import_analyse(
             continue
         # A hint row under the header ("必填", "整数") has text where the id goes.
         if not seen_data and index <= table.header.row_index + MAX_HINT_ROWS:
-            if parse_int(raw[id_col] if id_col < len(raw) else None) is None:
+            if _is_hint(raw[id_col] if id_col < len(raw) else None):
                 plan.notes.append(f"第 {index + 1} 行不是数据行（说明行），已跳过")
                 continue
         seen_data = True
@@ -664,6 +664,15 @@ def import_analyse(
     _mark_duplicates(plan.rows)
     _classify(plan, series_code)
     return plan
+
+
+HINT_WORDS = re.compile(r"[\u4e00-\u9fff]|required|integer|number|example|mandatory", re.I)
+
+
+def _is_hint(id_cell: Any) -> bool:
+    """A hint row under the header says what goes in the id column ("必填，整数") instead of an id."""
+    text = cell_text(id_cell)
+    return bool(text) and not re.search(r"\d", text) and bool(HINT_WORDS.search(text))
 
 
 def _mark_duplicates(rows: list[RowResult]) -> None:
