@@ -21,7 +21,7 @@ from customers.importers import (
 from customers.models import Customer, DictionaryItem, LifecycleStatus
 from tests.factories import CustomerFactory, UserFactory
 
-from .import_files import HEADER, SAMPLE, row, standard, xlsx_bytes
+from .import_files import SAMPLE, row, standard, xlsx_bytes
 
 
 def analyse(data: bytes, filename: str = "t.xlsx", **kwargs):
