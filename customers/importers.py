@@ -972,7 +972,8 @@ def plan_preview(plan: ImportPlan, *, limit: int = 50) -> dict[str, Any]:
             "status": STATUS_LABELS.get(r.status, r.status),
             "problems": r.problems,
         }
-        for r in plan.problem_rows()[:limit]
+        # Errors first: they are what stops rows from importing.
+        for r in sorted(plan.problem_rows(), key=lambda r: (not r.errors, r.row_number))[:limit]
     ]
     return {
         "counts": plan.counts(),
