@@ -19,7 +19,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import (
@@ -437,6 +437,19 @@ class _Context:
             for pk, kind, value in DictionaryItem.objects.values_list("pk", "kind", "value")
         }
         self.cooperation = dict(CooperationStatusMapping.objects.values_list("note_text", "status"))
+        self._shared: dict[str, str] = {}
+
+    def share(self, value: Any) -> Any:
+        """One object per distinct short text: a 100,000-row file repeats `#N/A`,
+        `正式`, the same warnings… thousands of times (read-only openpyxl and
+        inline strings give a new object each time). Keeps peak memory flat."""
+        if type(value) is str and len(value) <= 60:
+            shared = self._shared.get(value)
+            if shared is not None:
+                return shared
+            if len(self._shared) < 200_000:
+                self._shared[value] = value
+        return value
 
     def user(self, name: str) -> tuple[int | None, str]:
         """(user id, "") or (None, why) for a name from a person column."""
@@ -458,7 +471,9 @@ def row_normalise(raw: tuple, mapping: dict[int, str], ctx: _Context, row: RowRe
                 "疑似异常文件，已拒绝。"
             )
     values = row.values
-    warn = row.warnings.append
+
+    def warn(message: str) -> None:
+        row.warnings.append(ctx.share(message))
 
     company_id = parse_int(cells.get("company_id"))
     if company_id is None or company_id <= 0 or company_id > 9_223_372_036_854_775_807:
@@ -638,7 +653,7 @@ def import_analyse(
             raise ImportFileError(f"文件超过 {MAX_ROWS} 行上限，请拆分后再导入。")
         if index <= table.header.row_index:
             continue
-        raw = tuple(raw[:width]) if len(raw) > width else tuple(raw)
+        raw = tuple(map(ctx.share, raw[:width]))
         if all(cell_text(c, set()) == "" for c in raw):
             continue
         # A hint row under the header ("必填", "整数") has text where the id goes.
@@ -769,12 +784,7 @@ def import_commit(
     new_rows = [r for r in rows if r.status == RowStatus.NEW]
     for start in range(0, len(new_rows), CHUNK):
         chunk = new_rows[start : start + CHUNK]
-        objs = [Customer(company_id=r.company_id, **r.values) for r in chunk]
-        for obj in objs:
-            obj.created_at = obj.updated_at = now
-        Customer.objects.bulk_create(objs, batch_size=CHUNK)
-        for row, obj in zip(chunk, objs, strict=True):
-            row.customer_pk = obj.pk
+        _insert_new(chunk, now)
         done += len(chunk)
         if progress:
             progress(done, total)
@@ -831,6 +841,55 @@ def import_commit(
     if progress:
         progress(total, total)
     return counts
+
+
+def _insert_new(rows: list[RowResult], now: Any) -> None:
+    """Insert new customers and note their pks: COPY on PostgreSQL, bulk_create elsewhere.
+
+    Django's bulk_create spends most of its time preparing parameters (about
+    0.4 ms a row); COPY streams plain tuples and is several times faster.
+    """
+    if connection.vendor != "postgresql":
+        objs = [
+            Customer(company_id=r.company_id, **r.values, created_at=now, updated_at=now)
+            for r in rows
+        ]
+        Customer.objects.bulk_create(objs, batch_size=CHUNK)
+        for row, obj in zip(rows, objs, strict=True):
+            row.customer_pk = obj.pk
+        return
+    fields = [f for f in Customer._meta.concrete_fields if not f.primary_key]
+    # Columns the file does not set take the model default, prepared once.
+    template = Customer(created_at=now, updated_at=now)
+    defaults = {
+        f.attname: f.get_db_prep_save(getattr(template, f.attname), connection) for f in fields
+    }
+    names = [f.attname for f in fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(Customer._meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+    ):  # noqa: S608
+        for row in rows:
+            values = row.values
+            copy.write_row(
+                [
+                    row.company_id
+                    if n == "company_id"
+                    else values[n]
+                    if n in values
+                    else defaults[n]
+                    for n in names
+                ]
+            )
+    pks = dict(
+        Customer.objects.filter(company_id__in=[r.company_id for r in rows]).values_list(
+            "company_id", "pk"
+        )
+    )
+    for row in rows:
+        row.customer_pk = pks[row.company_id]
 
 
 def _create_dictionary_values(rows: list[RowResult]) -> None:
