@@ -50,6 +50,15 @@ def peak_rss_mb() -> float:
 
 
 def wipe() -> None:
+    if connection.vendor == "postgresql":
+        tables = [
+            ImportedPrice._meta.db_table,
+            Customer.ops_owners.through._meta.db_table,
+            Customer._meta.db_table,
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")  # noqa: S608
+        return
     ImportedPrice.objects.all().delete()
     Customer.ops_owners.through.objects.all().delete()
     Customer.objects.all().delete()
@@ -133,6 +142,11 @@ def main() -> None:
     user, _ = User.objects.get_or_create(
         username="bench", defaults={"full_name": "压测", "role": "ops"}
     )
+    # The owners the workbook names exist as users, as they would in production.
+    for n, full_name in enumerate(["王珂", "赵一鸣", "孙晓", "钱多", "李静", "高远"]):
+        User.objects.get_or_create(
+            username=f"bench{n}", defaults={"full_name": full_name, "role": "sales"}
+        )
     print(f"database: {connection.vendor} {settings.DATABASES['default']['NAME']}")
 
     wipe()

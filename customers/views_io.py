@@ -109,13 +109,25 @@ def import_mapping(request, pk: int):
         request.POST or None, labels=params["labels"], mapping=params["mapping"]
     )
     if request.method == "POST" and form.is_valid():
-        job.params = {
-            **params,
-            "mapping": form.mapping(),
-            "next_url": reverse("customers:import-preview", args=[job.pk]),
-        }
-        job.save(update_fields=["params"])
         with transaction.atomic():
+            if job.status != job.Status.QUEUED:
+                # A finished job never runs again: a corrected mapping gets a fresh preview job.
+                with job.input_file.open("rb") as fileobj:
+                    content = fileobj.read()
+                job = job_create(
+                    kind=PREVIEW_KIND,
+                    created_by=request.user,
+                    title=job.title,
+                    params={k: v for k, v in params.items() if k != "preview"},
+                    input_name=params["filename"],
+                    input_bytes=content,
+                )
+            job.params = {
+                **job.params,
+                "mapping": form.mapping(),
+                "next_url": reverse("customers:import-preview", args=[job.pk]),
+            }
+            job.save(update_fields=["params"])
             job_enqueue(job=job, task=customer_import_preview_task)
         return redirect("customers:import-preview", pk=job.pk)
     columns = [

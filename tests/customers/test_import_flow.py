@@ -110,3 +110,23 @@ def test_template_workbook_downloads_and_imports(client, ops_user):
 
     plan = import_analyse(table_open(io.BytesIO(response.content), filename="t.xlsx"))
     assert plan.rows[0].company_id == 1001
+
+
+@pytest.mark.django_db
+def test_corrected_mapping_after_preview_runs_a_new_preview(
+    client, ops_user, django_capture_on_commit_callbacks
+):
+    client.force_login(ops_user)
+    upload(client, standard(row(1, "甲", level="S")))
+    first = Job.objects.get()
+    url = reverse("customers:import-mapping", args=[first.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"col_0": "company_id", "col_1": "name", "col_6": "level"})
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"col_0": "company_id", "col_1": "name"})
+
+    second = Job.objects.exclude(pk=first.pk).get()
+    assert response.url == reverse("customers:import-preview", args=[second.pk])
+    assert second.status == Job.Status.SUCCEEDED
+    assert "6" not in second.params["mapping"]
