@@ -144,3 +144,26 @@ def test_selection_without_ids_is_refused(client, ops_user):
     )
 
     assert "没有选中客户" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_another_users_export_job_is_404(client, ops_user, sales_user):
+    job = Job.objects.create(kind="customer_export", created_by=ops_user, params={})
+    client.force_login(sales_user)
+
+    assert client.get(reverse("customers:export-result", args=[job.pk])).status_code == 404
+    assert client.get(reverse("accounts:job-file", args=[job.pk, "result"])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_navigation_links_import_only_for_import_roles(client, ops_user, sales_user):
+    client.force_login(ops_user)
+    assert (
+        reverse("customers:import-start")
+        in client.get(reverse("customers:export-start")).content.decode()
+    )
+
+    client.force_login(sales_user)
+    page = client.get(reverse("customers:export-start")).content.decode()
+    assert reverse("customers:import-start") not in page
+    assert reverse("customers:export-start") in page

@@ -129,3 +129,36 @@ def test_command_prints_summary_and_dry_run_writes_nothing(tmp_path):
     call_command("import_customers", str(path), "--series", "N", stdout=out, stderr=StringIO())
     assert out.getvalue().strip() == "created=1 updated=0 unchanged=0 invalid=3 warnings=0"
     assert Customer.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_command_hands_staged_prices_to_billing_plan_import(tmp_path, monkeypatch):
+    import sys
+    import types
+
+    calls = []
+
+    def plans_from_imported_prices(*, imported_prices, valid_from, user):
+        calls.append((sorted(p.single_raw for p in imported_prices), valid_from, user))
+        return ["第 2 行 单层定价：示例提示"]
+
+    module = types.ModuleType("billing.plan_import")
+    module.plans_from_imported_prices = plans_from_imported_prices
+    monkeypatch.setitem(sys.modules, "billing.plan_import", module)
+    path = tmp_path / "c.xlsx"
+    path.write_bytes(standard(row(1, "甲", single_price=8), row(2, "乙")))
+
+    call_command(
+        "import_customers",
+        str(path),
+        "--series",
+        "X",
+        "--valid-from",
+        "2026-01-01",
+        stdout=StringIO(),
+        stderr=StringIO(),
+    )
+
+    from datetime import date
+
+    assert calls == [(["8"], date(2026, 1, 1), None)]
