@@ -175,6 +175,10 @@ def main() -> None:
             f"import {args.rows:,} rows via job: {import_seconds:.1f} s  result={job.result}  "
             f"peak RSS {peak_rss_mb():.0f} MB (before {rss_before:.0f} MB)"
         )
+        again_seconds, job = import_job(path, user)
+        print(
+            f"re-import {args.rows:,} rows via job (all unchanged): {again_seconds:.1f} s  result={job.result}"
+        )
         raw_seconds, count = raw_parse(path)
         print(f"raw openpyxl read-only parse: {raw_seconds:.1f} s ({count:,} rows)")
         print(f"ratio import / raw parse: {import_seconds / raw_seconds:.2f}")
