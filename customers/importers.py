@@ -30,7 +30,6 @@ from .models import (
     Customer,
     DictionaryItem,
     ImportedPrice,
-    LifecycleStatus,
 )
 
 Progress = Callable[..., None]
@@ -1072,7 +1071,3 @@ def plan_preview(plan: ImportPlan, *, limit: int = 50) -> dict[str, Any]:
         "series": plan.series_code,
         "rows": len(plan.rows),
     }
-
-
-def lifecycle_label(value: str) -> str:
-    return LifecycleStatus(value).label if value in LifecycleStatus.values else value
