@@ -7,6 +7,9 @@ from unittest import mock
 
 import pytest
 from auditlog.models import LogEntry
+from django.urls import reverse
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from accounts.roles import Role
 from customers import importers
@@ -312,3 +315,39 @@ def test_error_workbook_has_original_row_and_problem_column():
     assert [r[:4] for r in rows[1:]] == [("1", "甲", "x", 2), ("1", "=HYPERLINK(1)", "y", 3)]
     assert "重复" in rows[1][-1]
     assert book.active.cell(3, 2).data_type == "s"
+
+
+@pytest.mark.django_db
+def test_import_audit_entry_shows_in_audit_list(client, admin_user):
+    run(standard(row(1, "甲")), filename="客户.xlsx", user=admin_user)
+    client.force_login(admin_user)
+
+    page = client.get(reverse("accounts:audit-list")).content.decode()
+
+    assert "客户导入：客户.xlsx" in page
+
+
+cell_values = st.one_of(
+    st.none(),
+    st.text(max_size=30),
+    st.integers(min_value=-(10**20), max_value=10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.booleans(),
+    st.dates(),
+)
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(cells=st.lists(cell_values, min_size=18, max_size=18))
+def test_any_cell_values_normalise_without_crashing(cells):
+    ctx = importers._Context()
+    result = importers.RowResult(row_number=2, raw=tuple(cells))
+
+    importers.row_normalise(
+        tuple(cells), {i: c.field for i, c in enumerate(importers.COLUMNS)}, ctx, result
+    )
+
+    assert bool(result.errors) == (result.company_id is None or "name" not in result.values)
