@@ -130,3 +130,17 @@ def test_corrected_mapping_after_preview_runs_a_new_preview(
     assert response.url == reverse("customers:import-preview", args=[second.pk])
     assert second.status == Job.Status.SUCCEEDED
     assert "6" not in second.params["mapping"]
+
+
+@pytest.mark.django_db
+def test_seed_demo_data_loads_customers_through_importer_idempotently(sales_user):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    call_command("seed_demo_data", stdout=StringIO())
+    call_command("seed_demo_data", stdout=StringIO())
+
+    assert Customer.objects.count() == 1318
+    assert Customer.objects.filter(sales_owner=sales_user).count() == 18
+    assert Customer.objects.filter(lifecycle_status="dormant").exists()
