@@ -129,49 +129,51 @@ def _rows(queryset: QuerySet[Customer], fields: list[str]) -> Iterator[list[Any]
                 .values_list("customer_id", "user__full_name", "user__username")
             ):
                 ops.setdefault(customer_id, []).append(full_name or username)
+        getters = [_getter(f, ops) for f in fields]
         for item in chunk:
-            yield [_cell(f, item, ops) for f in fields]
+            yield [get(item) for get in getters]
 
 
-def _cell(key: str, item: dict[str, Any], ops: dict[int, list[str]]) -> Any:
-    if key == "account_type":
-        return item["account_type__value"] or ""
-    if key == "industry":
-        return item["industry__value"] or ""
-    if key == "erp":
-        return item["erp__value"] or ""
+def _simple(lookup: str) -> Callable[[dict[str, Any]], Any]:
+    def get(item: dict[str, Any]) -> Any:
+        value = item[lookup]
+        return "" if value is None else value
+
+    return get
+
+
+def _onboarded(item: dict[str, Any]) -> str:
+    if item["onboarded_raw"]:
+        return item["onboarded_raw"]
+    if item["onboarded_year"]:
+        half = "上" if item["onboarded_half"] == 1 else "下"
+        return f"{item['onboarded_year'] % 100}{half}半年"
+    return ""
+
+
+def _getter(key: str, ops: dict[int, list[str]]) -> Callable[[dict[str, Any]], Any]:
+    """How one export column is read from a values() row (a function per column, chosen once)."""
     if key == "onboarded":
-        if item["onboarded_raw"]:
-            return item["onboarded_raw"]
-        if item["onboarded_year"]:
-            half = "上" if item["onboarded_half"] == 1 else "下"
-            return f"{item['onboarded_year'] % 100}{half}半年"
-        return ""
+        return _onboarded
     if key == "sales_owner":
-        return (
-            item["sales_owner__full_name"]
-            or item["sales_owner__username"]
-            or item["sales_owner_raw"]
+        return lambda i: (
+            i["sales_owner__full_name"] or i["sales_owner__username"] or i["sales_owner_raw"]
         )
     if key == "ops_owners":
-        names = ops.get(item["pk"], [])
-        if item["ops_owners_raw"]:
-            names = [*names, item["ops_owners_raw"]]
-        return "、".join(names)
-    if key == "cooperation":
-        return item["cooperation_note"]
+        return lambda i: "、".join(
+            [*ops.get(i["pk"], []), *([i["ops_owners_raw"]] if i["ops_owners_raw"] else [])]
+        )
     if key == "billing_enabled":
-        return _BILLING.get(item["billing_enabled"], "")
+        return lambda i: _BILLING.get(i["billing_enabled"], "")
     if key == "disabled":
-        return {True: "是", False: "否"}.get(item["disabled"], "")
+        return lambda i: {True: "是", False: "否"}.get(i["disabled"], "")
     if key == "settlement_method":
-        return _SETTLEMENT.get(item["settlement_method"], "")
+        return lambda i: _SETTLEMENT.get(i["settlement_method"], "")
     if key == "lifecycle_status":
-        return _LIFECYCLE.get(item["lifecycle_status"], item["lifecycle_status"])
+        return lambda i: _LIFECYCLE.get(i["lifecycle_status"], i["lifecycle_status"])
     if key == "updated_at":
-        return timezone.localtime(item["updated_at"]).strftime("%Y-%m-%d %H:%M")
-    value = item[EXPORT_FIELDS[key][1][0]]
-    return "" if value is None else value
+        return lambda i: timezone.localtime(i["updated_at"]).strftime("%Y-%m-%d %H:%M")
+    return _simple(EXPORT_FIELDS[key][1][0])
 
 
 def export_write(
@@ -220,19 +222,21 @@ def export_write(
     sheet.write_row(0, 0, headers, bold)
     sheet.freeze_panes(1, 0)
     line = 0
+    write_string, write_number = sheet.write_string, sheet.write_number
     for row in _rows(queryset, fields):
         line += 1
         for col, value in enumerate(row):
-            if isinstance(value, bool):
-                sheet.write_string(line, col, "是" if value else "否")
-            elif isinstance(value, int | float):
-                sheet.write_number(line, col, value)
-            elif value:
-                text = str(value)
-                if is_dangerous(text):
-                    sheet.write_string(line, col, text, literal)
-                else:
-                    sheet.write_string(line, col, text)
+            kind = type(value)
+            if kind is str:
+                if value:
+                    if value.startswith(DANGEROUS_PREFIXES):
+                        write_string(line, col, value, literal)
+                    else:
+                        write_string(line, col, value)
+            elif kind is int or kind is float:
+                write_number(line, col, value)
+            elif value is not None:
+                write_string(line, col, str(value))
         if progress and line % 1000 == 0:
             progress(line, total)
     workbook.close()
