@@ -644,7 +644,7 @@ def import_analyse(
     progress: Progress | None = None,
 ) -> ImportPlan:
     """Normalise and classify every row of `table`; reads the database, writes nothing."""
-    mapping = mapping if mapping is not None else table.header.mapping
+    mapping = mapping or table.header.mapping
     mapping = {int(k): v for k, v in mapping.items() if v}
     fields = set(mapping.values())
     if not {"company_id", "name"} <= fields:
