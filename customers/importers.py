@@ -818,15 +818,7 @@ def _commit(
     updated_rows = [r for r in rows if r.status == RowStatus.UPDATED and r.changed]
     for start in range(0, len(updated_rows), CHUNK):
         chunk = updated_rows[start : start + CHUNK]
-        fields = sorted({f for r in chunk for f in r.changed})
-        objs = Customer.objects.in_bulk([r.customer_pk for r in chunk])
-        for row in chunk:
-            obj = objs[row.customer_pk]
-            # An empty cell is absent from `values`, so it never blanks a stored value.
-            for f, v in row.values.items():
-                setattr(obj, f, v)
-            obj.updated_at = now
-        Customer.objects.bulk_update(list(objs.values()), [*fields, "updated_at"], batch_size=500)
+        _update_existing(chunk, now)
         done += len(chunk)
         if progress:
             progress(done, total)
@@ -916,6 +908,49 @@ def _insert_new(rows: list[RowResult], now: Any) -> None:
     )
     for row in rows:
         row.customer_pk = pks[row.company_id]
+
+
+def _update_existing(rows: list[RowResult], now: Any) -> None:
+    """Write the changed fields of existing customers; an empty cell never blanks a value.
+
+    On PostgreSQL the rows go through COPY into a temporary table and one
+    UPDATE … FROM: Django's bulk_update builds a CASE per field with a WHEN per
+    row, which costs about 2 ms a row at 20,000 rows. Imported values are never
+    NULL (a missing cell is absent), so COALESCE keeps what the file leaves empty.
+    """
+    fields = sorted({f for r in rows for f in r.changed})
+    if connection.vendor != "postgresql":
+        objs = Customer.objects.in_bulk([r.customer_pk for r in rows])
+        for row in rows:
+            obj = objs[row.customer_pk]
+            for f, v in row.values.items():
+                setattr(obj, f, v)
+            obj.updated_at = now
+        Customer.objects.bulk_update(list(objs.values()), [*fields, "updated_at"], batch_size=200)
+        return
+    model_fields = [Customer._meta.get_field(f) for f in fields]
+    quote = connection.ops.quote_name
+    table = quote(Customer._meta.db_table)
+    columns = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in model_fields)
+    assignments = ", ".join(
+        f"{quote(f.column)} = COALESCE(t.{quote(f.column)}, c.{quote(f.column)})"
+        for f in model_fields
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE import_changes (id bigint PRIMARY KEY, {columns}) ON COMMIT DROP"
+        )  # noqa: S608
+        names = ", ".join(["id", *(quote(f.column) for f in model_fields)])
+        with cursor.cursor.copy(f"COPY import_changes ({names}) FROM STDIN") as copy:  # noqa: S608
+            for row in rows:
+                values = row.values
+                copy.write_row([row.customer_pk, *(values.get(f) for f in fields)])
+        cursor.execute(
+            f"UPDATE {table} AS c SET {assignments}, {quote('updated_at')} = %s "  # noqa: S608
+            "FROM import_changes AS t WHERE c.id = t.id",
+            [now],
+        )
+        cursor.execute("DROP TABLE import_changes")
 
 
 def _create_dictionary_values(rows: list[RowResult]) -> None:

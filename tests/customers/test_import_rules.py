@@ -351,3 +351,18 @@ def test_any_cell_values_normalise_without_crashing(cells):
     )
 
     assert bool(result.errors) == (result.company_id is None or "name" not in result.values)
+
+
+@pytest.mark.django_db
+def test_rows_changing_different_fields_keep_the_others():
+    CustomerFactory(company_id=1, name="甲", level="A", remarks="甲备注", monthly_avg_shots=5)
+    CustomerFactory(company_id=2, name="乙", level="B", remarks="乙备注", billing_enabled="no")
+
+    _, counts = run(
+        standard(row(1, "甲", level="S"), row(2, "乙", remarks="新备注", billing_enabled="是"))
+    )
+
+    assert counts["updated"] == 2
+    first, second = Customer.objects.order_by("company_id")
+    assert (first.level, first.remarks, first.monthly_avg_shots) == ("S", "甲备注", 5)
+    assert (second.level, second.remarks, second.billing_enabled) == ("B", "新备注", "yes")
