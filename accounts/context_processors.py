@@ -10,4 +10,5 @@ def navigation(request):
         "nav_can_audit": roles.can_view_audit(user),
         "nav_can_admin": roles.can_use_admin_site(user),
         "nav_can_manage_billing": roles.can_manage_billing(user),
+        "nav_can_import": roles.can_import(user),
     }

@@ -553,3 +553,32 @@ class CustomerDraft(models.Model):
 
     def __str__(self) -> str:
         return f"草稿（{self.owner_id}）"
+
+
+class ImportedPrice(models.Model):
+    """The raw price cells of one workbook row, staged for billing to turn into price plans.
+
+    The customer import never interprets prices (billing owns that); it keeps
+    the three cells exactly as written so nothing is lost between the import
+    and `billing.plan_import.plans_from_imported_prices`, which marks them consumed.
+    """
+
+    customer = models.ForeignKey(
+        Customer, verbose_name="客户", on_delete=models.CASCADE, related_name="imported_prices"
+    )
+    series_code = models.CharField("设备系列", max_length=8, blank=True)
+    method_raw = models.CharField("结算方式（原文）", max_length=50, blank=True)
+    single_raw = models.CharField("单层定价（原文）", max_length=50, blank=True)
+    multi_raw = models.CharField("多层定价（原文）", max_length=50, blank=True)
+    row_number = models.PositiveIntegerField("行号")
+    imported_at = models.DateTimeField("导入时间", db_index=True)
+    consumed = models.BooleanField("已生成价格方案", default=False, db_index=True)
+
+    class Meta:
+        verbose_name = "导入价格（暂存）"
+        verbose_name_plural = "导入价格（暂存）"
+        ordering = ["-imported_at", "row_number"]
+        indexes = [models.Index(fields=["customer", "series_code"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.series_code} {self.single_raw}/{self.multi_raw}"

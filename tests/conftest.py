@@ -111,3 +111,28 @@ def login_page(browser_page):
         return browser_page
 
     return _login
+
+
+# --- customer import/export (issue 4) ---------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _celery_backend_not_cached(request):
+    """Tests marked `redis` start their worker with a real result backend.
+
+    Eager tasks run earlier in the session make Celery cache its DisabledBackend
+    on the app, and pytest-django runs transactional (worker) tests last, so
+    without this reset `result.get()` fails with "No result backend is configured".
+    """
+    if request.node.get_closest_marker("redis") is None:
+        yield
+        return
+    from opcms.celery import app
+
+    def forget() -> None:
+        app._backend_cache = None
+        app._local.__dict__.pop("backend", None)
+
+    forget()
+    yield
+    forget()

@@ -1,0 +1,229 @@
+"""Bench of the customer import and export (issue 4). Prints its figures; not a test.
+
+    DJANGO_SETTINGS_MODULE=opcms.settings.local \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/opcms_h4 \
+    .venv/bin/python bench/import_customers.py [--rows 100000]
+
+Wipes the customers of the target database first. Measures:
+1. the 1,320-row sample, end to end through the import job (target < 3 s);
+2. N generated rows through the same job (target < 60 s for 100,000, peak RSS < 400 MB);
+3. the raw openpyxl read-only parse of the same generated file, and import / raw-parse;
+4. export of every customer to .xlsx (target < 30 s for 100,000).
+
+Measured 2026-11-22 on the 2-core machine, PostgreSQL 15, load average ~3:
+sample 0.29 s (re-import 0.22 s); 100,000 rows 13.8 s, peak RSS 259 MB;
+re-import unchanged 12.2 s; 100,000 updates 17.5 s; raw openpyxl parse 4.7 s
+(import / raw parse 2.9); export of 101,318 customers to .xlsx 9.4 s.
+Under load ~9 (other jobs on the machine) the same run gave 1.2 s / 39 s /
+15.8 s raw / 29.6 s export.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opcms.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+import openpyxl  # noqa: E402
+import xlsxwriter  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.db import connection  # noqa: E402
+
+from accounts.models import Job, User  # noqa: E402
+from accounts.services import job_create, job_run  # noqa: E402
+from billing.customer_import import customer_import_job_work  # noqa: E402
+from customers.exports import EXPORT_FIELDS, export_write  # noqa: E402
+from customers.importers import COLUMNS  # noqa: E402
+from customers.models import Customer, ImportedPrice  # noqa: E402
+
+SAMPLE = Path(settings.BASE_DIR) / "fixtures" / "customers_sample.xlsx"
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def wipe() -> None:
+    if connection.vendor == "postgresql":
+        tables = [
+            ImportedPrice._meta.db_table,
+            Customer.ops_owners.through._meta.db_table,
+            Customer._meta.db_table,
+        ]
+        with connection.cursor() as cursor:
+            cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")  # noqa: S608
+        return
+    ImportedPrice.objects.all().delete()
+    Customer.ops_owners.through.objects.all().delete()
+    Customer.objects.all().delete()
+
+
+def generate(path: Path, rows: int, seed: int = 4) -> None:
+    """A workbook shaped like the company's, with the same kinds of dirt, `rows` data rows."""
+    rng = random.Random(seed)
+    cities = ["北京", "上海", "广州", "深圳", "杭州", "成都", "武汉", "西安", "南京", "天津"]
+    kinds = ["房产经纪", "置业顾问", "地产代理", "租赁服务", "房地产开发"]
+    owners = ["王珂", "赵一鸣", "孙晓", "#N/A", "#N/A", "#N/A", 0, "—"]
+    notes = ["正常使用", "近一年未使用", "待确认", "商务阶段", None, None, "待确认  @孙晓"]
+    # Shared strings, as Excel itself writes them (constant_memory would write
+    # inline strings, which openpyxl parses about twice as slowly).
+    workbook = xlsxwriter.Workbook(str(path), {"strings_to_formulas": False})
+    sheet = workbook.add_worksheet("房产客户分月用量1225（L）")
+    sheet.write_row(0, 0, [c.label for c in COLUMNS])
+    for i in range(1, rows + 1):
+        priced = i % 9 == 0
+        sheet.write_row(
+            i,
+            0,
+            [
+                100_000 + i,
+                f"{rng.choice(cities)}{rng.choice(['广厦', '远景', '明珠', '锦绣'])}{rng.choice(kinds)}有限公司{i}",
+                rng.choice(["正式", "正式", "众趣内部", "客户测试账号"]),
+                rng.choice(["项目", "房产经纪", "无", "房产ERP"]),
+                rng.choice(["", "", "", "易遨", "巧房"]),
+                rng.choice(["", "", "25上半年", "26年上半年"]),
+                rng.choice(["#N/A", "S", "A", "B", "C", "D"]),
+                rng.choice(owners),
+                rng.choice(["", "", " @钱多", " @李静\n @高远", "-"]),
+                rng.choice(notes) or "",
+                rng.choice(["", "是", "否", "待确认"]),
+                rng.choice(["是", "否", "否"]),
+                "尽可能转新方案，关停" if i % 50 == 0 else "",
+                "定价结算" if priced else "#N/A",
+                rng.choice([8, 10, 12.5, "12", "1m²1元"]) if priced else "#N/A",
+                rng.choice([0, 15, "14+（F-1）*10", "6+(F-1)*6"]) if priced else "#N/A",
+                rng.choice(["C2", "C3", "C6", 0]) if priced else "#N/A",
+                rng.randint(0, 200) if priced else "#N/A",
+            ],
+        )
+    workbook.close()
+
+
+def import_job(path: Path, user: User) -> tuple[float, Job]:
+    started = time.perf_counter()
+    job = job_create(
+        kind="customer_import",
+        created_by=user,
+        title=f"bench {path.name}",
+        params={"filename": path.name, "series": "", "valid_from": "", "mapping": None},
+        input_name=path.name,
+        input_bytes=path.read_bytes(),
+    )
+    job = job_run(job_id=job.pk, work=customer_import_job_work)
+    return time.perf_counter() - started, job
+
+
+def raw_parse(path: Path) -> tuple[float, int]:
+    started = time.perf_counter()
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    sheet = workbook.worksheets[0]
+    sheet.reset_dimensions()
+    count = sum(1 for _ in sheet.iter_rows(values_only=True))
+    workbook.close()
+    return time.perf_counter() - started, count
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--generate", default="")
+    parser.add_argument("--seed", type=int, default=4)
+    args = parser.parse_args()
+    if args.generate:
+        generate(Path(args.generate), args.rows, args.seed)
+        return
+    # Measure as production runs: DEBUG on would keep every SQL string in memory.
+    settings.DEBUG = False
+    user, _ = User.objects.get_or_create(
+        username="bench", defaults={"full_name": "压测", "role": "ops"}
+    )
+    # The owners the workbook names exist as users, as they would in production.
+    for n, full_name in enumerate(["王珂", "赵一鸣", "孙晓", "钱多", "李静", "高远"]):
+        User.objects.get_or_create(
+            username=f"bench{n}", defaults={"full_name": full_name, "role": "sales"}
+        )
+    print(f"database: {connection.vendor} {settings.DATABASES['default']['NAME']}")
+
+    wipe()
+    seconds, job = import_job(SAMPLE, user)
+    assert job.status == Job.Status.SUCCEEDED, job.message
+    print(f"sample 1,320 rows via job: {seconds:.2f} s  result={job.result}")
+    seconds, job = import_job(SAMPLE, user)
+    print(f"sample re-import via job:  {seconds:.2f} s  result={job.result}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "generated.xlsx"
+        started = time.perf_counter()
+        # Generated in a child process so its memory does not count in the import's peak.
+        subprocess.run(  # noqa: S603
+            [sys.executable, __file__, "--generate", str(path), "--rows", str(args.rows)],
+            check=True,
+        )
+        print(
+            f"generated {args.rows:,} rows in {time.perf_counter() - started:.1f} s, "
+            f"{path.stat().st_size / 1e6:.1f} MB"
+        )
+        rss_before = peak_rss_mb()
+        import_seconds, job = import_job(path, user)
+        assert job.status == Job.Status.SUCCEEDED, job.message
+        print(
+            f"import {args.rows:,} rows via job: {import_seconds:.1f} s  result={job.result}  "
+            f"peak RSS {peak_rss_mb():.0f} MB (before {rss_before:.0f} MB)"
+        )
+        again_seconds, job = import_job(path, user)
+        print(
+            f"re-import {args.rows:,} rows via job (all unchanged): {again_seconds:.1f} s  result={job.result}"
+        )
+        changed = Path(tmp) / "changed.xlsx"
+        subprocess.run(  # noqa: S603
+            [
+                sys.executable,
+                __file__,
+                "--generate",
+                str(changed),
+                "--rows",
+                str(args.rows),
+                "--seed",
+                "5",
+            ],
+            check=True,
+        )
+        update_seconds, job = import_job(changed, user)
+        print(
+            f"import {args.rows:,} rows with other values (updates): {update_seconds:.1f} s  result={job.result}"
+        )
+        raw_seconds, count = raw_parse(path)
+        print(f"raw openpyxl read-only parse: {raw_seconds:.1f} s ({count:,} rows)")
+        print(f"ratio import / raw parse: {import_seconds / raw_seconds:.2f}")
+
+        out = Path(tmp) / "export.xlsx"
+        total = Customer.objects.count()
+        started = time.perf_counter()
+        with out.open("wb") as fileobj:
+            exported = export_write(
+                queryset=Customer.objects.all(),
+                fields=list(EXPORT_FIELDS),
+                fmt="xlsx",
+                output=fileobj,
+            )
+        print(
+            f"export {exported:,} of {total:,} customers to xlsx: {time.perf_counter() - started:.1f} s, "
+            f"{out.stat().st_size / 1e6:.1f} MB, peak RSS {peak_rss_mb():.0f} MB"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,247 @@
+"""Customer exports (.xlsx / .csv): which customers, which columns, written without executable cells.
+
+Every export starts from `scoped_customers(user)`; the columns reuse the
+import headers, so an exported file imports back unchanged.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from .models import Customer, LifecycleStatus
+from .selectors import scoped_customers
+
+CHUNK = 2000
+# Exports up to this many rows are written in the request; bigger ones run as a job.
+SYNC_MAX_ROWS = 3000
+
+# key → (Chinese header, values() lookups it needs)
+EXPORT_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "company_id": ("公司id", ("company_id",)),
+    "name": ("公司名称", ("name",)),
+    "account_type": ("账号类型", ("account_type__value",)),
+    "industry": ("行业类型", ("industry__value",)),
+    "erp": ("所属ERP", ("erp__value",)),
+    "onboarded": ("接入时间", ("onboarded_raw", "onboarded_year", "onboarded_half")),
+    "level": ("客户等级", ("level",)),
+    "sales_owner": (
+        "销售负责人",
+        ("sales_owner__full_name", "sales_owner__username", "sales_owner_raw"),
+    ),
+    "ops_owners": ("运营负责人", ("ops_owners_raw",)),
+    "cooperation": ("合作状态", ("cooperation_note",)),
+    "billing_enabled": ("是否结算", ("billing_enabled",)),
+    "disabled": ("是否停用", ("disabled",)),
+    "remarks": ("备注", ("remarks",)),
+    "settlement_method": ("结算方式", ("settlement_method",)),
+    "consumption_level": ("客户消费等级", ("consumption_level",)),
+    "monthly_avg_shots": ("月均拍摄量", ("monthly_avg_shots",)),
+    "lifecycle_status": ("生命周期状态", ("lifecycle_status",)),
+    "updated_at": ("更新时间", ("updated_at",)),
+}
+FORMATS = ("xlsx", "csv")
+DANGEROUS_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+_BILLING = dict(Customer.BillingEnabled.choices)
+_SETTLEMENT = dict(Customer.SettlementMethod.choices)
+_LIFECYCLE = dict(LifecycleStatus.choices)
+
+
+def is_dangerous(text: str) -> bool:
+    """Text a spreadsheet would run as a formula (CSV injection: = + - @, tab, CR)."""
+    return bool(text) and text.startswith(DANGEROUS_PREFIXES)
+
+
+def csv_safe(value: Any) -> Any:
+    """Prefix an apostrophe to dangerous text so Excel shows it as text (OWASP advice)."""
+    if isinstance(value, str) and is_dangerous(value):
+        return "'" + value
+    return value
+
+
+def customer_filter_apply(queryset: QuerySet[Customer], params: Mapping[str, Any]) -> QuerySet:
+    """Narrow by the customer list's GET parameters through the shared CustomerFilter.
+
+    Until customers/filters.py lands (issue 3) a minimal stand-in understands
+    the obvious parameters, so exports already honour "the current filter".
+    """
+    try:
+        from .filters import CustomerFilter  # issue 3's FilterSet, shared by list, API, export
+    except ImportError:
+        return _fallback_filter(queryset, params)
+    return CustomerFilter(params, queryset=queryset).qs
+
+
+def _fallback_filter(queryset: QuerySet[Customer], params: Mapping[str, Any]) -> QuerySet:
+    q = (params.get("q") or "").strip()
+    if q:
+        condition = Q(name__icontains=q) | Q(sales_owner__full_name__icontains=q)
+        if q.isdigit():
+            condition |= Q(company_id=int(q))
+        queryset = queryset.filter(condition)
+    for key in ("level", "lifecycle_status", "billing_enabled", "settlement_method"):
+        if params.get(key):
+            queryset = queryset.filter(**{key: params[key]})
+    for key in ("account_type", "industry", "erp", "sales_owner"):
+        if str(params.get(key) or "").isdigit():
+            queryset = queryset.filter(**{f"{key}_id": int(params[key])})
+    return queryset
+
+
+def export_queryset(
+    *,
+    user: Any,
+    scope: str = "all",
+    params: Mapping[str, Any] | None = None,
+    ids: list[int] | None = None,
+) -> QuerySet[Customer]:
+    """The customers to export: all in scope, the current filter, or the selected ids."""
+    queryset = scoped_customers(user)
+    if scope == "filter":
+        queryset = customer_filter_apply(queryset, params or {})
+    elif scope == "selection":
+        queryset = queryset.filter(pk__in=ids or [])
+    return queryset
+
+
+def _rows(queryset: QuerySet[Customer], fields: list[str]) -> Iterator[list[Any]]:
+    """Export rows in pk order, a chunk at a time (keyset paging keeps memory flat)."""
+    lookups = sorted({lk for f in fields for lk in EXPORT_FIELDS[f][1]})
+    base = queryset.order_by("pk")
+    through = Customer.ops_owners.through
+    last = 0
+    while True:
+        chunk = list(base.filter(pk__gt=last).values("pk", *lookups)[:CHUNK])
+        if not chunk:
+            return
+        last = chunk[-1]["pk"]
+        ops: dict[int, list[str]] = {}
+        if "ops_owners" in fields:
+            for customer_id, full_name, username in (
+                through.objects.filter(customer_id__in=[c["pk"] for c in chunk])
+                .order_by("pk")
+                .values_list("customer_id", "user__full_name", "user__username")
+            ):
+                ops.setdefault(customer_id, []).append(full_name or username)
+        getters = [_getter(f, ops) for f in fields]
+        for item in chunk:
+            yield [get(item) for get in getters]
+
+
+def _simple(lookup: str) -> Callable[[dict[str, Any]], Any]:
+    def get(item: dict[str, Any]) -> Any:
+        value = item[lookup]
+        return "" if value is None else value
+
+    return get
+
+
+def _onboarded(item: dict[str, Any]) -> str:
+    if item["onboarded_raw"]:
+        return item["onboarded_raw"]
+    if item["onboarded_year"]:
+        half = "上" if item["onboarded_half"] == 1 else "下"
+        return f"{item['onboarded_year'] % 100}{half}半年"
+    return ""
+
+
+def _getter(key: str, ops: dict[int, list[str]]) -> Callable[[dict[str, Any]], Any]:
+    """How one export column is read from a values() row (a function per column, chosen once)."""
+    if key == "onboarded":
+        return _onboarded
+    if key == "sales_owner":
+        return lambda i: (
+            i["sales_owner__full_name"] or i["sales_owner__username"] or i["sales_owner_raw"]
+        )
+    if key == "ops_owners":
+        return lambda i: "、".join(
+            [*ops.get(i["pk"], []), *([i["ops_owners_raw"]] if i["ops_owners_raw"] else [])]
+        )
+    if key == "billing_enabled":
+        return lambda i: _BILLING.get(i["billing_enabled"], "")
+    if key == "disabled":
+        return lambda i: {True: "是", False: "否"}.get(i["disabled"], "")
+    if key == "settlement_method":
+        return lambda i: _SETTLEMENT.get(i["settlement_method"], "")
+    if key == "lifecycle_status":
+        return lambda i: _LIFECYCLE.get(i["lifecycle_status"], i["lifecycle_status"])
+    if key == "updated_at":
+        return lambda i: timezone.localtime(i["updated_at"]).strftime("%Y-%m-%d %H:%M")
+    return _simple(EXPORT_FIELDS[key][1][0])
+
+
+def export_write(
+    *,
+    queryset: QuerySet[Customer],
+    fields: list[str],
+    fmt: str,
+    output: Any,
+    progress: Callable[..., None] | None = None,
+) -> int:
+    """Write the export to the binary file object `output`; returns the number of customers."""
+    fields = [f for f in fields if f in EXPORT_FIELDS] or list(EXPORT_FIELDS)
+    headers = [EXPORT_FIELDS[f][0] for f in fields]
+    total = queryset.count() if progress else 0
+    count = 0
+    if fmt == "csv":
+        # UTF-8 with BOM: without it Excel opens the file as GBK and garbles it.
+        text = io.TextIOWrapper(output, encoding="utf-8-sig", newline="")
+        writer = csv.writer(text)
+        writer.writerow(headers)
+        for row in _rows(queryset, fields):
+            writer.writerow([csv_safe(v) for v in row])
+            count += 1
+            if progress and count % 1000 == 0:
+                progress(count, total)
+        text.flush()
+        text.detach()
+        return count
+
+    import xlsxwriter
+
+    # constant_memory streams rows to disk; formulas and URLs off so text stays text.
+    workbook = xlsxwriter.Workbook(
+        output,
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    sheet = workbook.add_worksheet("客户")
+    bold = workbook.add_format({"bold": True})
+    # quote_prefix marks a cell as literal text, as typing a leading ' in Excel does.
+    literal = workbook.add_format({"quote_prefix": True})
+    sheet.write_row(0, 0, headers, bold)
+    sheet.freeze_panes(1, 0)
+    line = 0
+    write_string, write_number = sheet.write_string, sheet.write_number
+    for row in _rows(queryset, fields):
+        line += 1
+        for col, value in enumerate(row):
+            kind = type(value)
+            if kind is str:
+                if value:
+                    if value.startswith(DANGEROUS_PREFIXES):
+                        write_string(line, col, value, literal)
+                    else:
+                        write_string(line, col, value)
+            elif kind is int or kind is float:
+                write_number(line, col, value)
+            elif value is not None:
+                write_string(line, col, str(value))
+        if progress and line % 1000 == 0:
+            progress(line, total)
+    workbook.close()
+    return line
+
+
+def export_filename(fmt: str) -> str:
+    return f"客户导出-{timezone.localtime():%Y%m%d-%H%M}.{fmt}"

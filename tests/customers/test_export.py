@@ -1,0 +1,169 @@
+"""Customer export: scope, filter, selection, formats, formula neutralising, the job for big exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from accounts.models import Job
+from customers import exports
+from customers.exports import export_queryset, export_write
+from customers.importers import import_analyse, table_open
+from tests.factories import CustomerFactory
+
+ALL_FIELDS = list(exports.EXPORT_FIELDS)
+
+
+def xlsx_rows(content: bytes) -> list[tuple]:
+    return list(openpyxl.load_workbook(io.BytesIO(content)).active.iter_rows(values_only=True))
+
+
+@pytest.mark.django_db
+def test_formula_like_text_is_neutralised_in_xlsx_and_csv():
+    CustomerFactory(
+        company_id=1,
+        name='=HYPERLINK("http://x","点我")',
+        remarks="+1+2",
+        cooperation_note="@SUM(A1)",
+    )
+    CustomerFactory(company_id=2, name="-2+3", remarks="正常")
+    queryset = exports.Customer.objects.all()
+
+    xlsx = io.BytesIO()
+    export_write(
+        queryset=queryset,
+        fields=["company_id", "name", "remarks", "cooperation"],
+        fmt="xlsx",
+        output=xlsx,
+    )
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.getvalue()))
+    sheet = book.active
+    assert sheet.cell(2, 2).data_type == "s"
+    assert sheet.cell(2, 2).value.startswith("=HYPERLINK")
+    assert sheet.cell(2, 2).quotePrefix
+    assert (
+        sheet.cell(3, 2).quotePrefix
+        and sheet.cell(2, 3).quotePrefix
+        and sheet.cell(2, 4).quotePrefix
+    )
+    assert not sheet.cell(3, 3).quotePrefix
+
+    out = io.BytesIO()
+    export_write(queryset=queryset, fields=["company_id", "name", "remarks"], fmt="csv", output=out)
+    content = out.getvalue()
+    assert content.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    assert rows[0] == ["公司id", "公司名称", "备注"]
+    assert rows[1] == ["1", '\'=HYPERLINK("http://x","点我")', "'+1+2"]
+    assert rows[2] == ["2", "'-2+3", "正常"]
+
+
+@pytest.mark.django_db
+def test_export_reimports_unchanged():
+    CustomerFactory(
+        company_id=7,
+        name="甲",
+        level="A",
+        billing_enabled="yes",
+        disabled=False,
+        monthly_avg_shots=3,
+    )
+    out = io.BytesIO()
+    export_write(queryset=exports.Customer.objects.all(), fields=ALL_FIELDS, fmt="xlsx", output=out)
+
+    plan = import_analyse(table_open(io.BytesIO(out.getvalue()), filename="e.xlsx"))
+
+    assert [r.status for r in plan.rows] == ["unchanged"]
+
+
+@pytest.mark.django_db
+def test_export_respects_scope_filter_and_selection(sales_user, other_sales_user):
+    mine = CustomerFactory(name="我的甲", sales_owner=sales_user, level="A")
+    CustomerFactory(name="我的乙", sales_owner=sales_user, level="B")
+    theirs = CustomerFactory(name="别人的", sales_owner=other_sales_user, level="A")
+
+    assert set(export_queryset(user=sales_user)) == {
+        mine,
+        mine.__class__.objects.get(name="我的乙"),
+    }
+    assert list(export_queryset(user=sales_user, scope="filter", params={"level": "A"})) == [mine]
+    assert list(export_queryset(user=sales_user, scope="selection", ids=[mine.pk, theirs.pk])) == [
+        mine
+    ]
+
+
+@pytest.mark.django_db
+def test_export_view_downloads_small_export(client, sales_user, other_sales_user):
+    CustomerFactory(name="我的甲", sales_owner=sales_user)
+    CustomerFactory(name="别人的", sales_owner=other_sales_user)
+    client.force_login(sales_user)
+
+    page = client.get(reverse("customers:export-start"))
+    response = client.post(
+        reverse("customers:export-start"),
+        {"scope": "all", "format": "xlsx", "fields": ["company_id", "name"]},
+    )
+
+    assert page.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment")
+    names = [r[1] for r in xlsx_rows(response.content)[1:]]
+    assert names == ["我的甲"]
+
+
+@pytest.mark.django_db
+def test_big_export_runs_as_job(client, ops_user, monkeypatch, django_capture_on_commit_callbacks):
+    monkeypatch.setattr(exports, "SYNC_MAX_ROWS", 2)
+    CustomerFactory.create_batch(5)
+    client.force_login(ops_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("customers:export-start") + "?level=",
+            {"scope": "filter", "format": "csv", "fields": ["company_id", "name"]},
+        )
+
+    job = Job.objects.get(kind="customer_export")
+    assert response.url == reverse("customers:export-result", args=[job.pk])
+    assert job.status == Job.Status.SUCCEEDED and job.result == {"导出客户": 5}
+    download = client.get(reverse("accounts:job-file", args=[job.pk, "result"]))
+    content = b"".join(download.streaming_content).decode("utf-8-sig")
+    assert len(content.strip().splitlines()) == 6
+
+
+@pytest.mark.django_db
+def test_selection_without_ids_is_refused(client, ops_user):
+    client.force_login(ops_user)
+
+    response = client.post(
+        reverse("customers:export-start"),
+        {"scope": "selection", "format": "xlsx", "fields": ["name"]},
+    )
+
+    assert "没有选中客户" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_another_users_export_job_is_404(client, ops_user, sales_user):
+    job = Job.objects.create(kind="customer_export", created_by=ops_user, params={})
+    client.force_login(sales_user)
+
+    assert client.get(reverse("customers:export-result", args=[job.pk])).status_code == 404
+    assert client.get(reverse("accounts:job-file", args=[job.pk, "result"])).status_code == 404
+
+
+@pytest.mark.django_db
+def test_navigation_links_import_only_for_import_roles(client, ops_user, sales_user):
+    client.force_login(ops_user)
+    assert (
+        reverse("customers:import-start")
+        in client.get(reverse("customers:export-start")).content.decode()
+    )
+
+    client.force_login(sales_user)
+    page = client.get(reverse("customers:export-start")).content.decode()
+    assert reverse("customers:import-start") not in page
+    assert reverse("customers:export-start") in page

@@ -1,0 +1,37 @@
+"""The customer import job on a real Celery worker through Redis (the task is found by name)."""
+
+import pytest
+
+from accounts.models import Job
+from accounts.services import job_create
+from customers.models import Customer
+
+from .import_files import SAMPLE
+
+
+@pytest.mark.redis
+@pytest.mark.django_db(transaction=True)
+def test_import_job_runs_on_a_real_worker(require_redis, ops_user):
+    from celery.contrib.testing.worker import start_worker
+
+    from customers.views_io import _billing_task
+    from opcms.celery import app
+
+    job = job_create(
+        kind="customer_import",
+        created_by=ops_user,
+        params={"filename": SAMPLE.name, "series": "", "valid_from": "", "mapping": None},
+        input_name=SAMPLE.name,
+        input_bytes=SAMPLE.read_bytes(),
+    )
+    app.conf.update(broker_url=require_redis, task_always_eager=False, result_backend=require_redis)
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            _billing_task("billing.customer_import").delay(job.pk).get(timeout=60)
+    finally:
+        app.conf.update(task_always_eager=True, broker_url="memory://", result_backend=None)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.SUCCEEDED, job.message
+    assert job.result["新增"] == 1318
+    assert Customer.objects.count() == 1318
