@@ -218,3 +218,36 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- REST API (issue 8) ------------------------------------------------------
+# One error format for every API answer ({"code", "message", "fields"}, Chinese
+# messages), per-user throttling, JSON only, and a body limit enforced by the
+# parser before a byte of JSON is decoded.
+INSTALLED_APPS += ["drf_spectacular_sidecar"]
+REST_FRAMEWORK.update(
+    {
+        "EXCEPTION_HANDLER": "accounts.api.errors.api_exception_handler",
+        "DEFAULT_PERMISSION_CLASSES": ["accounts.api.permissions.HasRole"],
+        "DEFAULT_PARSER_CLASSES": ["accounts.api.parsers.LimitedJSONParser"],
+        "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+        "DEFAULT_PAGINATION_CLASS": "accounts.api.pagination.PagePagination",
+        "DEFAULT_THROTTLE_CLASSES": [
+            "accounts.api.throttling.UserThrottle",
+            "accounts.api.throttling.AnonThrottle",
+        ],
+        "DEFAULT_THROTTLE_RATES": {
+            "user": env.str("API_THROTTLE_USER", default="600/minute"),
+            "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+        },
+    }
+)
+OPCMS_API_MAX_BODY_BYTES = env.int("OPCMS_API_MAX_BODY_BYTES", default=10 * 1024 * 1024)
+SPECTACULAR_SETTINGS.update(
+    {
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+        "COMPONENT_SPLIT_REQUEST": True,
+        "SCHEMA_PATH_PREFIX": "/api/",
+    }
+)

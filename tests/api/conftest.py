@@ -1,0 +1,33 @@
+"""API test helpers: a JWT-authenticated client per user, and a clean throttle cache."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle_history():
+    # Throttle counters live in the cache; without this one test's requests count against the next.
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client():
+    return APIClient()
+
+
+@pytest.fixture
+def client_for():
+    """An APIClient carrying a Bearer access token for `user` (as an integration would)."""
+
+    def _client(user) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+        return client
+
+    return _client
