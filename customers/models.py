@@ -181,3 +181,24 @@ class Customer(models.Model):
         if self.sales_owner_id:
             return self.sales_owner.display_name
         return self.sales_owner_raw
+
+
+class Contact(models.Model):
+    """STAND-IN (issue 8): a customer's contact person, fields per the issue-3 contract."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name="客户", on_delete=models.CASCADE, related_name="contacts"
+    )
+    name = models.CharField("姓名", max_length=50)
+    position = models.CharField("职位", max_length=50, blank=True)
+    phone = models.CharField("电话", max_length=30, blank=True)
+    email = models.EmailField("邮箱", blank=True)
+    is_primary = models.BooleanField("主要联系人", default=False)
+
+    class Meta:
+        verbose_name = "联系人"
+        verbose_name_plural = "联系人"
+        ordering = ["-is_primary", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
