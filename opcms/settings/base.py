@@ -249,5 +249,13 @@ SPECTACULAR_SETTINGS.update(
         "REDOC_DIST": "SIDECAR",
         "COMPONENT_SPLIT_REQUEST": True,
         "SCHEMA_PATH_PREFIX": "/api/",
+        "ENUM_NAME_OVERRIDES": {
+            "BillKindEnum": "billing.models.Bill.Kind",
+            "PricePlanKindEnum": "billing.models.PricePlan.Kind",
+            "BillStatusEnum": "billing.models.Bill.Status",
+            "JobStatusEnum": "accounts.models.Job.Status",
+            "UsageSourceEnum": "billing.models.UsageRecord.Source",
+            "PricePlanSourceEnum": "billing.models.PricePlan.Source",
+        },
     }
 )
