@@ -61,3 +61,75 @@ class JobFactory(DjangoModelFactory):
 
     kind = "test"
     title = "测试任务"
+
+
+# --- API (issue 8) -------------------------------------------------------------
+# Billing rows the API tests read; the billing issues may add richer factories.
+
+import datetime as _dt  # noqa: E402
+from decimal import Decimal as _Decimal  # noqa: E402
+
+from billing.models import Bill, Payment, PaymentAllocation, PricePlan, UsageRecord  # noqa: E402
+from customers.models import Contact  # noqa: E402
+
+
+class ApiContactFactory(DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    customer = factory.SubFactory(CustomerFactory)
+    name = factory.Sequence(lambda n: f"联系人{n}")
+    phone = "13800138000"
+    is_primary = True
+
+
+class ApiPricePlanFactory(DjangoModelFactory):
+    class Meta:
+        model = PricePlan
+
+    customer = factory.SubFactory(CustomerFactory)
+    series = factory.SubFactory(DeviceSeriesFactory)
+    kind = PricePlan.Kind.PER_SHOOT
+    single_price = _Decimal("12.50")
+    valid_from = _dt.date(2025, 1, 1)
+
+
+class ApiUsageRecordFactory(DjangoModelFactory):
+    class Meta:
+        model = UsageRecord
+
+    customer = factory.SubFactory(CustomerFactory)
+    series = factory.SubFactory(DeviceSeriesFactory)
+    shot_date = _dt.date(2025, 10, 16)
+    source_ref = factory.Sequence(lambda n: f"SO-F{n}")
+
+
+class ApiBillFactory(DjangoModelFactory):
+    class Meta:
+        model = Bill
+
+    customer = factory.SubFactory(CustomerFactory)
+    period = _dt.date(2025, 10, 1)
+    number = factory.LazyAttribute(lambda o: f"BILL-{o.period:%Y%m}-{o.customer.company_id}")
+    status = Bill.Status.ISSUED
+    total = _Decimal("1000.00")
+    due_date = _dt.date(2025, 12, 1)
+
+
+class ApiPaymentFactory(DjangoModelFactory):
+    class Meta:
+        model = Payment
+
+    customer = factory.SubFactory(CustomerFactory)
+    amount = _Decimal("600.00")
+    received_on = _dt.date(2025, 11, 20)
+    bank_ref = factory.Sequence(lambda n: f"CMB{n:08d}")
+
+
+class ApiAllocationFactory(DjangoModelFactory):
+    class Meta:
+        model = PaymentAllocation
+
+    payment = factory.SubFactory(ApiPaymentFactory)
+    bill = factory.SubFactory(ApiBillFactory, customer=factory.SelfAttribute("..payment.customer"))
+    amount = _Decimal("100.00")

@@ -31,3 +31,30 @@ def client_for():
         return client
 
     return _client
+
+
+@pytest.fixture
+def world(sales_user, other_sales_user, ops_user):
+    """Two sales owners' customers, each with a plan, usage, bill, payment, allocation, contact, job."""
+    from billing.reconciliation import payment_allocate
+    from tests import factories
+
+    rows = {}
+    for key, owner in (("mine", sales_user), ("theirs", other_sales_user)):
+        customer = factories.CustomerFactory(sales_owner=owner)
+        bill = factories.ApiBillFactory(customer=customer)
+        payment = factories.ApiPaymentFactory(customer=customer)
+        (allocation,) = payment_allocate(
+            user=ops_user, payment=payment, allocations=[(bill, bill.total - 900)]
+        )
+        rows[key] = {
+            "customer": customer,
+            "contact": factories.ApiContactFactory(customer=customer),
+            "plan": factories.ApiPricePlanFactory(customer=customer),
+            "usage": factories.ApiUsageRecordFactory(customer=customer),
+            "bill": bill,
+            "payment": payment,
+            "allocation": allocation,
+            "job": factories.JobFactory(created_by=owner),
+        }
+    return rows
