@@ -28,7 +28,7 @@ def _positive_int(value: Any) -> int | None:
         number = int(value)
     except (TypeError, ValueError):
         return None
-    if number < 1 or (isinstance(value, float) and value != number):
+    if not 1 <= number <= 2_147_483_647 or (isinstance(value, float) and value != number):
         return None
     return number
 
@@ -39,7 +39,9 @@ def usage_ingest(
     result = UsageIngestResult()
     series_by_code = {s.code: s.pk for s in DeviceSeries.objects.filter(is_active=True)}
     company_ids = {r.get("company_id") for r in records if isinstance(r, dict)}
-    wanted = [c for c in company_ids if isinstance(c, int) and not isinstance(c, bool)]
+    wanted = [
+        c for c in company_ids if isinstance(c, int) and not isinstance(c, bool) and abs(c) < 2**63
+    ]
     customer_by_company = dict(
         scoped_customers(user).filter(company_id__in=wanted).values_list("company_id", "pk")
     )
