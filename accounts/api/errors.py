@@ -15,6 +15,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -143,6 +144,7 @@ def _message_of(exc: exceptions.APIException, code: str) -> str:
     return MESSAGES.get(code, str(exc.detail))
 
 
+@csrf_exempt  # an unknown URL must answer 404 in our format, not the CSRF failure page
 def api_not_found(request: Any, *args: Any, **kwargs: Any) -> JsonResponse:
     """Unknown URLs under /api/ answer in the error format, not with the HTML 404 page."""
     return JsonResponse(error_body("not_found", "接口不存在，请查看 /api/docs/"), status=404)

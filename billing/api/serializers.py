@@ -15,6 +15,9 @@ from customers.models import Customer
 from customers.selectors import scoped_customers
 
 MAX_INGEST_RECORDS = 10_000
+# Ids beyond a 64-bit integer cannot exist; refusing them early keeps the
+# database driver from overflowing on an IN (...) lookup.
+MAX_ID = 2**63 - 1
 
 
 # --- price plans --------------------------------------------------------------
@@ -191,7 +194,7 @@ extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "
 class BillGenerateInputSerializer(serializers.Serializer):
     period = MonthField(help_text="账期月份，如 2025-10")
     customer_ids = serializers.ListField(
-        child=serializers.IntegerField(min_value=1),
+        child=serializers.IntegerField(min_value=1, max_value=MAX_ID),
         required=False,
         allow_null=True,
         max_length=10_000,
@@ -355,7 +358,7 @@ class PaymentDetailOutputSerializer(PaymentOutputSerializer):
 
 
 class AllocationItemInputSerializer(serializers.Serializer):
-    bill = serializers.IntegerField(min_value=1, help_text="账单 id")
+    bill = serializers.IntegerField(min_value=1, max_value=MAX_ID, help_text="账单 id")
     amount = serializers.DecimalField(
         max_digits=14, decimal_places=2, min_value=Decimal("0.01"), help_text="核销金额（元）"
     )

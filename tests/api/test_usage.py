@@ -92,6 +92,24 @@ def test_partial_errors_are_reported_per_record_and_the_valid_ones_kept(
     assert set(UsageRecord.objects.values_list("source_ref", flat=True)) == {"SO000001", "SO000006"}
 
 
+def test_out_of_range_and_wrongly_typed_values_are_record_errors_not_crashes(
+    client_for, ops_user, customer
+):
+    records = [
+        record(1, company_id=2**70),
+        record(2, company_id="100231"),
+        record(3, floors="many"),
+        record(4, area="lots"),
+        record(5, shots=2**70),
+    ]
+
+    response = client_for(ops_user).post(INGEST, {"records": records}, format="json")
+
+    assert response.status_code == 200
+    assert response.json()["created"] == 0
+    assert sorted({e["index"] for e in response.json()["errors"]}) == [0, 1, 2, 3, 4]
+
+
 def test_atomic_rejects_the_whole_batch_on_one_error(client_for, ops_user, customer):
     records = [record(1), record(2, floors=0), record(3)]
 
