@@ -8,6 +8,8 @@ detail URLs can hit real objects. Bounded to finish well inside two minutes.
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from schemathesis.checks import not_a_server_error
@@ -20,7 +22,21 @@ pytestmark = pytest.mark.django_db
 EXAMPLES_PER_OPERATION = 25
 
 
-def test_no_operation_answers_with_a_server_error(admin_user, world, settings):
+@pytest.fixture
+def keep_test_connection():
+    """Calling the WSGI app directly fires request_finished, whose close_old_connections would
+    drop PostgreSQL's connection mid-test (autocommit is off inside the test transaction).
+    Django's test client disconnects it the same way."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+def test_no_operation_answers_with_a_server_error(
+    admin_user, world, settings, keep_test_connection
+):
     settings.REST_FRAMEWORK = {
         **settings.REST_FRAMEWORK,
         "DEFAULT_THROTTLE_RATES": {"user": "1000000/minute", "anon": "1000000/minute"},
