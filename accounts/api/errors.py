@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
@@ -73,7 +74,10 @@ def _as_drf(exc: Exception) -> Exception:
     """Django's exceptions (raised by services and get_object_or_404) as their DRF equivalents."""
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
-            return exceptions.ValidationError(exc.message_dict)
+            fields = dict(exc.message_dict)
+            if NON_FIELD_ERRORS in fields:
+                fields["non_field_errors"] = fields.pop(NON_FIELD_ERRORS)
+            return exceptions.ValidationError(fields)
         return exceptions.ValidationError({"non_field_errors": exc.messages})
     if isinstance(exc, TokenError):
         return InvalidToken(exc.args[0] if exc.args else None)

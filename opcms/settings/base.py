@@ -249,6 +249,15 @@ SPECTACULAR_SETTINGS.update(
         "REDOC_DIST": "SIDECAR",
         "COMPONENT_SPLIT_REQUEST": True,
         "SCHEMA_PATH_PREFIX": "/api/",
+        "TAGS": [
+            {"name": "认证", "description": "获取、刷新、作废 JWT 令牌"},
+            {"name": "客户", "description": "客户档案与联系人"},
+            {"name": "价格方案", "description": "客户各设备系列的价格方案（只读）"},
+            {"name": "用量", "description": "拍摄用量的查询与批量上报"},
+            {"name": "账单", "description": "月度账单与生成任务"},
+            {"name": "收款", "description": "收款登记与核销"},
+            {"name": "任务", "description": "后台任务的状态与进度"},
+        ],
         "ENUM_NAME_OVERRIDES": {
             "BillKindEnum": "billing.models.Bill.Kind",
             "PricePlanKindEnum": "billing.models.PricePlan.Kind",

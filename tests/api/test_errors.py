@@ -121,3 +121,22 @@ def test_unexpected_errors_answer_500_in_the_format(client_for, ops_user, monkey
     assert response.status_code == 500
     assert response.json()["code"] == "server_error"
     assert "bug" not in response.content.decode()
+
+
+def test_a_services_non_field_error_is_reported_as_non_field_errors(
+    client_for, ops_user, monkeypatch
+):
+    from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+
+    from customers.api import views
+
+    def refuse(**kwargs):
+        raise ValidationError({NON_FIELD_ERRORS: ["该客户已停用，不能修改"]})
+
+    monkeypatch.setattr(views, "customer_create", refuse)
+
+    response = client_for(ops_user).post(
+        "/api/customers/create/", {"company_id": 7, "name": "甲"}, format="json"
+    )
+
+    assert response.json()["fields"] == {"non_field_errors": ["该客户已停用，不能修改"]}
