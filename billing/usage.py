@@ -7,7 +7,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from customers.selectors import scoped_customers
 
@@ -55,7 +56,7 @@ def usage_ingest(
     def error(index: int, field_name: str, message: str) -> None:
         result.errors.append({"index": index, "field": field_name, "message": message})
 
-    rows: list[UsageRecord] = []
+    rows: list[dict[str, Any]] = []
     seen: set[str] = set()
     for index, record in enumerate(records):
         if not isinstance(record, dict):
@@ -104,21 +105,61 @@ def usage_ingest(
         if ref is not None:
             seen.add(ref)
         rows.append(
-            UsageRecord(
-                customer_id=customer_pk,
-                series_id=series_pk,
-                shot_date=shot_date,
-                floors=floors,
-                shots=shots,
-                area=area,
-                source_ref=ref,
-                source=source,
-                created_by=user,
-            )
+            {
+                "customer_id": customer_pk,
+                "series_id": series_pk,
+                "shot_date": shot_date,
+                "floors": floors,
+                "shots": shots,
+                "area": area,
+                "source_ref": ref,
+                "source": source,
+                "note": "",
+                "created_by_id": getattr(user, "pk", None),
+            }
         )
     if atomic and result.errors:
         return result
     with transaction.atomic():
-        UsageRecord.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
-    result.created = len(rows)
+        if connection.vendor == "postgresql":
+            created = _insert_unnest(rows)
+        else:
+            UsageRecord.objects.bulk_create(
+                [UsageRecord(**row) for row in rows], batch_size=2000, ignore_conflicts=True
+            )
+            created = len(rows)
+    # A reference inserted concurrently since the lookup above is a duplicate, not a new row.
+    result.duplicates += len(rows) - created
+    result.created = created
     return result
+
+
+def _insert_unnest(rows: list[dict[str, Any]]) -> int:
+    """One INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING; returns rows inserted.
+
+    Django's bulk_create spends most of its time compiling per-value SQL; one
+    statement over typed arrays inserts 10,000 rows in tens of milliseconds.
+    """
+    now = timezone.now()
+    columns = {
+        "customer_id": ("bigint", [r["customer_id"] for r in rows]),
+        "series_id": ("bigint", [r["series_id"] for r in rows]),
+        "shot_date": ("date", [r["shot_date"] for r in rows]),
+        "shots": ("integer", [r["shots"] for r in rows]),
+        "floors": ("integer", [r["floors"] for r in rows]),
+        "area": ("numeric", [r["area"] for r in rows]),
+        "source_ref": ("varchar", [r["source_ref"] for r in rows]),
+        "source": ("varchar", [r["source"] for r in rows]),
+        "note": ("varchar", [r["note"] for r in rows]),
+        "created_by_id": ("bigint", [r["created_by_id"] for r in rows]),
+        "created_at": ("timestamptz", [now] * len(rows)),
+    }
+    names = ", ".join(columns)
+    arrays = ", ".join(f"%s::{kind}[]" for kind, _ in columns.values())
+    sql = (
+        f"INSERT INTO {UsageRecord._meta.db_table} ({names}) "  # noqa: S608 (fixed names)
+        f"SELECT * FROM unnest({arrays}) ON CONFLICT (source_ref) DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [values for _, values in columns.values()])
+        return cursor.rowcount
