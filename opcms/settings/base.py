@@ -228,6 +228,10 @@ REST_FRAMEWORK.update(
     {
         "EXCEPTION_HANDLER": "accounts.api.errors.api_exception_handler",
         "DEFAULT_PERMISSION_CLASSES": ["accounts.api.permissions.HasRole"],
+        "DEFAULT_AUTHENTICATION_CLASSES": [
+            "accounts.api.authentication.AuditedJWTAuthentication",
+            "rest_framework.authentication.SessionAuthentication",
+        ],
         "DEFAULT_PARSER_CLASSES": ["accounts.api.parsers.LimitedJSONParser"],
         "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
         "DEFAULT_PAGINATION_CLASS": "accounts.api.pagination.PagePagination",
