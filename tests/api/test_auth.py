@@ -132,3 +132,28 @@ def test_axes_success_resets_failures(api_client, ops_user):
         obtain(api_client, ops_user.username, "wrong")
 
     assert obtain(api_client, ops_user.username).status_code == 200
+
+
+def test_access_tokens_are_short_lived_and_refused_once_expired(api_client, ops_user):
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    token = AccessToken.for_user(ops_user)
+    lifetime = token["exp"] - token["iat"]
+    token.set_exp(from_time=timezone.now() - timedelta(hours=1))
+
+    response = api_client.get("/api/jobs/", HTTP_AUTHORIZATION=f"Bearer {token}")
+
+    assert lifetime <= 15 * 60
+    assert response.status_code == 401
+    assert response.json()["code"] == "token_not_valid"
+
+
+def test_a_token_stops_working_when_the_user_is_deactivated(client_for, ops_user):
+    client = client_for(ops_user)
+    ops_user.is_active = False
+    ops_user.save()
+
+    assert client.get("/api/jobs/").status_code == 401
