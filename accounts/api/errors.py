@@ -39,6 +39,8 @@ MESSAGES: dict[str, str] = {
     "authentication_failed": "身份验证失败",
     "token_not_valid": "令牌无效或已过期，请重新获取",
     "no_active_account": "用户名或密码错误，或账号已停用",
+    "user_inactive": "账号已停用",
+    "user_not_found": "令牌对应的用户不存在",
     "permission_denied": "没有权限执行此操作",
     "not_found": "对象不存在或不在您的数据范围内",
     "method_not_allowed": "不支持该请求方法",
@@ -116,11 +118,11 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
 def _code_of(exc: exceptions.APIException) -> str:
     if isinstance(exc, InvalidToken):
         return "token_not_valid"
+    if isinstance(exc.detail, dict) and "code" in exc.detail:
+        return str(exc.detail["code"])  # simplejwt puts its reason in detail["code"]
     codes = exc.get_codes()
     if isinstance(codes, str):
         return codes
-    if isinstance(codes, dict) and isinstance(codes.get("code"), str):
-        return codes["code"]
     return getattr(exc, "default_code", "error")
 
 
@@ -142,6 +144,9 @@ def _message_of(exc: exceptions.APIException, code: str) -> str:
         return f"请求过于频繁，请在 {int(exc.wait) + 1} 秒后重试"
     if code in _OVERRIDDEN:
         return MESSAGES[code]
+    if exc.status_code == status.HTTP_401_UNAUTHORIZED:
+        # simplejwt's reasons (user_inactive, password changed, …) arrive in English.
+        return MESSAGES.get(code, MESSAGES["authentication_failed"])
     detail = exc.detail if isinstance(exc.detail, str) else None
     if detail is not None and detail != str(exc.default_detail):
         return str(detail)  # a specific message the view raised on purpose

@@ -155,5 +155,7 @@ def test_a_token_stops_working_when_the_user_is_deactivated(client_for, ops_user
     client = client_for(ops_user)
     ops_user.is_active = False
     ops_user.save()
+    response = client.get("/api/jobs/")
 
-    assert client.get("/api/jobs/").status_code == 401
+    assert response.status_code == 401
+    assert response.json()["message"] == "账号已停用"
