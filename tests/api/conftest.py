@@ -9,8 +9,18 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 
 @pytest.fixture(autouse=True)
-def _fresh_throttle_history():
-    # Throttle counters live in the cache; without this one test's requests count against the next.
+def _fresh_throttle_history(settings):
+    """Throttle counters live in the cache: give each test an empty local one.
+
+    Never clear the shared cache here: with REDIS_URL (CI) it is a Redis
+    database other tests and the Celery broker may be using at the same time.
+    """
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "api-tests",
+        }
+    }
     cache.clear()
     yield
     cache.clear()
