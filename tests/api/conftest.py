@@ -68,3 +68,15 @@ def world(sales_user, other_sales_user, ops_user):
             "job": factories.JobFactory(created_by=owner),
         }
     return rows
+
+
+@pytest.fixture(autouse=True)
+def _forget_celery_result_backend():
+    """Running a task eagerly makes Celery cache a DisabledBackend on the app; the real-worker
+    test in tests/accounts later switches result_backend by conf.update, which that cache
+    would ignore when it runs in the same process. Celery has no public reset."""
+    from opcms.celery import app
+
+    yield
+    app._backend_cache = None
+    vars(app._local).pop("backend", None)
