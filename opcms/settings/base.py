@@ -248,6 +248,16 @@ REST_FRAMEWORK.update(
 OPCMS_API_MAX_BODY_BYTES = env.int("OPCMS_API_MAX_BODY_BYTES", default=10 * 1024 * 1024)
 SPECTACULAR_SETTINGS.update(
     {
+        "DESCRIPTION": (
+            "客户、用量、账单与收款接口。\n\n"
+            "**认证**：用网页账号 POST /api/token/ 获取访问令牌（10 分钟）和刷新令牌（1 天），"
+            "请求头带 `Authorization: Bearer <access>`；到期前用 /api/token/refresh/ 换新（旧刷新令牌随即作废），"
+            "退出用 /api/token/logout/。角色与数据范围与网页一致，范围外的对象返回 404。\n\n"
+            '**错误格式**：所有错误均为 `{"code": …, "message": …, "fields": {…}}`，message 为中文，'
+            "fields 为字段 → 错误信息列表。\n\n"
+            "**限制**：每个用户每分钟 600 次请求（超出返回 429 与 Retry-After）；请求体上限 10 MB（413）；"
+            "列表分页 `?page=2&page_size=100`（最多 500）。"
+        ),
         "SWAGGER_UI_DIST": "SIDECAR",
         "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
         "REDOC_DIST": "SIDECAR",
