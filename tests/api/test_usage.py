@@ -177,3 +177,20 @@ def test_sales_may_not_ingest(client_for, sales_user, customer):
 
     assert response.status_code == 403
     assert UsageRecord.objects.count() == 0
+
+
+def test_ingest_is_bulk_not_a_query_per_record(
+    client_for, ops_user, customer, django_assert_max_num_queries
+):
+    # Per-record work would be thousands of queries; batched inserts (SQLite splits them
+    # by its parameter limit) stay far below one per record.
+    client = client_for(ops_user)
+    records = [record(n) for n in range(2_000)]
+
+    with django_assert_max_num_queries(100):
+        first = client.post(INGEST, {"records": records}, format="json")
+    with django_assert_max_num_queries(25):
+        again = client.post(INGEST, {"records": records}, format="json")
+
+    assert first.json()["created"] == 2_000
+    assert again.json()["duplicates"] == 2_000
