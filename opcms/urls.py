@@ -15,3 +15,5 @@ urlpatterns = [
     path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]
+
+urlpatterns += [path("api/", include("opcms.api_urls"))]

@@ -266,3 +266,38 @@ class PricePlanFactory(DjangoModelFactory):
     kind = PricePlan.Kind.PER_SHOOT
     version = factory.Sequence(lambda n: n + 1)
     single_price = _Decimal("8.00")
+
+
+# --- API (issue 8): the shared factories with the API tests' defaults ----------
+
+
+class ApiContactFactory(ContactFactory):
+    phone = "13800138000"
+    is_primary = True
+
+
+class ApiPricePlanFactory(PricePlanFactory):
+    single_price = _Decimal("12.50")
+    valid_from = _dt.date(2025, 1, 1)
+
+
+class ApiUsageRecordFactory(UsageRecordFactory):
+    source_ref = factory.Sequence(lambda n: f"SO-F{n}")
+
+
+class ApiBillFactory(ReportBillFactory):
+    number = factory.LazyAttribute(lambda o: f"BILL-{o.period:%Y%m}-{o.customer.company_id}")
+    total = _Decimal("1000.00")
+    due_date = _dt.date(2025, 12, 1)
+
+
+class ApiPaymentFactory(PaymentFactory):
+    amount = _Decimal("600.00")
+    received_on = _dt.date(2025, 11, 20)
+    bank_ref = factory.Sequence(lambda n: f"CMB{n:08d}")
+
+
+class ApiAllocationFactory(AllocationFactory):
+    payment = factory.SubFactory(ApiPaymentFactory)
+    bill = factory.SubFactory(ApiBillFactory, customer=factory.SelfAttribute("..payment.customer"))
+    amount = _Decimal("100.00")

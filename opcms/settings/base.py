@@ -219,3 +219,67 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# --- REST API (issue 8) ------------------------------------------------------
+# One error format for every API answer ({"code", "message", "fields"}, Chinese
+# messages), per-user throttling, JSON only, and a body limit enforced by the
+# parser before a byte of JSON is decoded.
+INSTALLED_APPS += ["drf_spectacular_sidecar"]
+REST_FRAMEWORK.update(
+    {
+        "EXCEPTION_HANDLER": "accounts.api.errors.api_exception_handler",
+        "DEFAULT_PERMISSION_CLASSES": ["accounts.api.permissions.HasRole"],
+        "DEFAULT_AUTHENTICATION_CLASSES": [
+            "accounts.api.authentication.AuditedJWTAuthentication",
+            "rest_framework.authentication.SessionAuthentication",
+        ],
+        "DEFAULT_PARSER_CLASSES": ["accounts.api.parsers.LimitedJSONParser"],
+        "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+        "DEFAULT_PAGINATION_CLASS": "accounts.api.pagination.PagePagination",
+        "DEFAULT_THROTTLE_CLASSES": [
+            "accounts.api.throttling.UserThrottle",
+            "accounts.api.throttling.AnonThrottle",
+        ],
+        "DEFAULT_THROTTLE_RATES": {
+            "user": env.str("API_THROTTLE_USER", default="600/minute"),
+            "anon": env.str("API_THROTTLE_ANON", default="60/minute"),
+        },
+    }
+)
+OPCMS_API_MAX_BODY_BYTES = env.int("OPCMS_API_MAX_BODY_BYTES", default=10 * 1024 * 1024)
+SPECTACULAR_SETTINGS.update(
+    {
+        "DESCRIPTION": (
+            "客户、用量、账单与收款接口。\n\n"
+            "**认证**：用网页账号 POST /api/token/ 获取访问令牌（10 分钟）和刷新令牌（1 天），"
+            "请求头带 `Authorization: Bearer <access>`；到期前用 /api/token/refresh/ 换新（旧刷新令牌随即作废），"
+            "退出用 /api/token/logout/。角色与数据范围与网页一致，范围外的对象返回 404。\n\n"
+            '**错误格式**：所有错误均为 `{"code": …, "message": …, "fields": {…}}`，message 为中文，'
+            "fields 为字段 → 错误信息列表。\n\n"
+            "**限制**：每个用户每分钟 600 次请求（超出返回 429 与 Retry-After）；请求体上限 10 MB（413）；"
+            "列表分页 `?page=2&page_size=100`（最多 500）。"
+        ),
+        "SWAGGER_UI_DIST": "SIDECAR",
+        "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+        "REDOC_DIST": "SIDECAR",
+        "COMPONENT_SPLIT_REQUEST": True,
+        "SCHEMA_PATH_PREFIX": "/api/",
+        "TAGS": [
+            {"name": "认证", "description": "获取、刷新、作废 JWT 令牌"},
+            {"name": "客户", "description": "客户档案与联系人"},
+            {"name": "价格方案", "description": "客户各设备系列的价格方案（只读）"},
+            {"name": "用量", "description": "拍摄用量的查询与批量上报"},
+            {"name": "账单", "description": "月度账单与生成任务"},
+            {"name": "收款", "description": "收款登记与核销"},
+            {"name": "任务", "description": "后台任务的状态与进度"},
+        ],
+        "ENUM_NAME_OVERRIDES": {
+            "BillKindEnum": "billing.models.Bill.Kind",
+            "PricePlanKindEnum": "billing.models.PricePlan.Kind",
+            "BillStatusEnum": "billing.models.Bill.Status",
+            "JobStatusEnum": "accounts.models.Job.Status",
+            "UsageSourceEnum": "billing.models.UsageRecord.Source",
+            "PricePlanSourceEnum": "billing.models.PricePlan.Source",
+        },
+    }
+)

@@ -1,0 +1,35 @@
+"""JSON parsing with a body-size limit checked before anything is read or decoded."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.conf import settings
+from rest_framework.parsers import JSONParser
+
+from .errors import PayloadTooLarge
+
+
+def _limit_message(limit: int) -> str:
+    return f"请求体过大：上限为 {limit // (1024 * 1024)} MB，请分批提交"
+
+
+class LimitedJSONParser(JSONParser):
+    """Refuses bodies over OPCMS_API_MAX_BODY_BYTES with a 413 in the API error format.
+
+    The declared Content-Length is checked first, so an oversized upload is
+    refused without reading it; the read itself is bounded too, for clients
+    that send no length.
+    """
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        limit = settings.OPCMS_API_MAX_BODY_BYTES
+        request = (parser_context or {}).get("request")
+        declared = request.META.get("CONTENT_LENGTH") if request is not None else None
+        if declared and str(declared).isdigit() and int(declared) > limit:
+            raise PayloadTooLarge(_limit_message(limit))
+        body = stream.read(limit + 1) if stream is not None else b""
+        if len(body) > limit:
+            raise PayloadTooLarge(_limit_message(limit))
+        return super().parse(io.BytesIO(body), media_type, parser_context)

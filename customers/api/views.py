@@ -1,0 +1,183 @@
+"""Customer API: one view per operation over scoped_customers and the customer services."""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import generics, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.schema import error_responses
+from accounts.roles import can_create_customer, can_edit_customer
+from customers.filters import CustomerFilter
+from customers.models import Contact
+from customers.selectors import scoped_customers
+from customers.services import customer_create, customer_update
+
+from .serializers import ContactOutputSerializer, CustomerInputSerializer, CustomerOutputSerializer
+
+CUSTOMER_EXAMPLE = {
+    "id": 7,
+    "company_id": 100231,
+    "name": "链家（杭州）房产经纪有限公司",
+    "account_type": 1,
+    "industry": 4,
+    "erp": None,
+    "onboarded_raw": "25上半年",
+    "onboarded_year": 2025,
+    "onboarded_half": 1,
+    "level": "A",
+    "sales_owner": 12,
+    "ops_owners": [5],
+    "cooperation_note": "正常使用",
+    "lifecycle_status": "active",
+    "billing_enabled": "yes",
+    "disabled": False,
+    "remarks": "",
+    "settlement_method": "per_shoot",
+    "consumption_level": "C3",
+    "monthly_avg_shots": 120,
+    "payment_terms_days": 30,
+    "account_type_name": "正式",
+    "industry_name": "房产经纪",
+    "erp_name": None,
+    "sales_owner_raw": "",
+    "sales_owner_name": "王珂",
+    "ops_owners_raw": " @郭富乾",
+    "lifecycle_status_display": "活跃",
+    "created_at": "2025-10-01T09:00:00+08:00",
+    "updated_at": "2025-10-16T14:30:00+08:00",
+}
+
+
+def customer_in_scope(request, pk: int):
+    """The caller's customer by id; 404 (never 403) when it is outside their scope."""
+    return get_object_or_404(scoped_customers(request.user), pk=pk)
+
+
+def _customers(request):
+    return (
+        scoped_customers(request.user)
+        .select_related("account_type", "industry", "erp", "sales_owner")
+        .prefetch_related("ops_owners")
+        .order_by("company_id")
+    )
+
+
+@extend_schema(
+    tags=["客户"],
+    summary="客户列表",
+    description="数据范围内的客户（销售：本人/团队客户；其他角色：全部）。支持与网页相同的筛选条件；q 按名称或公司id搜索。",
+    responses={200: CustomerOutputSerializer(many=True), **error_responses(403)},
+    examples=[OpenApiExample("客户", value=CUSTOMER_EXAMPLE, response_only=True)],
+)
+class CustomerListView(generics.ListAPIView):
+    serializer_class = CustomerOutputSerializer
+    filterset_class = CustomerFilter
+
+    def get_queryset(self):
+        return _customers(self.request)
+
+
+@extend_schema(
+    tags=["客户"],
+    summary="客户详情",
+    responses={200: CustomerOutputSerializer, **error_responses(403, 404)},
+    examples=[OpenApiExample("客户", value=CUSTOMER_EXAMPLE, response_only=True)],
+)
+class CustomerDetailView(generics.RetrieveAPIView):
+    serializer_class = CustomerOutputSerializer
+
+    def get_object(self):
+        return get_object_or_404(_customers(self.request), pk=self.kwargs["pk"])
+
+
+class CustomerCreateView(APIView):
+    @extend_schema(
+        tags=["客户"],
+        summary="新建客户",
+        description="管理员、运营、销售可新建；校验规则与网页表单相同。销售新建的客户默认归属本人。",
+        request=CustomerInputSerializer,
+        responses={201: CustomerOutputSerializer, **error_responses(400, 403)},
+        examples=[
+            OpenApiExample(
+                "新建",
+                value={
+                    "company_id": 100231,
+                    "name": "链家（杭州）房产经纪有限公司",
+                    "level": "A",
+                    "settlement_method": "per_shoot",
+                    "billing_enabled": "yes",
+                },
+                request_only=True,
+            ),
+            OpenApiExample("已创建", value=CUSTOMER_EXAMPLE, response_only=True),
+        ],
+    )
+    def post(self, request):
+        if not can_create_customer(request.user):
+            raise PermissionDenied()
+        serializer = CustomerInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        customer = customer_create(user=request.user, data=serializer.validated_data)
+        customer = get_object_or_404(_customers(request), pk=customer.pk)
+        return Response(CustomerOutputSerializer(customer).data, status=status.HTTP_201_CREATED)
+
+
+class CustomerUpdateView(APIView):
+    @extend_schema(
+        tags=["客户"],
+        summary="修改客户",
+        description="只需提交要修改的字段。管理员和运营可改数据范围内的客户，销售只能改本人负责的客户。",
+        request=CustomerInputSerializer(partial=True),
+        responses={200: CustomerOutputSerializer, **error_responses(400, 403, 404)},
+        examples=[
+            OpenApiExample(
+                "修改等级", value={"level": "S", "remarks": "年度大客户"}, request_only=True
+            ),
+            OpenApiExample("已修改", value=CUSTOMER_EXAMPLE, response_only=True),
+        ],
+    )
+    def patch(self, request, pk: int):
+        customer = customer_in_scope(request, pk)
+        if not can_edit_customer(request.user, customer):
+            raise PermissionDenied()
+        serializer = CustomerInputSerializer(customer, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        customer = customer_update(
+            user=request.user, customer=customer, data=serializer.validated_data
+        )
+        customer = get_object_or_404(_customers(request), pk=customer.pk)
+        return Response(CustomerOutputSerializer(customer).data)
+
+
+@extend_schema(
+    tags=["客户"],
+    summary="客户联系人",
+    description="一个客户的联系人，主要联系人在前。",
+    responses={200: ContactOutputSerializer(many=True), **error_responses(403, 404)},
+    examples=[
+        OpenApiExample(
+            "联系人",
+            value={
+                "id": 3,
+                "customer": 7,
+                "name": "李伟光",
+                "position": "运营经理",
+                "phone": "13800138000",
+                "email": "li@example.com",
+                "is_primary": True,
+            },
+            response_only=True,
+        )
+    ],
+)
+class ContactListView(generics.ListAPIView):
+    serializer_class = ContactOutputSerializer
+    queryset = Contact.objects.none()  # schema generation only; get_queryset scopes
+
+    def get_queryset(self):
+        customer = customer_in_scope(self.request, self.kwargs["pk"])
+        return Contact.objects.filter(customer=customer).order_by("-is_primary", "pk")

@@ -1,0 +1,211 @@
+"""The permission matrix: roles × endpoints, and out-of-scope ids answering 404."""
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+ROLES = ["admin_user", "manager_user", "ops_user", "sales_user"]
+
+
+@pytest.fixture
+def as_role(request, client_for):
+    def _as(role_fixture):
+        return client_for(request.getfixturevalue(role_fixture))
+
+    return _as
+
+
+LISTS = [
+    "/api/customers/",
+    "/api/price-plans/",
+    "/api/usage/",
+    "/api/bills/",
+    "/api/payments/",
+    "/api/jobs/",
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("url", LISTS)
+def test_every_role_reads_the_lists(as_role, world, role, url):
+    assert as_role(role).get(url).status_code == 200
+
+
+@pytest.mark.parametrize("url", LISTS)
+def test_lists_need_a_token(api_client, url):
+    response = api_client.get(url)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "not_authenticated"
+
+
+@pytest.mark.parametrize(
+    "url,ids",
+    [
+        ("/api/customers/", lambda w: {w["mine"]["customer"].pk}),
+        ("/api/price-plans/", lambda w: {w["mine"]["plan"].pk}),
+        ("/api/usage/", lambda w: {w["mine"]["usage"].pk}),
+        ("/api/bills/", lambda w: {w["mine"]["bill"].pk}),
+        ("/api/payments/", lambda w: {w["mine"]["payment"].pk}),
+    ],
+)
+def test_sales_lists_hold_only_their_own_customers_rows(client_for, sales_user, world, url, ids):
+    response = client_for(sales_user).get(url)
+
+    assert {row["id"] for row in response.json()["results"]} == ids(world)
+
+
+def test_ops_lists_hold_everyone(client_for, ops_user, world):
+    response = client_for(ops_user).get("/api/bills/")
+
+    assert response.json()["count"] == 2
+
+
+DETAILS = [
+    ("customer", "/api/customers/{}/"),
+    ("customer", "/api/customers/{}/contacts/"),
+    ("plan", "/api/price-plans/{}/"),
+    ("bill", "/api/bills/{}/"),
+    ("payment", "/api/payments/{}/"),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("key,url", DETAILS)
+def test_every_role_reads_details_in_scope(as_role, world, role, key, url):
+    assert as_role(role).get(url.format(world["mine"][key].pk)).status_code == 200
+
+
+# Every detail, edit and action URL requested for a customer outside the caller's scope.
+OUT_OF_SCOPE = [
+    ("get", "customer", "/api/customers/{}/", None),
+    ("get", "customer", "/api/customers/{}/contacts/", None),
+    ("patch", "customer", "/api/customers/{}/update/", {"remarks": "x"}),
+    ("get", "plan", "/api/price-plans/{}/", None),
+    ("get", "bill", "/api/bills/{}/", None),
+    ("get", "payment", "/api/payments/{}/", None),
+    ("get", "job", "/api/jobs/{}/", None),
+]
+
+
+@pytest.mark.parametrize("method,key,url,body", OUT_OF_SCOPE)
+def test_out_of_scope_ids_answer_404(client_for, other_sales_user, world, method, key, url, body):
+    client = client_for(other_sales_user)
+
+    response = getattr(client, method)(url.format(world["mine"][key].pk), body, format="json")
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "code": "not_found",
+        "message": "对象不存在或不在您的数据范围内",
+        "fields": {},
+    }
+
+
+def _writes(world):
+    mine = world["mine"]
+    return {
+        "customer-create": (
+            "post",
+            "/api/customers/create/",
+            {"company_id": 990001, "name": "新客户有限公司"},
+        ),
+        "customer-update": (
+            "patch",
+            f"/api/customers/{mine['customer'].pk}/update/",
+            {"remarks": "改了备注"},
+        ),
+        "usage-ingest": (
+            "post",
+            "/api/usage/ingest/",
+            {
+                "records": [
+                    {
+                        "company_id": mine["customer"].company_id,
+                        "series": "L",
+                        "shot_date": "2025-10-16",
+                        "source_ref": "SO-MATRIX",
+                    }
+                ]
+            },
+        ),
+        "bill-generate": ("post", "/api/bills/generate/", {"period": "2025-10"}),
+        "payment-create": (
+            "post",
+            "/api/payments/create/",
+            {"customer": mine["customer"].pk, "amount": "50.00", "received_on": "2025-11-21"},
+        ),
+        "payment-allocate": (
+            "post",
+            f"/api/payments/{mine['payment'].pk}/allocate/",
+            {"allocations": [{"bill": mine["bill"].pk, "amount": "10.00"}]},
+        ),
+        "payment-allocate-oldest": (
+            "post",
+            f"/api/payments/{mine['payment'].pk}/allocate-oldest/",
+            {},
+        ),
+        "allocation-undo": (
+            "post",
+            f"/api/allocations/{mine['allocation'].pk}/undo/",
+            {"reason": "核销错了"},
+        ),
+    }
+
+
+# role → status per write endpoint; 403 = forbidden by role, 2xx = done.
+MATRIX = {
+    "customer-create": {"admin_user": 201, "manager_user": 403, "ops_user": 201, "sales_user": 201},
+    "customer-update": {"admin_user": 200, "manager_user": 403, "ops_user": 200, "sales_user": 200},
+    "usage-ingest": {"admin_user": 200, "manager_user": 403, "ops_user": 200, "sales_user": 403},
+    "bill-generate": {"admin_user": 202, "manager_user": 403, "ops_user": 202, "sales_user": 403},
+    "payment-create": {"admin_user": 201, "manager_user": 403, "ops_user": 201, "sales_user": 403},
+    "payment-allocate": {
+        "admin_user": 201,
+        "manager_user": 403,
+        "ops_user": 201,
+        "sales_user": 403,
+    },
+    "payment-allocate-oldest": {
+        "admin_user": 201,
+        "manager_user": 403,
+        "ops_user": 201,
+        "sales_user": 403,
+    },
+    "allocation-undo": {"admin_user": 200, "manager_user": 403, "ops_user": 200, "sales_user": 403},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("endpoint", sorted(MATRIX))
+def test_write_permission_matrix(
+    as_role, world, role, endpoint, django_capture_on_commit_callbacks
+):
+    from tests.factories import DeviceSeriesFactory
+
+    DeviceSeriesFactory(code="L")
+    method, url, body = _writes(world)[endpoint]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = getattr(as_role(role), method)(url, body, format="json")
+
+    assert response.status_code == MATRIX[endpoint][role], response.json()
+    if response.status_code == 403:
+        assert response.json()["code"] == "permission_denied"
+
+
+def test_sales_cannot_edit_a_team_customer_they_do_not_own(client_for, world):
+    from accounts.services import team_create
+    from tests.factories import UserFactory
+
+    lead = UserFactory(username="lead1", role="sales")
+    team_create(name="华东组", lead=lead, members=[world["theirs"]["customer"].sales_owner])
+    customer = world["theirs"]["customer"]
+
+    seen = client_for(lead).get(f"/api/customers/{customer.pk}/")
+    edited = client_for(lead).patch(
+        f"/api/customers/{customer.pk}/update/", {"remarks": "x"}, format="json"
+    )
+
+    assert seen.status_code == 200
+    assert edited.status_code == 403
