@@ -5,15 +5,21 @@ creates customers and, from its price columns, their plans. `seed_demo` in
 accounts calls it by name. Idempotent: each part runs only while it is empty.
 """
 
+from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management import BaseCommand
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
 from billing.customer_import import customer_import_run
-from billing.models import DeviceSeries, UsageRecord
+from billing.models import Bill, DeviceSeries, Payment, UsageRecord
+from billing.reconciliation import bill_issue, payment_allocate_oldest_first, payment_record
+from billing.selectors import month_shift
+from billing.services import bills_generate_for_period
 from billing.usage import read_usage_workbook, usage_ingest
 from customers.models import Customer
 
@@ -45,5 +51,65 @@ class Command(BaseCommand):
                 sheet = read_usage_workbook(fileobj, kind="long", series="L")
             known = set(Customer.objects.values_list("company_id", flat=True))
             records = [r for r in sheet.records if r["company_id"] in known]
+            months = _shift_to_recent(records, today=timezone.localdate())
             result = usage_ingest(records=records, user=admin, source="import")
-            self.stdout.write(f"演示用量：{result.created} 条")
+            self.stdout.write(
+                f"演示用量：{result.created} 条（日期平移 {months} 个月，落在最近三个月）"
+            )
+        if admin is not None and not Bill.objects.exists():
+            self._settle_recent_months(admin)
+
+    def _settle_recent_months(self, admin) -> None:
+        """Bill the last three months as a clerk would: the two older ones issued and partly
+        paid, the latest left in draft for the month-end run the demo is meant to show."""
+        last = month_shift(timezone.localdate().replace(day=1), -1)
+        periods = [month_shift(last, -2), month_shift(last, -1), last]
+        for period in periods:
+            bills_generate_for_period(period=period, user=admin)
+        issued = []
+        for period in periods[:2]:
+            due = month_shift(period, 2) - timedelta(days=1)
+            for bill in Bill.objects.filter(period=period, status=Bill.Status.DRAFT):
+                issued.append(bill_issue(user=admin, bill=bill, due_date=due))
+        paid = 0
+        for index, bill in enumerate(b for b in issued if b.total > 0):
+            if index % 3 == 2:
+                continue  # every third bill stays unpaid: the demo needs receivables
+            share = Decimal("1") if index % 3 == 0 else Decimal("0.5")
+            payment = payment_record(
+                user=admin,
+                customer=bill.customer,
+                amount=(bill.total * share).quantize(Decimal("0.01")),
+                received_on=min(bill.due_date, timezone.localdate()),
+                method=Payment.Method.BANK,
+                bank_ref=f"DEMO-{bill.number}",
+                payer=bill.customer.name,
+            )
+            payment_allocate_oldest_first(user=admin, payment=payment)
+            paid += 1
+        self.stdout.write(
+            f"演示账单：{len(issued)} 张已出账，{paid} 笔收款；{last:%Y-%m} 为草稿待出账"
+        )
+
+
+def _shift_to_recent(records: list[dict], *, today: date) -> int:
+    """Move the sample's shoots forward by whole months so its last month is last month.
+
+    The sample workbook is from 2025; a demo dated today should show recent usage.
+    Days past the end of a shorter month fall on its last day. Returns the shift.
+    """
+    dates = [_as_date(r["shot_date"]) for r in records]
+    if not dates:
+        return 0
+    latest = max(dates)
+    target = month_shift(today.replace(day=1), -1)
+    months = (target.year - latest.year) * 12 + target.month - latest.month
+    for record, day in zip(records, dates, strict=True):
+        first = month_shift(day.replace(day=1), months)
+        last_day = (month_shift(first, 1) - timedelta(days=1)).day
+        record["shot_date"] = first.replace(day=min(day.day, last_day)).isoformat()
+    return months
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
