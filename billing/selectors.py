@@ -209,6 +209,11 @@ def bill_number_for(*, company_id: int, period: date) -> str:
     """
     base = f"BILL-{period:%Y%m}-{company_id}"
     taken = set(Bill.objects.filter(number__startswith=base).values_list("number", flat=True))
+    return bill_number_next(base=base, taken=taken)
+
+
+def bill_number_next(*, base: str, taken: set[str]) -> str:
+    """`base` if free, else the first free `base-2`, `base-3`… (bulk generation reads `taken` once)."""
     if base not in taken:
         return base
     n = 2
