@@ -28,9 +28,11 @@ from .forms import (
     UsageEntryForm,
     UsageImportForm,
 )
-from .models import DeviceSeries, PricePlan
+from .models import Bill, DeviceSeries, PricePlan
 from .pricing import AnnualContext, UsageSummary, price_month
+from .reconciliation import customer_credit
 from .selectors import (
+    bill_history,
     bill_line_usage,
     bills_for_month,
     bills_totals,
@@ -121,19 +123,33 @@ def bill_generate(request):
     return redirect("accounts:job-detail", job.pk)
 
 
+def _is_live(bill: Bill) -> bool:
+    return bill.kind == Bill.Kind.BILL and bill.status != Bill.Status.REVERSED
+
+
 @login_required
 def bill_detail(request, pk: int):
+    """The one bill page: pricing (lines, plans, anomalies) and lifecycle (actions, allocations)."""
     bill = get_object_or_404(
-        scoped_bills(request.user).select_related("customer", "reverses"), pk=pk
+        scoped_bills(request.user).select_related("customer", "reverses", "issued_by"), pk=pk
     )
-    lines = list(bill.lines.select_related("series", "plan"))
+    lines = list(bill.lines.select_related("series", "plan", "created_by"))
+    history = bill_history(bill)
+    can_manage = can_manage_billing(request.user)
     context = {
         "bill": bill,
         "lines": lines,
         "plans": sorted(
             {line.plan for line in lines if line.plan}, key=lambda p: (p.series_id, p.version)
         ),
-        "can_generate": can_manage_billing(request.user) and bill.status == "draft",
+        "allocations": bill.allocations.select_related("payment", "created_by", "undone_by"),
+        "history": history,
+        "can_manage": can_manage,
+        # A draft is regenerated in place; a reversed bill with no live successor gets one.
+        "can_generate": can_manage
+        and bill.kind == Bill.Kind.BILL
+        and (bill.status == Bill.Status.DRAFT or not any(_is_live(h) for h in history)),
+        "credit": customer_credit(bill.customer),
     }
     return render(request, "billing/bill_detail.html", context)
 

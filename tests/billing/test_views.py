@@ -20,6 +20,7 @@ from tests.factories import (
     JobFactory,
     PricePlanFactory,
     UsageRecordFactory,
+    issued_bill,
 )
 
 pytestmark = pytest.mark.django_db
@@ -240,3 +241,60 @@ def test_bill_list_filters_swap_only_the_table(client, manager_user):
     assert response.text.lstrip().startswith('<div id="bill-table">')
     assert "西安远景" in response.text and "南京广厦" not in response.text
     assert "生成本月账单" not in response.text
+
+
+# --- the one bill page: pricing and lifecycle together --------------------------------
+
+
+def test_bill_page_shows_lines_actions_and_correction_history(client, ops_user, series_l):
+    customer = CustomerFactory(billing_enabled=Customer.BillingEnabled.YES, company_id=77)
+    PricePlanFactory(customer=customer, series=series_l)
+    UsageRecordFactory(customer=customer, series=series_l, shots=3)
+    client.force_login(ops_user)
+    client.post(reverse("billing:bill-generate"), {"period": "2025-10", "customer": customer.pk})
+    draft = Bill.objects.get(customer=customer)
+
+    page = client.get(reverse("billing:bill-detail", args=[draft.pk])).text
+    assert "单层 3 次：3×¥8.00 = ¥24.00" in page
+    assert 'id="bill-issue"' in page and 'id="manual-line-form"' in page
+    assert 'id="regenerate"' in page
+
+    client.post(reverse("billing:bill-issue", args=[draft.pk]))
+    issued = client.get(reverse("billing:bill-detail", args=[draft.pk])).text
+    assert 'id="bill-reverse-form"' in issued and 'id="bill-issue"' not in issued
+    assert 'id="regenerate"' not in issued
+
+    after = client.post(reverse("billing:bill-reverse", args=[draft.pk]), {"reason": "数量错误"})
+    assert after["Location"] == reverse("billing:bill-detail", args=[draft.pk])
+    reversed_page = client.get(after["Location"]).text
+    assert "CN-202510-77-1" in reversed_page
+    assert 'id="regenerate"' in reversed_page  # the corrected bill is made from here
+
+    regenerated = client.post(
+        reverse("billing:bill-generate"), {"period": "2025-10", "customer": customer.pk}
+    )
+    corrected = Bill.objects.get(number="BILL-202510-77-2")
+    assert regenerated["Location"] == reverse("billing:bill-detail", args=[corrected.pk])
+    history = client.get(regenerated["Location"]).context["history"]
+    assert [h.number for h in history] == ["BILL-202510-77", "CN-202510-77-1", "BILL-202510-77-2"]
+
+
+def test_old_reconcile_address_redirects_to_the_bill_page(client, ops_user):
+    bill = BillFactory()
+    client.force_login(ops_user)
+    response = client.get(reverse("billing:bill-reconcile", args=[bill.pk]))
+    assert response["Location"] == reverse("billing:bill-detail", args=[bill.pk])
+
+
+def test_bill_list_shows_overdue_badge_and_links_to_the_bill_page(client, ops_user):
+    overdue = issued_bill(user=ops_user, lines=["10"], due_date=date(2025, 11, 30))
+    current = issued_bill(user=ops_user, lines=["10"], due_date=date(2999, 1, 31))
+    client.force_login(ops_user)
+    page = client.get(reverse("billing:bill-list"), {"period": "2025-10"}).text
+    assert page.count("bill-overdue") == 1
+    assert reverse("billing:bill-detail", args=[overdue.pk]) in page
+    assert reverse("billing:bill-detail", args=[current.pk]) in page
+    fragment = client.get(
+        reverse("billing:bill-list"), {"period": "2025-10"}, HTTP_HX_REQUEST="true"
+    ).text
+    assert "bill-overdue" in fragment and "<html" not in fragment
