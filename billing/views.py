@@ -15,10 +15,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Job
-from accounts.roles import can_import, can_manage_billing, can_manage_plans
+from accounts.roles import can_edit_customer, can_import, can_manage_billing, can_manage_plans
 from accounts.selectors import jobs_visible_to
 from accounts.services import job_attach_file, job_create
-from customers.selectors import scoped_customers
+from customers.selectors import grade_suggestion, scoped_customers
 
 from .forms import (
     BillFilterForm,
@@ -36,6 +36,7 @@ from .selectors import (
     bill_line_usage,
     bills_for_month,
     bills_totals,
+    customer_billing_summary,
     month_shift,
     plan_is_locked,
     plan_terms,
@@ -201,6 +202,24 @@ def customer_usage(request, pk: int):
         "bills": scoped_bills(request.user).filter(customer=customer).order_by("-period")[:12],
     }
     return render(request, "billing/customer_usage.html", context)
+
+
+@login_required
+def customer_summary(request, pk: int):
+    """The billing slot of the customer page (loaded by htmx; a plain page without it)."""
+    customer = get_object_or_404(scoped_customers(request.user), pk=pk)
+    summary = customer_billing_summary(customer=customer, today=timezone.localdate())
+    can_grade = can_edit_customer(request.user, customer)
+    context = {
+        "customer": customer,
+        **summary,
+        "can_grade": can_grade,
+        "grade_suggestion": grade_suggestion(summary["billed_12m"]) if can_grade else "",
+    }
+    template = (
+        "billing/customer_summary.html#summary" if request.htmx else "billing/customer_summary.html"
+    )
+    return render(request, template, context)
 
 
 @login_required
