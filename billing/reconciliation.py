@@ -255,6 +255,8 @@ def payment_record(
             .first()
         )
         if first is not None:
+            if idempotency_key and first.idempotency_key == idempotency_key:
+                return first  # a replay whose first submission committed after the key check
             raise DuplicateBankRefError(first)
     payment = Payment(
         customer=customer,
