@@ -580,6 +580,8 @@ def _generate(*, customers_qs, start, end, user, progress) -> GenerationResult:
             # Regeneration reprices usage but keeps the clerk's adjustments; total = sum of lines.
             lines = [*lines, *((None, None, line) for line in kept)]
             bill_total = to_money(bill_total + sum((line.amount for line in kept), ZERO))
+            if bill_total != 0:
+                anomalies = [a for a in anomalies if a["code"] != ZERO_TOTAL]
         number = bill_number_next(base=f"BILL-{start:%Y%m}-{company_id}", taken=numbers_taken)
         bills.append(
             {"customer_id": customer_pk, "number": number, "total": bill_total, "lines": lines}
