@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from customers.selectors import scoped_customers
 
@@ -43,7 +44,9 @@ def bills_for_month(
         .select_related("customer")
         .order_by("customer__company_id")
     )
-    if status:
+    if status == "overdue":
+        qs = qs.filter(overdue_q(timezone.localdate()))
+    elif status:
         qs = qs.filter(status=status)
     if query:
         condition = Q(customer__name__icontains=query) | Q(number__icontains=query)

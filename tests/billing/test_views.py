@@ -300,6 +300,10 @@ def test_bill_list_shows_overdue_badge_and_links_to_the_bill_page(client, ops_us
         reverse("billing:bill-list"), {"period": "2025-10"}, HTTP_HX_REQUEST="true"
     ).text
     assert "bill-overdue" in fragment and "<html" not in fragment
+    only_overdue = client.get(
+        reverse("billing:bill-list"), {"period": "2025-10", "status": "overdue"}
+    )
+    assert list(only_overdue.context["page"]) == [overdue]
 
 
 # --- the billing slot of the customer page -----------------------------------------------
