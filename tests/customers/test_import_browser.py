@@ -28,7 +28,7 @@ def test_upload_preview_confirm_progress_result_error_download(login_page, tmp_p
     assert page.input_value("#id_col_0") == "company_id"
     page.click("#mapping-submit")
 
-    page.wait_for_selector("#preview-counts")
+    page.wait_for_selector("#preview-counts", timeout=90_000)  # parses 1,320 rows in the request
     assert page.inner_text("[data-count=created]") == "1318"
     assert page.inner_text("[data-count=invalid]") == "2"
     assert "1063" in page.inner_text("#preview-problems")
