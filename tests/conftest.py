@@ -161,3 +161,20 @@ def wait_for_job():
         assert finished.get_attribute("data-status") == "succeeded", finished.inner_text()
 
     return _wait
+
+
+@pytest.fixture(autouse=True)
+def _project_celery_app_stays_current(request):
+    """Give the current/default Celery app back to the project after a worker test.
+
+    `start_worker()` (and `Celery(...)` itself) make their app the current and default
+    one; `shared_task`s resolve through it, so a later eager job in the same process
+    (a browser journey's bill generation) was sent to Redis with no worker left and
+    never ran. That, not slowness, was the intermittent journey time-out under -n 2.
+    """
+    yield
+    if request.node.get_closest_marker("redis") is not None:
+        from opcms.celery import app
+
+        app.set_current()
+        app.set_default()
