@@ -31,7 +31,8 @@ class BillFilterForm(forms.Form):
     status = forms.ChoiceField(
         label="状态",
         required=False,
-        choices=[("", "全部状态"), *Bill.Status.choices],
+        # 逾期 is derived (billing.selectors.overdue_q), offered beside the stored statuses.
+        choices=[("", "全部状态"), *Bill.Status.choices, ("overdue", "逾期")],
         widget=forms.Select(attrs={"class": "form-select"}),
     )
     q = forms.CharField(

@@ -19,6 +19,7 @@ from customers.models import Customer
 from .models import ZERO, Bill, BillLine, Payment, PaymentAllocation
 from .money import to_money
 from .selectors import OPEN_STATUSES, bills_open_for_customer
+from .services import plans_lock_for_bills
 
 DEFAULT_PAYMENT_TERMS_DAYS = 30
 
@@ -124,6 +125,8 @@ def bill_issue(*, user: Any, bill: Bill, due_date: date | None = None) -> Bill:
         bill.save(
             update_fields=["total", "due_date", "issued_at", "issued_by", "status", "updated_at"]
         )
+        # The plans that priced an issued bill are never edited again; changes need a version.
+        plans_lock_for_bills(bills=[bill])
     return bill
 
 
@@ -252,6 +255,8 @@ def payment_record(
             .first()
         )
         if first is not None:
+            if idempotency_key and first.idempotency_key == idempotency_key:
+                return first  # a replay whose first submission committed after the key check
             raise DuplicateBankRefError(first)
     payment = Payment(
         customer=customer,

@@ -8,6 +8,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from customers.selectors import scoped_customers
 
@@ -42,7 +44,9 @@ def bills_for_month(
         .select_related("customer")
         .order_by("customer__company_id")
     )
-    if status:
+    if status == "overdue":
+        qs = qs.filter(overdue_q(timezone.localdate()))
+    elif status:
         qs = qs.filter(status=status)
     if query:
         condition = Q(customer__name__icontains=query) | Q(number__icontains=query)
@@ -209,9 +213,79 @@ def bill_number_for(*, company_id: int, period: date) -> str:
     """
     base = f"BILL-{period:%Y%m}-{company_id}"
     taken = set(Bill.objects.filter(number__startswith=base).values_list("number", flat=True))
+    return bill_number_next(base=base, taken=taken)
+
+
+def bill_number_next(*, base: str, taken: set[str]) -> str:
+    """`base` if free, else the first free `base-2`, `base-3`… (bulk generation reads `taken` once)."""
     if base not in taken:
         return base
     n = 2
     while f"{base}-{n}" in taken:
         n += 1
     return f"{base}-{n}"
+
+
+# --- the billing slot of the customer page ---
+
+BILLED_STATUSES = (Bill.Status.ISSUED, Bill.Status.PARTIALLY_PAID, Bill.Status.PAID)
+SUMMARY_MONTHS = 12
+SUMMARY_PAYMENTS = 5
+
+
+def customer_billing_summary(*, customer: Any, today: date) -> dict[str, Any]:
+    """Usage, open bills, payments and credit of one customer (already fetched through scope).
+
+    The window is the 12 months ending with the current one. "Billed" counts live,
+    issued bills only (drafts are not billed yet; reversed bills net out with their
+    credit notes), as the receivables reports do; it feeds the grade suggestion.
+    """
+    first = month_shift(today.replace(day=1), -(SUMMARY_MONTHS - 1))
+    months = [month_shift(first, i) for i in range(SUMMARY_MONTHS)]
+    rows = (
+        UsageRecord.objects.filter(customer=customer, shot_date__gte=first)
+        .order_by()
+        .annotate(month=TruncMonth("shot_date"))
+        .values("series__code", "month")
+        .annotate(shots=Sum("shots"))
+    )
+    by_series: dict[str, dict[date, int]] = {}
+    for r in rows:
+        month = r["month"].date() if hasattr(r["month"], "date") else r["month"]
+        by_series.setdefault(r["series__code"], {})[month] = r["shots"]
+    usage = [
+        {
+            "series": code,
+            "months": [counts.get(m, 0) for m in months],
+            "total": sum(counts.values()),
+        }
+        for code, counts in sorted(by_series.items())
+    ]
+    billed = Bill.objects.filter(
+        customer=customer, kind=Bill.Kind.BILL, status__in=BILLED_STATUSES, period__gte=first
+    ).aggregate(s=Sum("total"))["s"] or Decimal("0.00")
+    open_bills = list(bills_open_for_customer(customer))
+    payments = Payment.objects.filter(customer=customer).aggregate(
+        amount=Sum("amount"), allocated=Sum("allocated")
+    )
+    return {
+        "months": months,
+        "usage": usage,
+        "billed_12m": billed,
+        "open_bills": open_bills,
+        "open_balance": sum((b.balance for b in open_bills), Decimal("0.00")),
+        "overdue_count": sum(1 for b in open_bills if b.is_overdue),
+        "recent_payments": list(
+            Payment.objects.filter(customer=customer).order_by("-received_on", "-pk")[
+                :SUMMARY_PAYMENTS
+            ]
+        ),
+        "credit": (payments["amount"] or Decimal("0.00"))
+        - (payments["allocated"] or Decimal("0.00")),
+        "plans": list(
+            PricePlan.objects.filter(customer=customer)
+            .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+            .select_related("series")
+            .order_by("series__code", "version")
+        ),
+    }

@@ -43,6 +43,7 @@ from .pricing import (
 )
 from .selectors import (
     bands_from_json,
+    bill_number_next,
     day_before,
     month_bounds,
     month_shift,
@@ -540,6 +541,14 @@ def _generate(*, customers_qs, start, end, user, progress) -> GenerationResult:
         .exclude(status__in=[Bill.Status.DRAFT, Bill.Status.REVERSED])
         .values_list("customer_id", flat=True)
     )
+    # Numbers already used this month (a reversed bill keeps its number, so the corrected
+    # bill takes `…-2`), and the clerks' manual lines on the drafts about to be replaced.
+    numbers_taken = set(
+        Bill.objects.filter(customer__in=customers_qs, period=start, kind=Bill.Kind.BILL)
+        .exclude(status=Bill.Status.DRAFT)
+        .values_list("number", flat=True)
+    )
+    manual = _manual_lines(customers_qs=customers_qs, start=start)
     by_customer: dict[int, list[tuple[int, _Pair]]] = defaultdict(list)
     for (customer_id, series_id), pair in pairs.items():
         by_customer[customer_id].append((series_id, pair))
@@ -561,10 +570,19 @@ def _generate(*, customers_qs, start, end, user, progress) -> GenerationResult:
             history_shots=history.get(customer_pk, 0),
             start=start,
         )
+        kept = manual.get(customer_pk, [])
         if priced is None:
-            continue
+            if not kept:
+                continue
+            priced = ([], [], ZERO)
         lines, anomalies, bill_total = priced
-        number = f"BILL-{start:%Y%m}-{company_id}"
+        if kept:
+            # Regeneration reprices usage but keeps the clerk's adjustments; total = sum of lines.
+            lines = [*lines, *((None, None, line) for line in kept)]
+            bill_total = to_money(bill_total + sum((line.amount for line in kept), ZERO))
+            if bill_total != 0:
+                anomalies = [a for a in anomalies if a["code"] != ZERO_TOTAL]
+        number = bill_number_next(base=f"BILL-{start:%Y%m}-{company_id}", taken=numbers_taken)
         bills.append(
             {"customer_id": customer_pk, "number": number, "total": bill_total, "lines": lines}
         )
@@ -721,6 +739,35 @@ def _price_customer(
     return lines, anomalies, to_money(bill_total)
 
 
+def _manual_lines(*, customers_qs, start: date) -> dict[int, list[SimpleNamespace]]:
+    """Manual lines (手工调整) of the month's drafts by customer, shaped like priced lines."""
+    rows = (
+        BillLine.objects.filter(
+            bill__customer__in=customers_qs,
+            bill__period=start,
+            bill__kind=Bill.Kind.BILL,
+            bill__status=Bill.Status.DRAFT,
+            line_type=BillLine.LineType.MANUAL,
+        )
+        .order_by("bill_id", "position")
+        .values(
+            "bill__customer_id",
+            "quantity",
+            "unit_price",
+            "amount",
+            "explanation",
+            "reason",
+            "created_by_id",
+        )
+    )
+    by_customer: dict[int, list[SimpleNamespace]] = defaultdict(list)
+    for row in rows:
+        by_customer[row.pop("bill__customer_id")].append(
+            SimpleNamespace(line_type=BillLine.LineType.MANUAL, band="", floor_type="", **row)
+        )
+    return by_customer
+
+
 def _customer_subquery(customers_qs) -> tuple[str, tuple]:
     sql, params = customers_qs.order_by().values("id").query.sql_with_params()
     return sql, params
@@ -782,6 +829,8 @@ def _line_obj(bill_id, position, series_id, plan_id, line) -> BillLine:
         amount=line.amount,
         explanation=line.explanation,
         floor_type=line.floor_type,
+        reason=getattr(line, "reason", ""),
+        created_by_id=getattr(line, "created_by_id", None),
     )
 
 
@@ -848,7 +897,7 @@ def _write_postgres(drafts: str, params: list, bills: list[dict[str, Any]], star
                     )
         line_cols = (
             "bill_id, position, series_id, plan_id, line_type, band, quantity, unit_price, "
-            "amount, explanation, floor_type, reason"
+            "amount, explanation, floor_type, reason, created_by_id"
         )
         with raw.copy(f"COPY {line_table} ({line_cols}) FROM STDIN") as copy:
             for b in bills:
@@ -866,7 +915,8 @@ def _write_postgres(drafts: str, params: list, bills: list[dict[str, Any]], star
                             line.amount,
                             line.explanation[:500],
                             line.floor_type,
-                            "",
+                            getattr(line, "reason", ""),
+                            getattr(line, "created_by_id", None),
                         )
                     )
 

@@ -15,6 +15,7 @@ urlpatterns = [
         name="bill-line-usage",
     ),
     path("customers/<int:pk>/usage/", views.customer_usage, name="customer-usage"),
+    path("customers/<int:pk>/summary/", views.customer_summary, name="customer-summary"),
     path("customers/<int:pk>/plans/new/", views.plan_create_view, name="plan-create"),
     path("plans/<int:plan_pk>/edit/", views.plan_edit, name="plan-edit"),
     path("usage/import/", views.usage_import, name="usage-import"),

@@ -15,10 +15,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import Job
-from accounts.roles import can_import, can_manage_billing, can_manage_plans
+from accounts.roles import can_edit_customer, can_import, can_manage_billing, can_manage_plans
 from accounts.selectors import jobs_visible_to
 from accounts.services import job_attach_file, job_create
-from customers.selectors import scoped_customers
+from customers.selectors import grade_suggestion, scoped_customers
 
 from .forms import (
     BillFilterForm,
@@ -28,12 +28,15 @@ from .forms import (
     UsageEntryForm,
     UsageImportForm,
 )
-from .models import DeviceSeries, PricePlan
+from .models import Bill, DeviceSeries, PricePlan
 from .pricing import AnnualContext, UsageSummary, price_month
+from .reconciliation import customer_credit
 from .selectors import (
+    bill_history,
     bill_line_usage,
     bills_for_month,
     bills_totals,
+    customer_billing_summary,
     month_shift,
     plan_is_locked,
     plan_terms,
@@ -121,19 +124,33 @@ def bill_generate(request):
     return redirect("accounts:job-detail", job.pk)
 
 
+def _is_live(bill: Bill) -> bool:
+    return bill.kind == Bill.Kind.BILL and bill.status != Bill.Status.REVERSED
+
+
 @login_required
 def bill_detail(request, pk: int):
+    """The one bill page: pricing (lines, plans, anomalies) and lifecycle (actions, allocations)."""
     bill = get_object_or_404(
-        scoped_bills(request.user).select_related("customer", "reverses"), pk=pk
+        scoped_bills(request.user).select_related("customer", "reverses", "issued_by"), pk=pk
     )
-    lines = list(bill.lines.select_related("series", "plan"))
+    lines = list(bill.lines.select_related("series", "plan", "created_by"))
+    history = bill_history(bill)
+    can_manage = can_manage_billing(request.user)
     context = {
         "bill": bill,
         "lines": lines,
         "plans": sorted(
             {line.plan for line in lines if line.plan}, key=lambda p: (p.series_id, p.version)
         ),
-        "can_generate": can_manage_billing(request.user) and bill.status == "draft",
+        "allocations": bill.allocations.select_related("payment", "created_by", "undone_by"),
+        "history": history,
+        "can_manage": can_manage,
+        # A draft is regenerated in place; a reversed bill with no live successor gets one.
+        "can_generate": can_manage
+        and bill.kind == Bill.Kind.BILL
+        and (bill.status == Bill.Status.DRAFT or not any(_is_live(h) for h in history)),
+        "credit": customer_credit(bill.customer),
     }
     return render(request, "billing/bill_detail.html", context)
 
@@ -185,6 +202,24 @@ def customer_usage(request, pk: int):
         "bills": scoped_bills(request.user).filter(customer=customer).order_by("-period")[:12],
     }
     return render(request, "billing/customer_usage.html", context)
+
+
+@login_required
+def customer_summary(request, pk: int):
+    """The billing slot of the customer page (loaded by htmx; a plain page without it)."""
+    customer = get_object_or_404(scoped_customers(request.user), pk=pk)
+    summary = customer_billing_summary(customer=customer, today=timezone.localdate())
+    can_grade = can_edit_customer(request.user, customer)
+    context = {
+        "customer": customer,
+        **summary,
+        "can_grade": can_grade,
+        "grade_suggestion": grade_suggestion(summary["billed_12m"]) if can_grade else "",
+    }
+    template = (
+        "billing/customer_summary.html#summary" if request.htmx else "billing/customer_summary.html"
+    )
+    return render(request, template, context)
 
 
 @login_required

@@ -30,7 +30,6 @@ from .forms_payments import (
 )
 from .models import Bill, Payment
 from .selectors import (
-    bill_history,
     bills_open_for_customer,
     scoped_allocations,
     scoped_bills,
@@ -183,7 +182,7 @@ def allocation_undo(request, pk: int):
                 request, f"已撤销核销 {allocation.bill.number} ¥{allocation.amount:,.2f}"
             )
     if request.POST.get("back") == "bill":
-        return redirect("billing:bill-reconcile", pk=allocation.bill_id)
+        return redirect("billing:bill-detail", pk=allocation.bill_id)
     return redirect("billing:payment-detail", pk=allocation.payment_id)
 
 
@@ -192,19 +191,8 @@ def allocation_undo(request, pk: int):
 
 @login_required
 def bill_reconcile(request, pk: int):
-    """One bill with its lifecycle actions, allocations and correction history."""
-    bill = get_object_or_404(scoped_bills(request.user), pk=pk)
-    context = {
-        "bill": bill,
-        "lines": bill.lines.all(),
-        "allocations": bill.allocations.select_related("payment", "created_by", "undone_by"),
-        "history": bill_history(bill),
-        "can_manage": can_manage_billing(request.user),
-        "credit": reconciliation.customer_credit(bill.customer),
-        "line_form": ManualLineForm(),
-        "reason_form": ReasonForm(),
-    }
-    return render(request, "billing/reconcile_bill.html", context)
+    """The former reconciliation page of a bill, merged into `billing:bill-detail`."""
+    return redirect("billing:bill-detail", pk=pk)
 
 
 def _bill_action(request, pk: int, action) -> HttpResponse:
@@ -216,7 +204,7 @@ def _bill_action(request, pk: int, action) -> HttpResponse:
         messages.error(request, _error_text(exc))
     else:
         messages.success(request, message)
-    return redirect("billing:bill-reconcile", pk=bill.pk)
+    return redirect("billing:bill-detail", pk=bill.pk)
 
 
 @login_required

@@ -29,10 +29,12 @@ from django.utils import timezone
 from accounts.roles import Scope, effective_scope
 from accounts.selectors import jobs_visible_to
 from billing.models import Bill, BillLine, Payment, UsageRecord
+from billing.selectors import OPEN_STATUSES, overdue_q
 from customers.models import Customer, LifecycleStatus
 from customers.selectors import scoped_customers
 
 ZERO = Decimal("0.00")
+# Overdue has one definition, billing.selectors.overdue_q (open, past due, balance left).
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 
 # 应收 counts live bills (kind=bill, not reversed) that have been issued: a draft
@@ -53,20 +55,6 @@ CHURN_NO_USAGE_DAYS = 60
 CHURN_LIST_LIMIT = 20
 TOP_CUSTOMERS_LIMIT = 10
 TREND_MONTHS = 12
-
-
-def overdue_q(today: date, *, prefix: str = "") -> Q:
-    """Overdue is derived: issued or partly paid, past its due date, balance left.
-
-    Mirrors billing.selectors.overdue_q (issue 6); the lead points this at it on merge.
-    """
-    return Q(
-        **{
-            f"{prefix}status__in": [Bill.Status.ISSUED, Bill.Status.PARTIALLY_PAID],
-            f"{prefix}due_date__lt": today,
-            f"{prefix}total__gt": F(f"{prefix}amount_paid"),
-        }
-    )
 
 
 @dataclass(frozen=True)
@@ -169,9 +157,6 @@ def receivable_rows(user: Any, *, filters: ReportFilters, today: date) -> QueryS
         .annotate(**_receivable_row_annotations(today))
         .order_by("customer__company_id", "period")
     )
-
-
-OPEN_STATUSES = (Bill.Status.ISSUED, Bill.Status.PARTIALLY_PAID)
 
 
 def age_bucket(*, status: str, due_date: date | None, today: date) -> str:

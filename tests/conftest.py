@@ -136,3 +136,45 @@ def _celery_backend_not_cached(request):
     forget()
     yield
     forget()
+
+
+# --- background jobs in browser journeys (billing wave) -----------------------
+
+
+JOB_TIMEOUT_MS = 90_000
+
+
+@pytest.fixture
+def wait_for_job():
+    """Wait until the page's job progress ends, then require success.
+
+    Only job completion gets the long timeout: under `-n 2` on PostgreSQL a job
+    (run in-process, eagerly, inside the request that starts it) can take longer
+    than the page's 10 s default. A failed job fails at once with its message.
+    """
+
+    def _wait(page, timeout: int = JOB_TIMEOUT_MS) -> None:
+        finished = page.locator(
+            ".job-progress[data-status=succeeded], .job-progress[data-status=failed]"
+        ).first
+        finished.wait_for(timeout=timeout)
+        assert finished.get_attribute("data-status") == "succeeded", finished.inner_text()
+
+    return _wait
+
+
+@pytest.fixture(autouse=True)
+def _project_celery_app_stays_current(request):
+    """Give the current/default Celery app back to the project after a worker test.
+
+    `start_worker()` (and `Celery(...)` itself) make their app the current and default
+    one; `shared_task`s resolve through it, so a later eager job in the same process
+    (a browser journey's bill generation) was sent to Redis with no worker left and
+    never ran. That, not slowness, was the intermittent journey time-out under -n 2.
+    """
+    yield
+    if request.node.get_closest_marker("redis") is not None:
+        from opcms.celery import app
+
+        app.set_current()
+        app.set_default()

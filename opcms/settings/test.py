@@ -13,3 +13,13 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests run tasks in-process; the Redis test starts a real worker on its own.
 CELERY_TASK_ALWAYS_EAGER = True
 MEDIA_ROOT = str(VAR_DIR / "test-media")
+
+# Parallel runs (pytest-xdist) share one Redis database: give each worker its own key
+# prefix and a clear() limited to it (tests/cache.py), so workers cannot empty each other.
+_XDIST_WORKER = os.environ.get("PYTEST_XDIST_WORKER")
+if _XDIST_WORKER and CACHES["default"]["BACKEND"].endswith(".RedisCache"):  # noqa: F405
+    CACHES["default"] = {  # noqa: F405
+        **CACHES["default"],  # noqa: F405
+        "BACKEND": "tests.cache.WorkerRedisCache",
+        "KEY_PREFIX": f"test-{_XDIST_WORKER}",
+    }

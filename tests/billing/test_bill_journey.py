@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
+from playwright.sync_api import expect
 
 from billing.models import Bill
 from customers.models import Customer
@@ -13,7 +14,7 @@ from tests.factories import CustomerFactory, DeviceSeriesFactory, PricePlanFacto
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_ops_fixes_a_missing_usage_anomaly(login_page, ops_user):
+def test_ops_fixes_a_missing_usage_anomaly(login_page, ops_user, wait_for_job):
     series = DeviceSeriesFactory(code="L")
     customer = CustomerFactory(
         company_id=4242,
@@ -27,7 +28,7 @@ def test_ops_fixes_a_missing_usage_anomaly(login_page, ops_user):
     page.goto(f"{page.base_url}/billing/bills/?period=2025-10")
     page.fill("#generate-form input[name=period]", "2025-10")
     page.click("#generate-form button[type=submit]")
-    page.wait_for_selector(".job-progress[data-status=succeeded]")
+    wait_for_job(page)
     page.click("text=查看结果")
 
     page.click(".anomaly-link >> text=已开启结算，但本月没有用量")
@@ -44,7 +45,8 @@ def test_ops_fixes_a_missing_usage_anomaly(login_page, ops_user):
 
     page.click("text=BILL-202510-4242")
     page.click("#regenerate")
-    page.wait_for_selector("#bill-lines")
+    # The bill page is already showing #bill-lines: wait for the regenerated content itself.
+    expect(page.locator("#messages")).to_contain_text("已重新生成", timeout=90_000)
     assert "单层 4 次：4×¥12.50 = ¥50.00" in page.inner_text("#bill-lines")
     assert page.inner_text("#bill-total") == "¥50.00"
     assert page.locator("#anomalies").count() == 0

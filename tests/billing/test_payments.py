@@ -323,16 +323,22 @@ def test_two_payments_cannot_overpay_one_bill_on_postgres(require_postgres, ops_
 
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_replays_of_one_form_record_one_payment_on_postgres(require_postgres, ops_user):
+    """Three replays race. A replay that finds the bank reference already committed by its
+    own first submission (between the key check and the bank-reference check) must get
+    that payment back, not a duplicate-reference error."""
     customer = CustomerFactory()
     barrier = threading.Barrier(3)
     results: list[int] = []
+    errors: list[BaseException] = []
 
     def submit():
         try:
-            barrier.wait(timeout=5)
+            barrier.wait(timeout=30)
             results.append(
                 record(ops_user, customer, idempotency_key="same-form", bank_ref="RACE-1").pk
             )
+        except BaseException as exc:  # a thread's exception would otherwise vanish
+            errors.append(exc)
         finally:
             connection.close()
 
@@ -340,10 +346,33 @@ def test_concurrent_replays_of_one_form_record_one_payment_on_postgres(require_p
     for t in threads:
         t.start()
     for t in threads:
-        t.join(timeout=20)
+        t.join(timeout=60)
 
+    assert errors == []
     assert len(results) == 3 and len(set(results)) == 1
     assert Payment.objects.count() == 1
+
+
+def test_replay_whose_first_submission_just_committed_gets_that_payment(ops_user, monkeypatch):
+    """The race above, made deterministic: the key lookup misses (the first submission had
+    not committed yet), the bank-reference lookup then finds it."""
+    customer = CustomerFactory()
+    first = record(ops_user, customer, idempotency_key="form-7", bank_ref="RACE-7")
+    real_filter = Payment.objects.filter
+    missed = []
+
+    def filter_missing_the_key_once(*args, **kwargs):
+        if "idempotency_key" in kwargs and not missed:
+            missed.append(True)
+            return Payment.objects.none()
+        return real_filter(*args, **kwargs)
+
+    monkeypatch.setattr(Payment.objects, "filter", filter_missing_the_key_once)
+    replay = record(ops_user, customer, idempotency_key="form-7", bank_ref="RACE-7")
+
+    assert missed and replay.pk == first.pk
+    with pytest.raises(ValidationError, match="已登记过"):
+        record(ops_user, customer, idempotency_key="other-form", bank_ref="RACE-7")
 
 
 def test_customer_credit_pays_a_later_bill_from_the_bill_side(ops_user):

@@ -39,7 +39,7 @@ def read_urls(w):
     return [
         reverse("billing:payment-list"),
         reverse("billing:payment-detail", args=[w["payment"].pk]),
-        reverse("billing:bill-reconcile", args=[w["bill"].pk]),
+        reverse("billing:bill-detail", args=[w["bill"].pk]),
         reverse("billing:statement") + query,
         reverse("billing:statement-xlsx") + query,
     ]
@@ -220,7 +220,7 @@ def test_issue_reverse_and_history_through_the_bill_page(client, ops_user):
     client.post(reverse("billing:bill-reverse", args=[draft.pk]), {"reason": "数量错误"})
     draft.refresh_from_db()
     assert draft.status == Bill.Status.REVERSED
-    page = client.get(reverse("billing:bill-reconcile", args=[draft.pk])).content.decode()
+    page = client.get(reverse("billing:bill-detail", args=[draft.pk])).content.decode()
     assert f"CN-202510-{customer.company_id}-1" in page
     assert "数量错误" in page
 
@@ -245,13 +245,13 @@ def test_undo_from_the_payment_page(client, world, ops_user):
 def test_overdue_badge_on_bill_page(client, ops_user):
     bill = issued_bill(user=ops_user, lines=["10"], due_date=dt.date(2025, 1, 31))
     client.force_login(ops_user)
-    html = client.get(reverse("billing:bill-reconcile", args=[bill.pk])).content.decode()
+    html = client.get(reverse("billing:bill-detail", args=[bill.pk])).content.decode()
     assert "bill-overdue" in html
 
 
 def test_apply_credit_button_on_bill_page(client, world, ops_user):
     client.force_login(ops_user)
-    html = client.get(reverse("billing:bill-reconcile", args=[world["bill"].pk])).content.decode()
+    html = client.get(reverse("billing:bill-detail", args=[world["bill"].pk])).content.decode()
     assert "用客户余额 ¥20.00 核销" in html
     client.post(reverse("billing:bill-apply-credit", args=[world["bill"].pk]))
     world["bill"].refresh_from_db()

@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from billing.models import Bill, BillLine
-from billing.reconciliation import bill_issue
-from billing.selectors import bill_line_usage
+from billing.reconciliation import bill_add_manual_line, bill_issue, bill_reverse
+from billing.selectors import bill_history, bill_line_usage
 from billing.services import (
     bills_generate_for_period,
     plan_create,
@@ -340,3 +340,95 @@ def test_usage_before_a_mid_month_plan_is_flagged_not_priced(ops_user, series_l)
     bill = Bill.objects.get(customer=customer)
     assert bill.total == D("8.00")
     assert bill.anomalies[0]["message"] == "L 系列有 5 次拍摄不在任何方案的有效期内"
+
+
+# --- generation meets the bill lifecycle (issues 5 and 6 together) ----------------------
+
+
+def test_generation_after_a_reversal_numbers_the_corrected_bill(ops_user, series_l):
+    customer = billed_customer(series_l, company_id=41)
+    PricePlanFactory(customer=customer, series=series_l)
+    UsageRecordFactory(customer=customer, series=series_l, shots=3)
+    bills_generate_for_period(period=OCT, user=ops_user)
+    original = bill_issue(user=ops_user, bill=Bill.objects.get(customer=customer))
+    note = bill_reverse(user=ops_user, bill=original, reason="用量重复计入")
+
+    bills_generate_for_period(period=OCT, user=ops_user)
+
+    corrected = Bill.objects.get(customer=customer, kind=Bill.Kind.BILL, status=Bill.Status.DRAFT)
+    assert corrected.number == "BILL-202510-41-2"
+    corrected = bill_issue(user=ops_user, bill=corrected)
+    assert corrected.status == Bill.Status.ISSUED
+    assert [b.pk for b in bill_history(corrected)] == [original.pk, note.pk, corrected.pk]
+
+
+def test_second_reversal_takes_the_next_suffix(ops_user, series_l):
+    customer = billed_customer(series_l, company_id=42)
+    PricePlanFactory(customer=customer, series=series_l)
+    UsageRecordFactory(customer=customer, series=series_l, shots=1)
+    for _ in range(2):
+        bills_generate_for_period(period=OCT, user=ops_user)
+        draft = Bill.objects.get(customer=customer, status=Bill.Status.DRAFT)
+        bill_reverse(user=ops_user, bill=bill_issue(user=ops_user, bill=draft), reason="更正")
+
+    bills_generate_for_period(period=OCT, user=ops_user)
+
+    draft = Bill.objects.get(customer=customer, status=Bill.Status.DRAFT)
+    assert draft.number == "BILL-202510-42-3"
+
+
+def test_regeneration_keeps_manual_lines(ops_user, series_l):
+    customer = billed_customer(series_l)
+    PricePlanFactory(customer=customer, series=series_l, single_price=D("10"))
+    UsageRecordFactory(customer=customer, series=series_l, shots=3)
+    bills_generate_for_period(period=OCT, user=ops_user)
+    draft = Bill.objects.get(customer=customer)
+    bill_add_manual_line(
+        user=ops_user, bill=draft, amount=D("-5.50"), explanation="安装减免", reason="合同约定"
+    )
+    UsageRecordFactory(customer=customer, series=series_l, shots=2)
+
+    bills_generate_for_period(period=OCT, user=ops_user)
+
+    bill = Bill.objects.get(customer=customer)
+    manual = bill.lines.get(line_type=BillLine.LineType.MANUAL)
+    assert (manual.amount, manual.explanation, manual.reason) == (
+        D("-5.50"),
+        "安装减免",
+        "合同约定",
+    )
+    assert manual.created_by == ops_user
+    assert manual.position == bill.lines.count()
+    assert bill.total == D("44.50") == sum(line.amount for line in bill.lines.all())
+    assert bill_issue(user=ops_user, bill=bill).total == D("44.50")
+
+
+def test_regeneration_keeps_a_manual_only_draft(ops_user, series_l):
+    customer = billed_customer(series_l)
+    draft = BillFactory(customer=customer, period=OCT)
+    bill_add_manual_line(
+        user=ops_user, bill=draft, amount=D("300"), explanation="培训费", reason="一次性服务"
+    )
+
+    bills_generate_for_period(period=OCT, user=ops_user)
+
+    bill = Bill.objects.get(customer=customer)
+    assert [line.line_type for line in bill.lines.all()] == [BillLine.LineType.MANUAL]
+    assert bill.total == D("300.00")
+    assert "zero_total" not in [a["code"] for a in bill.anomalies]
+
+
+def test_issue_locks_the_plans_that_priced_the_bill(ops_user, series_l):
+    customer = billed_customer(series_l)
+    plan = PricePlanFactory(customer=customer, series=series_l)
+    unused = PricePlanFactory(series=series_l)
+    UsageRecordFactory(customer=customer, series=series_l, shots=2)
+    bills_generate_for_period(period=OCT, user=ops_user)
+    plan.refresh_from_db()
+    assert plan.is_locked is False
+
+    bill_issue(user=ops_user, bill=Bill.objects.get(customer=customer))
+
+    plan.refresh_from_db()
+    unused.refresh_from_db()
+    assert (plan.is_locked, unused.is_locked) == (True, False)

@@ -9,6 +9,7 @@ from io import BytesIO
 import openpyxl
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from billing.models import Bill, PricePlan, UsageRecord
 from customers.models import Customer
@@ -18,8 +19,10 @@ from tests.factories import (
     CustomerFactory,
     DeviceSeriesFactory,
     JobFactory,
+    PaymentFactory,
     PricePlanFactory,
     UsageRecordFactory,
+    issued_bill,
 )
 
 pytestmark = pytest.mark.django_db
@@ -240,3 +243,138 @@ def test_bill_list_filters_swap_only_the_table(client, manager_user):
     assert response.text.lstrip().startswith('<div id="bill-table">')
     assert "西安远景" in response.text and "南京广厦" not in response.text
     assert "生成本月账单" not in response.text
+
+
+# --- the one bill page: pricing and lifecycle together --------------------------------
+
+
+def test_bill_page_shows_lines_actions_and_correction_history(client, ops_user, series_l):
+    customer = CustomerFactory(billing_enabled=Customer.BillingEnabled.YES, company_id=77)
+    PricePlanFactory(customer=customer, series=series_l)
+    UsageRecordFactory(customer=customer, series=series_l, shots=3)
+    client.force_login(ops_user)
+    client.post(reverse("billing:bill-generate"), {"period": "2025-10", "customer": customer.pk})
+    draft = Bill.objects.get(customer=customer)
+
+    page = client.get(reverse("billing:bill-detail", args=[draft.pk])).text
+    assert "单层 3 次：3×¥8.00 = ¥24.00" in page
+    assert 'id="bill-issue"' in page and 'id="manual-line-form"' in page
+    assert 'id="regenerate"' in page
+
+    client.post(reverse("billing:bill-issue", args=[draft.pk]))
+    issued = client.get(reverse("billing:bill-detail", args=[draft.pk])).text
+    assert 'id="bill-reverse-form"' in issued and 'id="bill-issue"' not in issued
+    assert 'id="regenerate"' not in issued
+
+    after = client.post(reverse("billing:bill-reverse", args=[draft.pk]), {"reason": "数量错误"})
+    assert after["Location"] == reverse("billing:bill-detail", args=[draft.pk])
+    reversed_page = client.get(after["Location"]).text
+    assert "CN-202510-77-1" in reversed_page
+    assert 'id="regenerate"' in reversed_page  # the corrected bill is made from here
+
+    regenerated = client.post(
+        reverse("billing:bill-generate"), {"period": "2025-10", "customer": customer.pk}
+    )
+    corrected = Bill.objects.get(number="BILL-202510-77-2")
+    assert regenerated["Location"] == reverse("billing:bill-detail", args=[corrected.pk])
+    history = client.get(regenerated["Location"]).context["history"]
+    assert [h.number for h in history] == ["BILL-202510-77", "CN-202510-77-1", "BILL-202510-77-2"]
+
+
+def test_old_reconcile_address_redirects_to_the_bill_page(client, ops_user):
+    bill = BillFactory()
+    client.force_login(ops_user)
+    response = client.get(reverse("billing:bill-reconcile", args=[bill.pk]))
+    assert response["Location"] == reverse("billing:bill-detail", args=[bill.pk])
+
+
+def test_bill_list_shows_overdue_badge_and_links_to_the_bill_page(client, ops_user):
+    overdue = issued_bill(user=ops_user, lines=["10"], due_date=date(2025, 11, 30))
+    current = issued_bill(user=ops_user, lines=["10"], due_date=date(2999, 1, 31))
+    client.force_login(ops_user)
+    page = client.get(reverse("billing:bill-list"), {"period": "2025-10"}).text
+    assert page.count("bill-overdue") == 1
+    assert reverse("billing:bill-detail", args=[overdue.pk]) in page
+    assert reverse("billing:bill-detail", args=[current.pk]) in page
+    fragment = client.get(
+        reverse("billing:bill-list"), {"period": "2025-10"}, HTTP_HX_REQUEST="true"
+    ).text
+    assert "bill-overdue" in fragment and "<html" not in fragment
+    only_overdue = client.get(
+        reverse("billing:bill-list"), {"period": "2025-10", "status": "overdue"}
+    )
+    assert list(only_overdue.context["page"]) == [overdue]
+
+
+# --- the billing slot of the customer page -----------------------------------------------
+
+
+def test_customer_summary_shows_usage_bills_payments_credit_and_grade(client, ops_user, series_l):
+    from billing.reconciliation import payment_allocate
+
+    customer = CustomerFactory(level="D")
+    today = timezone.localdate()
+    UsageRecordFactory(customer=customer, series=series_l, shots=4, shot_date=today)
+    UsageRecordFactory(customer=customer, series=series_l, shots=9, shot_date=date(2000, 1, 1))
+    open_bill = issued_bill(
+        user=ops_user,
+        customer=customer,
+        period=today.replace(day=1),
+        lines=["60000.00"],
+        due_date=date(2000, 1, 31),
+    )
+    payment = PaymentFactory(customer=customer, amount=D("1500.00"))
+    payment_allocate(user=ops_user, payment=payment, allocations=[(open_bill, D("1000"))])
+    client.force_login(ops_user)
+
+    response = client.get(
+        reverse("billing:customer-summary", args=[customer.pk]), HTTP_HX_REQUEST="true"
+    )
+
+    assert response.status_code == 200 and "<html" not in response.text
+    assert response.context["usage"] == [{"series": "L", "months": [0] * 11 + [4], "total": 4}]
+    assert response.context["billed_12m"] == D("60000.00")
+    assert response.context["open_balance"] == D("59000.00")
+    assert response.context["credit"] == D("500.00")
+    assert "bill-overdue" in response.text
+    assert reverse("billing:bill-detail", args=[open_bill.pk]) in response.text
+    assert reverse("billing:payment-detail", args=[payment.pk]) in response.text
+    assert reverse("billing:customer-usage", args=[customer.pk]) in response.text
+    assert reverse("billing:statement") in response.text
+    assert response.context["grade_suggestion"] == "B"
+    assert 'id="grade-suggestion"' in response.text
+
+
+def test_customer_summary_leaves_out_drafts_reversals_and_old_bills(client, ops_user):
+    from billing.reconciliation import bill_reverse
+
+    customer = CustomerFactory()
+    this_month = timezone.localdate().replace(day=1)
+    reversed_bill = issued_bill(user=ops_user, customer=customer, period=this_month, lines=["5"])
+    bill_reverse(user=ops_user, bill=reversed_bill, reason="更正")
+    corrected = f"{reversed_bill.number}-2"
+    BillFactory(customer=customer, period=this_month, number=corrected, lines=["70.00"])
+    issued_bill(user=ops_user, customer=customer, period=date(2000, 1, 1), lines=["900.00"])
+    client.force_login(ops_user)
+    response = client.get(reverse("billing:customer-summary", args=[customer.pk]))
+    assert response.context["billed_12m"] == D("0.00")
+
+
+def test_customer_summary_is_scoped_and_grade_only_for_editors(client, sales_user, manager_user):
+    own = CustomerFactory(sales_owner=sales_user)
+    other = CustomerFactory()
+    client.force_login(sales_user)
+    assert client.get(reverse("billing:customer-summary", args=[other.pk])).status_code == 404
+    own_page = client.get(reverse("billing:customer-summary", args=[own.pk]))
+    assert own_page.status_code == 200 and 'id="grade-suggestion"' in own_page.text
+    client.force_login(manager_user)
+    managed = client.get(reverse("billing:customer-summary", args=[own.pk]))
+    assert managed.status_code == 200
+    assert 'id="grade-suggestion"' not in managed.text
+
+
+def test_customer_page_loads_the_billing_slot(client, ops_user):
+    customer = CustomerFactory()
+    client.force_login(ops_user)
+    page = client.get(reverse("customers:customer-detail", args=[customer.pk])).text
+    assert reverse("billing:customer-summary", args=[customer.pk]) in page

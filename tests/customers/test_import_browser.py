@@ -16,7 +16,7 @@ from .import_files import SAMPLE
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_upload_preview_confirm_progress_result_error_download(login_page, tmp_path):
+def test_upload_preview_confirm_progress_result_error_download(login_page, tmp_path, wait_for_job):
     ops = UserFactory(role=Role.OPS, username="ops_import", full_name="钱多")
     page = login_page(ops)
 
@@ -28,14 +28,14 @@ def test_upload_preview_confirm_progress_result_error_download(login_page, tmp_p
     assert page.input_value("#id_col_0") == "company_id"
     page.click("#mapping-submit")
 
-    page.wait_for_selector("#preview-counts")
+    page.wait_for_selector("#preview-counts", timeout=90_000)  # parses 1,320 rows in the request
     assert page.inner_text("[data-count=created]") == "1318"
     assert page.inner_text("[data-count=invalid]") == "2"
     assert "1063" in page.inner_text("#preview-problems")
     assert Customer.objects.count() == 0
     page.click("#import-confirm")
 
-    page.wait_for_selector(".job-progress[data-status=succeeded]")
+    wait_for_job(page)
     assert "100%" in page.inner_text("#import-progress")
     assert "新增：1318" in page.inner_text("#import-progress")
     with page.expect_download() as download_info:

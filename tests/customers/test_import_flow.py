@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import io
 
 import openpyxl
@@ -10,7 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import Job
-from customers.models import Customer
+from customers.models import CooperationStatusMapping, Customer
 
 from .import_files import SAMPLE, row, standard
 
@@ -137,6 +138,14 @@ def test_seed_demo_data_loads_customers_through_importer_idempotently(sales_user
     from io import StringIO
 
     from django.core.management import call_command
+
+    # The default 合作状态 mapping is seeded by a migration; a transactional test that ran
+    # earlier on this worker flushed it, so put it back (get_or_create, as the migration does).
+    seeded = importlib.import_module("customers.migrations.0003_seed_cooperation_mapping")
+    for note_text, status in seeded.DEFAULT_MAPPING.items():
+        CooperationStatusMapping.objects.get_or_create(
+            note_text=note_text, defaults={"status": status}
+        )
 
     call_command("seed_demo_data", stdout=StringIO())
     call_command("seed_demo_data", stdout=StringIO())

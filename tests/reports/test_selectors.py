@@ -410,3 +410,26 @@ def test_payment_totals_from_months_equal_the_direct_totals(world, manager_user)
     assert selectors.payment_totals_of(months) == selectors.payment_totals(
         manager_user, filters=ALL
     )
+
+
+# --- one overdue rule; the covering index behind the receivables figures ----------------
+
+
+def test_reports_use_billing_overdue_rule():
+    from billing import selectors as billing_selectors
+    from reports import selectors as report_selectors
+
+    assert report_selectors.overdue_q is billing_selectors.overdue_q
+
+
+@pytest.mark.django_db
+def test_receivables_covering_index_exists_on_postgres(require_postgres):
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'billing_bill_receivables_idx'"
+        )
+        (definition,) = cur.fetchone()
+    assert "(customer_id, period) INCLUDE (status, due_date, total, amount_paid)" in definition
+    assert "WHERE ((kind)::text = 'bill'::text)" in definition
