@@ -25,11 +25,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .lifecycle import cooperation_key
 from .models import (
     CooperationStatusMapping,
     Customer,
     DictionaryItem,
     ImportedPrice,
+    LifecycleChange,
+    LifecycleStatus,
 )
 
 Progress = Callable[..., None]
@@ -365,11 +368,6 @@ def split_people(text: str) -> list[str]:
     return names
 
 
-def cooperation_key(text: str) -> str:
-    """`待确认  @李伟光` → `待确认`: the mention names who confirms, not the status."""
-    return re.sub(r"\s*[@＠]\S*", "", text).strip()
-
-
 # --- analysing rows ---------------------------------------------------------
 
 
@@ -386,6 +384,7 @@ class RowResult:
     price_changed: bool = False
     ops_changed: bool = False
     customer_pk: int | None = None
+    previous_status: str = ""  # the stored lifecycle status of an existing customer
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -768,6 +767,7 @@ def _classify(plan: ImportPlan, series_code: str) -> None:
             row.customer_pk = old["pk"]
             if old["is_deleted"]:
                 row.warnings.append("该客户已被删除，资料仍会更新但不会恢复")
+            row.previous_status = old["lifecycle_status"]
             row.changed = tuple(f for f, v in row.values.items() if old[f] != v)
             row.ops_changed = row.ops_user_ids is not None and set(row.ops_user_ids) != ops.get(
                 old["pk"], set()
@@ -854,8 +854,16 @@ def _commit(
         ],
         batch_size=CHUNK,
     )
+    status_changes = _record_lifecycle_changes(plan=plan, rows=rows, user=user)
     counts = plan.counts()
-    _audit(plan=plan, user=user, counts=counts, source=source, job_id=job_id)
+    _audit(
+        plan=plan,
+        user=user,
+        counts=counts,
+        source=source,
+        job_id=job_id,
+        status_changes=status_changes,
+    )
     if progress:
         progress(total, total)
     return counts
@@ -953,6 +961,42 @@ def _update_existing(rows: list[RowResult], now: Any) -> None:
         cursor.execute("DROP TABLE import_changes")
 
 
+def _record_lifecycle_changes(*, plan: ImportPlan, rows: list[RowResult], user: Any) -> int:
+    """History rows for the statuses the import set, as `customer_change_status` keeps them.
+
+    The workbook is the company's record, so its 合作状态 mapping sets the status
+    directly (no transition check); each new customer gets its initial status
+    (from blank) and each existing one whose status changed a from → to row.
+    Written in bulk; the import's single audit entry counts them.
+    """
+    actor = user if getattr(user, "is_authenticated", False) else None
+    source = plan.filename or plan.sheet_title
+    changes = []
+    for row in rows:
+        if row.status == RowStatus.NEW:
+            from_status = ""
+            reason = f"导入新建客户（{source} 第 {row.row_number} 行）"
+        elif "lifecycle_status" in row.changed:
+            from_status = row.previous_status
+            reason = f"导入更新（{source} 第 {row.row_number} 行）"
+        else:
+            continue
+        note = row.values.get("cooperation_note")
+        if note and "lifecycle_status" in row.values:
+            reason += f"：合作状态“{note}”"
+        changes.append(
+            LifecycleChange(
+                customer_id=row.customer_pk,
+                from_status=from_status,
+                to_status=row.values.get("lifecycle_status", LifecycleStatus.POTENTIAL),
+                reason=reason,
+                changed_by=actor,
+            )
+        )
+    LifecycleChange.objects.bulk_create(changes, batch_size=CHUNK)
+    return len(changes)
+
+
 def _create_dictionary_values(rows: list[RowResult]) -> None:
     wanted = {v for r in rows for v in r.values.values() if isinstance(v, NewDictionaryValue)}
     if not wanted:
@@ -973,7 +1017,13 @@ def _create_dictionary_values(rows: list[RowResult]) -> None:
 
 
 def _audit(
-    *, plan: ImportPlan, user: Any, counts: dict[str, int], source: str, job_id: int | None
+    *,
+    plan: ImportPlan,
+    user: Any,
+    counts: dict[str, int],
+    source: str,
+    job_id: int | None,
+    status_changes: int = 0,
 ) -> None:
     # auditlog does not see bulk writes, so the import records itself: one
     # entry for the whole file, with its counts and who ran it.
@@ -988,7 +1038,8 @@ def _audit(
         changes={},
         changes_text=(
             f"新增 {counts['created']}，更新 {counts['updated']}，未变 {counts['unchanged']}，"
-            f"无效 {counts['invalid']}，警告 {counts['warnings']}"
+            f"无效 {counts['invalid']}，警告 {counts['warnings']}，"
+            f"生命周期状态记录 {status_changes}"
         ),
         actor=actor,
         additional_data={
@@ -998,6 +1049,7 @@ def _audit(
             "sheet": plan.sheet_title,
             "series": plan.series_code,
             "job": job_id,
+            "lifecycle_changes": status_changes,
             **counts,
         },
     )
