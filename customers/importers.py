@@ -723,11 +723,17 @@ def _mark_duplicates(rows: list[RowResult]) -> None:
                 row.errors.append(
                     f"公司id {company_id} 在文件中重复（第 {numbers} 行），均未导入，请核对后保留一行"
                 )
+    # Same-named rows are reported once per repeat, pointing at the first
+    # occurrence: warning every row of a group about all the others made a
+    # pair two warnings and the 15 "普通用户" rows 15 long lists, burying the
+    # warnings a clerk acts on (unresolved owners, unreadable values).
     for name, same in by_name.items():
-        if len(same) > 1:
-            for row in same:
-                others = "、".join(str(r.row_number) for r in same if r is not row)
-                row.warnings.append(f"公司名称“{name}”与第 {others} 行相同")
+        first = same[0]
+        where = f"第 {first.row_number} 行" + (
+            f"（公司id {first.company_id}）" if first.company_id is not None else ""
+        )
+        for row in same[1:]:
+            row.warnings.append(f"公司名称“{name}”与{where}相同")
 
 
 def _classify(plan: ImportPlan, series_code: str) -> None:
@@ -758,11 +764,26 @@ def _classify(plan: ImportPlan, series_code: str) -> None:
             .values_list("customer_id", "method_raw", "single_raw", "multi_raw")
         ):
             prices.setdefault(p[0], p[1:])
+        # A new customer named like one already in the archive under another id
+        # may be the same company registered twice: worth a clerk's look.
+        new_names = {r.values["name"] for r in chunk if r.company_id not in existing}
+        namesakes: dict[str, int] = {}
+        for name, company_id in (
+            Customer.objects.filter(name__in=new_names)
+            .order_by("company_id")
+            .values_list("name", "company_id")
+        ):
+            namesakes.setdefault(name, company_id)
         for row in chunk:
             old = existing.get(row.company_id)
             if old is None:
                 row.status = RowStatus.NEW
                 row.price_changed = row.price is not None
+                namesake = namesakes.get(row.values["name"])
+                if namesake is not None:
+                    row.warnings.append(
+                        f"公司名称“{row.values['name']}”与已有客户（公司id {namesake}）相同"
+                    )
                 continue
             row.customer_pk = old["pk"]
             if old["is_deleted"]:
