@@ -20,12 +20,13 @@ from accounts.roles import (
     is_admin,
 )
 
-from .lifecycle import allowed_transitions, can_transition
+from .lifecycle import DEFAULT_COOPERATION_MAPPING, allowed_transitions, can_transition
 from .models import (
     AttentionItem,
     Competitor,
     Contact,
     CooperationDetail,
+    CooperationStatusMapping,
     Customer,
     CustomerDraft,
     FollowUpNote,
@@ -96,6 +97,25 @@ def _require_edit(user: Any, customer: Customer) -> None:
         or not scoped_customers(user).filter(pk=customer.pk).exists()
     ):
         raise PermissionDenied("您无权修改该客户")
+
+
+def cooperation_mapping_seed_defaults(*, model: type[models.Model] | None = None) -> int:
+    """Add the default 合作状态 mappings that are missing; never overwrite an admin's edits.
+
+    Used by data migration 0003 (with the historical model) and by anything
+    that must not depend on that migration's rows still being there (test
+    databases flushed by transactional tests, demo seeding). Returns how many
+    rows it added.
+    """
+    model = model or CooperationStatusMapping
+    present = set(model.objects.values_list("note_text", flat=True))
+    missing = [
+        model(note_text=text, status=str(status))
+        for text, status in DEFAULT_COOPERATION_MAPPING.items()
+        if text not in present
+    ]
+    model.objects.bulk_create(missing, ignore_conflicts=True)
+    return len(missing)
 
 
 @transaction.atomic
