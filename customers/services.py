@@ -39,7 +39,7 @@ from .models import (
     Tag,
     parse_onboarded,
 )
-from .selectors import editable_customers, scoped_customers
+from .selectors import cooperation_status_for, editable_customers, scoped_customers
 
 # Section name (URL slug) → model of the customer's repeatable detail rows.
 SECTION_MODELS: dict[str, type[models.Model]] = {
@@ -146,6 +146,31 @@ def customer_update(*, user: Any, customer: Customer, data: dict[str, Any]) -> C
     data = _with_onboarded_period(dict(data))
     reason = data.pop("status_reason", "")
     new_status = data.pop("lifecycle_status", None)
+    note = data.get("cooperation_note")
+    # Compare with the stored note: a ModelForm bound to `customer` has already
+    # copied the new value onto the instance during is_valid().
+    stored_note = (
+        Customer.objects.filter(pk=customer.pk).values_list("cooperation_note", flat=True).first()
+    )
+    if not new_status and note is not None and note.strip() != stored_note:
+        # A hand-edited 合作状态 moves the status as the import would, through
+        # the admin's mapping, but by hand only along the lifecycle machine.
+        mapped = cooperation_status_for(note)
+        if mapped and mapped != customer.lifecycle_status:
+            new_status = mapped
+            reason = reason or f"合作状态改为“{note.strip()}”"
+            if not can_transition(customer.lifecycle_status, mapped):
+                allowed = "、".join(
+                    LifecycleStatus(s).label for s in allowed_transitions(customer.lifecycle_status)
+                )
+                raise ValidationError(
+                    {
+                        "cooperation_note": f"合作状态“{note.strip()}”对应生命周期状态"
+                        f"“{LifecycleStatus(mapped).label}”，不能从"
+                        f"“{LifecycleStatus(customer.lifecycle_status).label}”直接变更"
+                        f"（可变更为：{allowed}）；请先变更生命周期状态，或改用其他合作状态"
+                    }
+                )
     if "sales_owner" in data and not can_assign_owners(user):
         owner = data["sales_owner"]
         owner_id = owner.pk if isinstance(owner, models.Model) else owner
