@@ -10,6 +10,7 @@ from .models import (
     DictionaryItem,
     FollowUpNote,
     GradeThresholds,
+    ImportedPrice,
     LifecycleChange,
     QualityIssue,
     Renewal,
@@ -92,3 +93,42 @@ class CustomerAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return scoped_customers(request.user, include_deleted=True)
+
+
+@admin.register(ImportedPrice)
+class ImportedPriceAdmin(admin.ModelAdmin):
+    """Staged workbook price cells: read-only, written by the import and consumed by billing.
+
+    Editing here would bypass both (and the plan import's warnings), so the
+    admin only shows them, scoped like every other customer row.
+    """
+
+    list_display = (
+        "customer",
+        "series_code",
+        "method_raw",
+        "single_raw",
+        "multi_raw",
+        "row_number",
+        "imported_at",
+        "consumed",
+    )
+    list_filter = ("series_code", "consumed")
+    search_fields = ("customer__name", "=customer__company_id")
+    list_select_related = ("customer",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(customer__in=scoped_customers(request.user, include_deleted=True))
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

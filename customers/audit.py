@@ -2,6 +2,10 @@
 
 Batch services write with QuerySet.update()/bulk_create, which auditlog cannot
 see; they record their own entries (customers.services._audit_bulk).
+ImportedPrice is deliberately not registered: the import writes it only in
+bulk (one audit entry per import, customers.importers._audit) and billing
+marks it consumed in bulk, so per-row registration would never fire; the
+admin shows it read-only.
 """
 
 from auditlog.registry import auditlog

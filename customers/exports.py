@@ -11,9 +11,11 @@ import io
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
+from django.http import QueryDict
 from django.utils import timezone
 
+from .filters import CustomerFilter
 from .models import Customer, LifecycleStatus
 from .selectors import scoped_customers
 
@@ -65,46 +67,49 @@ def csv_safe(value: Any) -> Any:
     return value
 
 
-def customer_filter_apply(queryset: QuerySet[Customer], params: Mapping[str, Any]) -> QuerySet:
-    """Narrow by the customer list's GET parameters through the shared CustomerFilter.
+# GET parameters of the list page that are not filters (paging, sorting, columns, export flow).
+NON_FILTER_KEYS = ("page", "sort", "per_page", "cols", "cols_set", "ids", "scope")
 
-    Until customers/filters.py lands (issue 3) a minimal stand-in understands
-    the obvious parameters, so exports already honour "the current filter".
+
+def filter_params(params: Mapping[str, Any] | str | None) -> QueryDict:
+    """The list's filter parameters as a QueryDict, from a request's GET, a stored query or a dict.
+
+    A QueryDict keeps repeated keys; export jobs store it urlencoded for the
+    same reason, so a background export filters exactly like the page did.
     """
-    try:
-        from .filters import CustomerFilter  # issue 3's FilterSet, shared by list, API, export
-    except ImportError:
-        return _fallback_filter(queryset, params)
-    return CustomerFilter(params, queryset=queryset).qs
+    if isinstance(params, QueryDict):
+        query = params.copy()
+    elif isinstance(params, str):
+        query = QueryDict(params, mutable=True)
+    else:
+        query = QueryDict(mutable=True)
+        for key, value in (params or {}).items():
+            query.setlist(
+                key, [str(v) for v in value] if isinstance(value, list | tuple) else [str(value)]
+            )
+    for key in NON_FILTER_KEYS:
+        query.pop(key, None)
+    return query
 
 
-def _fallback_filter(queryset: QuerySet[Customer], params: Mapping[str, Any]) -> QuerySet:
-    q = (params.get("q") or "").strip()
-    if q:
-        condition = Q(name__icontains=q) | Q(sales_owner__full_name__icontains=q)
-        if q.isdigit():
-            condition |= Q(company_id=int(q))
-        queryset = queryset.filter(condition)
-    for key in ("level", "lifecycle_status", "billing_enabled", "settlement_method"):
-        if params.get(key):
-            queryset = queryset.filter(**{key: params[key]})
-    for key in ("account_type", "industry", "erp", "sales_owner"):
-        if str(params.get(key) or "").isdigit():
-            queryset = queryset.filter(**{f"{key}_id": int(params[key])})
-    return queryset
+def customer_filter_apply(
+    queryset: QuerySet[Customer], params: Mapping[str, Any] | str | None
+) -> QuerySet[Customer]:
+    """Narrow by the customer list's GET parameters through the shared CustomerFilter."""
+    return CustomerFilter(filter_params(params), queryset=queryset).qs
 
 
 def export_queryset(
     *,
     user: Any,
     scope: str = "all",
-    params: Mapping[str, Any] | None = None,
+    params: Mapping[str, Any] | str | None = None,
     ids: list[int] | None = None,
 ) -> QuerySet[Customer]:
     """The customers to export: all in scope, the current filter, or the selected ids."""
     queryset = scoped_customers(user)
     if scope == "filter":
-        queryset = customer_filter_apply(queryset, params or {})
+        queryset = customer_filter_apply(queryset, params)
     elif scope == "selection":
         queryset = queryset.filter(pk__in=ids or [])
     return queryset

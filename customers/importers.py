@@ -25,11 +25,14 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils import timezone
 
+from .lifecycle import cooperation_key
 from .models import (
     CooperationStatusMapping,
     Customer,
     DictionaryItem,
     ImportedPrice,
+    LifecycleChange,
+    LifecycleStatus,
 )
 
 Progress = Callable[..., None]
@@ -365,11 +368,6 @@ def split_people(text: str) -> list[str]:
     return names
 
 
-def cooperation_key(text: str) -> str:
-    """`待确认  @李伟光` → `待确认`: the mention names who confirms, not the status."""
-    return re.sub(r"\s*[@＠]\S*", "", text).strip()
-
-
 # --- analysing rows ---------------------------------------------------------
 
 
@@ -386,6 +384,7 @@ class RowResult:
     price_changed: bool = False
     ops_changed: bool = False
     customer_pk: int | None = None
+    previous_status: str = ""  # the stored lifecycle status of an existing customer
     errors: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -724,11 +723,17 @@ def _mark_duplicates(rows: list[RowResult]) -> None:
                 row.errors.append(
                     f"公司id {company_id} 在文件中重复（第 {numbers} 行），均未导入，请核对后保留一行"
                 )
+    # Same-named rows are reported once per repeat, pointing at the first
+    # occurrence: warning every row of a group about all the others made a
+    # pair two warnings and the 15 "普通用户" rows 15 long lists, burying the
+    # warnings a clerk acts on (unresolved owners, unreadable values).
     for name, same in by_name.items():
-        if len(same) > 1:
-            for row in same:
-                others = "、".join(str(r.row_number) for r in same if r is not row)
-                row.warnings.append(f"公司名称“{name}”与第 {others} 行相同")
+        first = same[0]
+        where = f"第 {first.row_number} 行" + (
+            f"（公司id {first.company_id}）" if first.company_id is not None else ""
+        )
+        for row in same[1:]:
+            row.warnings.append(f"公司名称“{name}”与{where}相同")
 
 
 def _classify(plan: ImportPlan, series_code: str) -> None:
@@ -759,15 +764,31 @@ def _classify(plan: ImportPlan, series_code: str) -> None:
             .values_list("customer_id", "method_raw", "single_raw", "multi_raw")
         ):
             prices.setdefault(p[0], p[1:])
+        # A new customer named like one already in the archive under another id
+        # may be the same company registered twice: worth a clerk's look.
+        new_names = {r.values["name"] for r in chunk if r.company_id not in existing}
+        namesakes: dict[str, int] = {}
+        for name, company_id in (
+            Customer.objects.filter(name__in=new_names)
+            .order_by("company_id")
+            .values_list("name", "company_id")
+        ):
+            namesakes.setdefault(name, company_id)
         for row in chunk:
             old = existing.get(row.company_id)
             if old is None:
                 row.status = RowStatus.NEW
                 row.price_changed = row.price is not None
+                namesake = namesakes.get(row.values["name"])
+                if namesake is not None:
+                    row.warnings.append(
+                        f"公司名称“{row.values['name']}”与已有客户（公司id {namesake}）相同"
+                    )
                 continue
             row.customer_pk = old["pk"]
             if old["is_deleted"]:
                 row.warnings.append("该客户已被删除，资料仍会更新但不会恢复")
+            row.previous_status = old["lifecycle_status"]
             row.changed = tuple(f for f, v in row.values.items() if old[f] != v)
             row.ops_changed = row.ops_user_ids is not None and set(row.ops_user_ids) != ops.get(
                 old["pk"], set()
@@ -854,8 +875,16 @@ def _commit(
         ],
         batch_size=CHUNK,
     )
+    status_changes = _record_lifecycle_changes(plan=plan, rows=rows, user=user, now=now)
     counts = plan.counts()
-    _audit(plan=plan, user=user, counts=counts, source=source, job_id=job_id)
+    _audit(
+        plan=plan,
+        user=user,
+        counts=counts,
+        source=source,
+        job_id=job_id,
+        status_changes=status_changes,
+    )
     if progress:
         progress(total, total)
     return counts
@@ -953,6 +982,59 @@ def _update_existing(rows: list[RowResult], now: Any) -> None:
         cursor.execute("DROP TABLE import_changes")
 
 
+def _record_lifecycle_changes(
+    *, plan: ImportPlan, rows: list[RowResult], user: Any, now: Any
+) -> int:
+    """History rows for the statuses the import set, as `customer_change_status` keeps them.
+
+    The workbook is the company's record, so its 合作状态 mapping sets the status
+    directly (no transition check); each new customer gets its initial status
+    (from blank) and each existing one whose status changed a from → to row.
+    Written in bulk; the import's single audit entry counts them.
+    """
+    actor_id = user.pk if getattr(user, "is_authenticated", False) else None
+    source = plan.filename or plan.sheet_title
+    changes: list[tuple[int, str, str, str]] = []  # (customer pk, from, to, reason)
+    for row in rows:
+        if row.status == RowStatus.NEW:
+            from_status = ""
+            reason = f"导入新建客户（{source} 第 {row.row_number} 行）"
+        elif "lifecycle_status" in row.changed:
+            from_status = row.previous_status
+            reason = f"导入更新（{source} 第 {row.row_number} 行）"
+        else:
+            continue
+        note = row.values.get("cooperation_note")
+        if note and "lifecycle_status" in row.values:
+            reason += f"：合作状态“{note}”"
+        to_status = row.values.get("lifecycle_status", LifecycleStatus.POTENTIAL)
+        changes.append((row.customer_pk, from_status, str(to_status), reason))
+    if connection.vendor == "postgresql" and changes:
+        # A 100,000-row first import writes 100,000 history rows: COPY, as for customers.
+        names = ["customer_id", "from_status", "to_status", "reason", "changed_by_id", "changed_at"]
+        columns = ", ".join(
+            connection.ops.quote_name(LifecycleChange._meta.get_field(n).column) for n in names
+        )
+        table = connection.ops.quote_name(LifecycleChange._meta.db_table)
+        with (
+            connection.cursor() as cursor,
+            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
+        ):  # noqa: S608
+            for change in changes:
+                copy.write_row([*change, actor_id, now])
+    else:
+        LifecycleChange.objects.bulk_create(
+            [
+                LifecycleChange(
+                    customer_id=pk, from_status=f, to_status=t, reason=r, changed_by_id=actor_id
+                )
+                for pk, f, t, r in changes
+            ],
+            batch_size=CHUNK,
+        )
+    return len(changes)
+
+
 def _create_dictionary_values(rows: list[RowResult]) -> None:
     wanted = {v for r in rows for v in r.values.values() if isinstance(v, NewDictionaryValue)}
     if not wanted:
@@ -973,7 +1055,13 @@ def _create_dictionary_values(rows: list[RowResult]) -> None:
 
 
 def _audit(
-    *, plan: ImportPlan, user: Any, counts: dict[str, int], source: str, job_id: int | None
+    *,
+    plan: ImportPlan,
+    user: Any,
+    counts: dict[str, int],
+    source: str,
+    job_id: int | None,
+    status_changes: int = 0,
 ) -> None:
     # auditlog does not see bulk writes, so the import records itself: one
     # entry for the whole file, with its counts and who ran it.
@@ -988,7 +1076,8 @@ def _audit(
         changes={},
         changes_text=(
             f"新增 {counts['created']}，更新 {counts['updated']}，未变 {counts['unchanged']}，"
-            f"无效 {counts['invalid']}，警告 {counts['warnings']}"
+            f"无效 {counts['invalid']}，警告 {counts['warnings']}，"
+            f"生命周期状态记录 {status_changes}"
         ),
         actor=actor,
         additional_data={
@@ -998,6 +1087,7 @@ def _audit(
             "sheet": plan.sheet_title,
             "series": plan.series_code,
             "job": job_id,
+            "lifecycle_changes": status_changes,
             **counts,
         },
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 
 from .models import Customer, LifecycleStatus
@@ -22,6 +23,29 @@ _TRANSITIONS: dict[str, set[str]] = {
     S.CHURNED: {S.REACTIVATED},
     S.REACTIVATED: {S.ACTIVE, S.NEGOTIATING},
 }
+
+
+# The workbook's 合作状态 texts and the lifecycle status each means by default.
+# Data migration 0003 seeds CooperationStatusMapping from this; admins edit the
+# table afterwards, and the import and the cooperation form read the table.
+DEFAULT_COOPERATION_MAPPING: dict[str, str] = {
+    "正常使用": S.ACTIVE,
+    "近一年未使用": S.DORMANT,
+    "待确认": S.POTENTIAL,
+    "待确认  @李伟光": S.POTENTIAL,
+    "商务阶段": S.NEGOTIATING,
+    "等待巧房": S.NEGOTIATING,
+    "入贝": S.CHURNED,
+    "双方案使用": S.ACTIVE,
+    "切换如视": S.CHURNED,
+    "切换123": S.CHURNED,
+    "消耗余量": S.ACTIVE,
+}
+
+
+def cooperation_key(text: str) -> str:
+    """`待确认  @李伟光` → `待确认`: the mention names who confirms, not the status."""
+    return re.sub(r"\s*[@＠]\S*", "", text).strip()
 
 
 def allowed_transitions(from_status: str) -> list[str]:

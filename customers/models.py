@@ -465,7 +465,10 @@ class LifecycleChange(models.Model):
     customer = models.ForeignKey(
         Customer, verbose_name="客户", on_delete=models.CASCADE, related_name="lifecycle_changes"
     )
-    from_status = models.CharField("原状态", max_length=16, choices=LifecycleStatus.choices)
+    # Blank for a customer's first status (recorded when an import creates it).
+    from_status = models.CharField(
+        "原状态", max_length=16, choices=LifecycleStatus.choices, blank=True
+    )
     to_status = models.CharField("新状态", max_length=16, choices=LifecycleStatus.choices)
     reason = models.TextField("原因", blank=True)
     changed_by = models.ForeignKey(
@@ -483,6 +486,8 @@ class LifecycleChange(models.Model):
         ordering = ["-changed_at", "-id"]
 
     def __str__(self) -> str:
+        if not self.from_status:
+            return f"初始状态：{self.get_to_status_display()}"
         return f"{self.get_from_status_display()} → {self.get_to_status_display()}"
 
 

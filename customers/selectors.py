@@ -8,7 +8,8 @@ from django.db.models import Q, QuerySet
 
 from accounts.roles import Scope, effective_scope
 
-from .models import Customer
+from .lifecycle import cooperation_key
+from .models import CooperationStatusMapping, Customer
 
 
 def scope_filter(user: Any, *, prefix: str = "") -> Q | None:
@@ -191,3 +192,20 @@ def attention_due(user: Any, *, today, days_ahead: int = 7) -> list:
         .select_related("customer")
         .order_by("remind_on")[:20]
     )
+
+
+def cooperation_status_for(note: str) -> str | None:
+    """The lifecycle status the admin's 合作状态 mapping gives a note, or None if unmapped.
+
+    Same rule as the import: the exact text first, then the text without its
+    `@person` mention (`待确认  @李伟光` → `待确认`).
+    """
+    note = (note or "").strip()
+    if not note:
+        return None
+    mapped = dict(
+        CooperationStatusMapping.objects.filter(
+            note_text__in={note, cooperation_key(note)}
+        ).values_list("note_text", "status")
+    )
+    return mapped.get(note) or mapped.get(cooperation_key(note))

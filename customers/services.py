@@ -20,12 +20,13 @@ from accounts.roles import (
     is_admin,
 )
 
-from .lifecycle import allowed_transitions, can_transition
+from .lifecycle import DEFAULT_COOPERATION_MAPPING, allowed_transitions, can_transition
 from .models import (
     AttentionItem,
     Competitor,
     Contact,
     CooperationDetail,
+    CooperationStatusMapping,
     Customer,
     CustomerDraft,
     FollowUpNote,
@@ -38,7 +39,7 @@ from .models import (
     Tag,
     parse_onboarded,
 )
-from .selectors import editable_customers, scoped_customers
+from .selectors import cooperation_status_for, editable_customers, scoped_customers
 
 # Section name (URL slug) → model of the customer's repeatable detail rows.
 SECTION_MODELS: dict[str, type[models.Model]] = {
@@ -98,6 +99,25 @@ def _require_edit(user: Any, customer: Customer) -> None:
         raise PermissionDenied("您无权修改该客户")
 
 
+def cooperation_mapping_seed_defaults(*, model: type[models.Model] | None = None) -> int:
+    """Add the default 合作状态 mappings that are missing; never overwrite an admin's edits.
+
+    Used by data migration 0003 (with the historical model) and by anything
+    that must not depend on that migration's rows still being there (test
+    databases flushed by transactional tests, demo seeding). Returns how many
+    rows it added.
+    """
+    model = model or CooperationStatusMapping
+    present = set(model.objects.values_list("note_text", flat=True))
+    missing = [
+        model(note_text=text, status=str(status))
+        for text, status in DEFAULT_COOPERATION_MAPPING.items()
+        if text not in present
+    ]
+    model.objects.bulk_create(missing, ignore_conflicts=True)
+    return len(missing)
+
+
 @transaction.atomic
 def customer_create(*, user: Any, data: dict[str, Any]) -> Customer:
     """Create a customer from model-field data; sales users always own what they create."""
@@ -126,6 +146,31 @@ def customer_update(*, user: Any, customer: Customer, data: dict[str, Any]) -> C
     data = _with_onboarded_period(dict(data))
     reason = data.pop("status_reason", "")
     new_status = data.pop("lifecycle_status", None)
+    note = data.get("cooperation_note")
+    # Compare with the stored note: a ModelForm bound to `customer` has already
+    # copied the new value onto the instance during is_valid().
+    stored_note = (
+        Customer.objects.filter(pk=customer.pk).values_list("cooperation_note", flat=True).first()
+    )
+    if not new_status and note is not None and note.strip() != stored_note:
+        # A hand-edited 合作状态 moves the status as the import would, through
+        # the admin's mapping, but by hand only along the lifecycle machine.
+        mapped = cooperation_status_for(note)
+        if mapped and mapped != customer.lifecycle_status:
+            new_status = mapped
+            reason = reason or f"合作状态改为“{note.strip()}”"
+            if not can_transition(customer.lifecycle_status, mapped):
+                allowed = "、".join(
+                    LifecycleStatus(s).label for s in allowed_transitions(customer.lifecycle_status)
+                )
+                raise ValidationError(
+                    {
+                        "cooperation_note": f"合作状态“{note.strip()}”对应生命周期状态"
+                        f"“{LifecycleStatus(mapped).label}”，不能从"
+                        f"“{LifecycleStatus(customer.lifecycle_status).label}”直接变更"
+                        f"（可变更为：{allowed}）；请先变更生命周期状态，或改用其他合作状态"
+                    }
+                )
     if "sales_owner" in data and not can_assign_owners(user):
         owner = data["sales_owner"]
         owner_id = owner.pk if isinstance(owner, models.Model) else owner

@@ -152,6 +152,7 @@ def customer_list(request):
         "can_assign_owners": roles.can_assign_owners(user),
         "can_create": roles.can_create_customer(user),
         "can_import": roles.can_import(user),
+        "can_export": roles.can_export(user),
         "renewals_due": renewals_due(user, today=timezone.localdate()),
         "attention_due": attention_due(user, today=timezone.localdate()),
         "can_set_thresholds": roles.can_set_grade_thresholds(user),

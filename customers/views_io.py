@@ -185,17 +185,21 @@ def import_result(request, pk: int):
 
 @login_required
 def export_start(request):
+    """Export what the list shows: its GET parameters are the filter, `ids=` the selection."""
     if not roles.can_export(request.user):
         raise PermissionDenied
     initial = {"ids": request.GET.get("ids", "")}
-    if initial["ids"]:
+    scope = request.GET.get("scope", "")
+    if scope in dict(ExportForm.SCOPES):
+        initial["scope"] = scope
+    elif initial["ids"]:
         initial["scope"] = "selection"
     form = ExportForm(request.POST or None, initial=initial)
+    filter_query = exports.filter_params(request.GET)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        filter_params = {k: v for k, v in request.GET.items() if k not in ("ids", "page")}
         queryset = exports.export_queryset(
-            user=request.user, scope=data["scope"], params=filter_params, ids=data["ids"]
+            user=request.user, scope=data["scope"], params=filter_query, ids=data["ids"]
         )
         if queryset.count() <= exports.SYNC_MAX_ROWS:
             output = io.BytesIO()
@@ -215,7 +219,8 @@ def export_start(request):
                 title="客户导出",
                 params={
                     "scope": data["scope"],
-                    "filter": filter_params,
+                    # urlencoded, so repeated keys survive the trip through the job's JSON
+                    "filter": filter_query.urlencode(),
                     "ids": data["ids"],
                     "fields": data["fields"],
                     "format": data["format"],
@@ -224,12 +229,14 @@ def export_start(request):
             job_enqueue(job=job, task=customer_export_task)
         messages.info(request, "导出数据较多，已转为后台任务，完成后可在此下载。")
         return redirect("customers:export-result", pk=job.pk)
-    count = exports.export_queryset(
-        user=request.user,
-        scope="filter",
-        params={k: v for k, v in request.GET.items() if k not in ("ids", "page")},
-    ).count()
-    return render(request, "customers/export_start.html", {"form": form, "filter_count": count})
+    count = exports.export_queryset(user=request.user, scope="filter", params=filter_query).count()
+    context = {
+        "form": form,
+        "filter_count": count,
+        "selection_count": len([p for p in initial["ids"].split(",") if p.strip()]),
+        "list_url": f"{reverse('customers:customer-list')}?{filter_query.urlencode()}",
+    }
+    return render(request, "customers/export_start.html", context)
 
 
 @login_required

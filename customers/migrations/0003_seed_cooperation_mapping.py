@@ -1,29 +1,19 @@
 """Seed the default 合作状态 → lifecycle mapping for the texts of the company workbook.
 
-Admins edit the table afterwards; get_or_create keeps their edits on re-run.
+Admins edit the table afterwards; the seed only adds missing texts, so it keeps
+their edits on re-run. The texts live in customers.lifecycle and the seed in
+customers.services so tests and demo seeding can restore them after a flush.
 """
 
 from django.db import migrations
 
-DEFAULT_MAPPING = {
-    "正常使用": "active",
-    "近一年未使用": "dormant",
-    "待确认": "potential",
-    "待确认  @李伟光": "potential",
-    "商务阶段": "negotiating",
-    "等待巧房": "negotiating",
-    "入贝": "churned",
-    "双方案使用": "active",
-    "切换如视": "churned",
-    "切换123": "churned",
-    "消耗余量": "active",
-}
-
 
 def seed(apps, schema_editor):
-    mapping = apps.get_model("customers", "CooperationStatusMapping")
-    for note_text, status in DEFAULT_MAPPING.items():
-        mapping.objects.get_or_create(note_text=note_text, defaults={"status": status})
+    from customers.services import cooperation_mapping_seed_defaults
+
+    cooperation_mapping_seed_defaults(
+        model=apps.get_model("customers", "CooperationStatusMapping")
+    )
 
 
 class Migration(migrations.Migration):

@@ -13,9 +13,14 @@ from accounts.models import Job
 from customers import exports
 from customers.exports import export_queryset, export_write
 from customers.importers import import_analyse, table_open
-from tests.factories import CustomerFactory
+from tests.factories import CustomerFactory, TagFactory
 
 ALL_FIELDS = list(exports.EXPORT_FIELDS)
+
+
+@pytest.fixture
+def tag():
+    return TagFactory(name="重点")
 
 
 def xlsx_rows(content: bytes) -> list[tuple]:
@@ -167,3 +172,124 @@ def test_navigation_links_import_only_for_import_roles(client, ops_user, sales_u
     page = client.get(reverse("customers:export-start")).content.decode()
     assert reverse("customers:import-start") not in page
     assert reverse("customers:export-start") in page
+
+
+def list_names(client, query: str) -> set[str]:
+    response = client.get(f"{reverse('customers:customer-list')}?{query}")
+    return {row.record.name for row in response.context["table"].paginated_rows}
+
+
+@pytest.mark.django_db
+def test_export_of_filtered_list_returns_exactly_the_listed_customers(client, ops_user, tag):
+    # Given a list filtered by search, level and tag, with paging/sorting/column parameters
+    wanted = CustomerFactory(name="杭州甲", level="A")
+    wanted.tags.add(tag)
+    CustomerFactory(name="杭州乙", level="A")  # no tag
+    CustomerFactory(name="宁波丙", level="A").tags.add(tag)  # search misses
+    CustomerFactory(name="杭州丁", level="B").tags.add(tag)  # level misses
+    client.force_login(ops_user)
+    query = f"q=杭州&level=A&tag={tag.pk}&page=1&sort=name&cols_set=1&cols=level"
+
+    # When the list's export link posts with the list's GET parameters
+    response = client.post(
+        f"{reverse('customers:export-start')}?{query}&scope=filter",
+        {"scope": "filter", "format": "xlsx", "fields": ["company_id", "name"]},
+    )
+
+    # Then the file holds exactly the customers the list shows
+    exported = {r[1] for r in xlsx_rows(response.content)[1:]}
+    assert exported == list_names(client, query) == {"杭州甲"}
+
+
+@pytest.mark.django_db
+def test_sales_export_of_a_filter_stays_in_their_scope(client, sales_user, other_sales_user):
+    CustomerFactory(name="我的A", sales_owner=sales_user, level="A")
+    CustomerFactory(name="我的B", sales_owner=sales_user, level="B")
+    CustomerFactory(name="别人的A", sales_owner=other_sales_user, level="A")
+    client.force_login(sales_user)
+
+    filtered = client.post(
+        f"{reverse('customers:export-start')}?level=A",
+        {"scope": "filter", "format": "csv", "fields": ["name"]},
+    )
+    everything = client.post(
+        reverse("customers:export-start"), {"scope": "all", "format": "csv", "fields": ["name"]}
+    )
+
+    def names(response) -> list[str]:
+        return [r[0] for r in csv.reader(io.StringIO(response.content.decode("utf-8-sig")))][1:]
+
+    assert names(filtered) == ["我的A"]
+    assert sorted(names(everything)) == ["我的A", "我的B"]
+
+
+@pytest.mark.django_db
+def test_export_of_the_selection_ignores_ids_outside_scope(client, sales_user, other_sales_user):
+    mine = CustomerFactory(name="我的", sales_owner=sales_user)
+    CustomerFactory(name="我的未选", sales_owner=sales_user)
+    theirs = CustomerFactory(name="别人的", sales_owner=other_sales_user)
+    client.force_login(sales_user)
+    url = f"{reverse('customers:export-start')}?level=&ids={mine.pk},{theirs.pk}&scope=selection"
+
+    page = client.get(url)
+    response = client.post(
+        url,
+        {
+            "scope": "selection",
+            "ids": f"{mine.pk},{theirs.pk}",
+            "format": "xlsx",
+            "fields": ["name"],
+        },
+    )
+
+    assert page.context["form"]["scope"].value() == "selection"
+    assert "已选 2 个客户" in page.content.decode()
+    assert [r[0] for r in xlsx_rows(response.content)[1:]] == ["我的"]
+
+
+@pytest.mark.django_db
+def test_background_export_keeps_the_filter(
+    client, ops_user, tag, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setattr(exports, "SYNC_MAX_ROWS", 1)
+    for name in ("甲", "乙"):
+        CustomerFactory(name=name, level="A").tags.add(tag)
+    CustomerFactory(name="丙", level="A")
+    client.force_login(ops_user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            f"{reverse('customers:export-start')}?level=A&tag={tag.pk}",
+            {"scope": "filter", "format": "csv", "fields": ["name"]},
+        )
+
+    job = Job.objects.get(kind="customer_export")
+    assert job.params["filter"] == f"level=A&tag={tag.pk}"
+    assert job.result == {"导出客户": 2}
+
+
+@pytest.mark.django_db
+def test_customer_list_offers_import_and_export_with_the_current_filter(
+    client, ops_user, sales_user
+):
+    client.force_login(ops_user)
+    ops_page = client.get(reverse("customers:customer-list") + "?level=A&page=1").content.decode()
+    client.force_login(sales_user)
+    sales_page = client.get(reverse("customers:customer-list") + "?level=A").content.decode()
+
+    export = reverse("customers:export-start")
+    assert f'href="{reverse("customers:import-start")}"' in ops_page
+    assert f'href="{export}?level=A&amp;scope=filter"' in ops_page
+    assert f'href="{export}?scope=all"' in ops_page
+    assert reverse("customers:import-start") not in sales_page
+    assert f'href="{export}?level=A&amp;scope=filter"' in sales_page
+
+
+def test_filter_params_drop_paging_and_keep_repeated_keys():
+    from django.http import QueryDict
+
+    query = exports.filter_params(QueryDict("q=a&tag=1&tag=2&page=3&sort=name&ids=4&scope=all"))
+
+    assert query.urlencode() == "q=a&tag=1&tag=2"
+    assert exports.filter_params({"level": "A", "tag": ["1", "2"]}).getlist("tag") == ["1", "2"]
+    assert exports.filter_params("level=B&page=2").urlencode() == "level=B"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import io
 from unittest import mock
 
@@ -61,6 +62,47 @@ def test_sample_imports_every_row_but_the_repeated_id_pair(ops_user):
     assert not any("“王珂”" in w for w in warnings)
     assert plan.series_code == "L"
     assert Customer.objects.filter(sales_owner__full_name="王珂").count() == 18
+
+
+@pytest.mark.django_db
+def test_sample_warnings_are_only_what_a_clerk_acts_on():
+    # Given the demo users (accounts seed_demo), whose names the sample's owner columns use
+    from accounts.management.commands.seed_demo import DEMO_USERS
+
+    for username, full_name, role in DEMO_USERS:
+        UserFactory(username=username, full_name=full_name, role=role)
+
+    plan = analyse(SAMPLE.read_bytes(), "customers_sample.xlsx")
+
+    # Then #N/A, 0, —, - and empty cells raise nothing; what is left is names that
+    # match no user and companies named like an earlier row (747 names for 1,318 rows).
+    warnings = collections.Counter(w for r in plan.rows for w in r.warnings)
+    same_name = {w: n for w, n in warnings.items() if w.startswith("公司名称")}
+    assert {w: n for w, n in warnings.items() if w not in same_name} == {
+        "销售负责人“冯雪”未匹配到系统用户，已保留原文": 11,
+        "销售负责人“陈立”未匹配到系统用户，已保留原文": 9,
+        "销售负责人“吴凡”未匹配到系统用户，已保留原文": 8,
+        "销售负责人“周文”未匹配到系统用户，已保留原文": 8,
+        "销售负责人“郑强”未匹配到系统用户，已保留原文": 7,
+        "运营负责人“高远”未匹配到系统用户，已保留原文": 3,
+        "运营负责人“何平”未匹配到系统用户，已保留原文": 1,
+    }
+    assert sum(same_name.values()) == 573  # every repeat once, pointing at the first row
+    assert warnings["公司名称“普通用户”与第 33 行（公司id 53）相同"] == 14
+    by_row = {r.row_number: r.warnings for r in plan.rows}
+    assert by_row[2] == []  # the first 广州锦绣租赁服务有限公司 is not itself a problem
+    assert by_row[14] == ["公司名称“广州锦绣租赁服务有限公司”与第 2 行（公司id 2）相同"]
+    assert plan.counts()["warnings"] == 620
+
+
+@pytest.mark.django_db
+def test_new_customer_named_like_an_archived_one_is_a_warning():
+    CustomerFactory(company_id=7, name="甲公司")
+
+    plan = analyse(standard(row(8, "甲公司"), row(7, "甲公司")))
+
+    assert plan.rows[0].warnings == ["公司名称“甲公司”与已有客户（公司id 7）相同"]
+    assert plan.rows[1].warnings == ["公司名称“甲公司”与第 2 行（公司id 8）相同"]
 
 
 @pytest.mark.django_db
