@@ -38,13 +38,20 @@ class UsageIngestResult:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _int(value: Any, name: str, minimum: int) -> int:
+# Column limits: a value past them would make the database refuse the whole batch
+# (PostgreSQL raises on integer overflow), so it is one record's error instead.
+MAX_COMPANY_ID = 2**63 - 1  # BigIntegerField
+MAX_COUNT = 2_147_483_647  # PositiveIntegerField (shots, floors)
+MAX_AREA = Decimal("1e12")  # DecimalField(max_digits=14, decimal_places=2)
+
+
+def _int(value: Any, name: str, minimum: int, maximum: int = MAX_COUNT) -> int:
     if isinstance(value, bool):
         raise ValueError
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     number = int(str(value).strip()) if not isinstance(value, int) else value
-    if number < minimum:
+    if not minimum <= number <= maximum:
         raise ValueError
     return number
 
@@ -62,10 +69,10 @@ def _clean(record: dict[str, Any], series: dict[str, DeviceSeries]) -> tuple[dic
     errors: list[tuple[str, str]] = []
     values: dict[str, Any] = {}
     checks = [
-        ("company_id", lambda v: _int(v, "company_id", 1), "必须是正整数"),
+        ("company_id", lambda v: _int(v, "company_id", 1, MAX_COMPANY_ID), "必须是正整数"),
         ("shot_date", _date, "必须是日期，如 2025-10-16"),
-        ("floors", lambda v: _int(v, "floors", 1), "必须是不小于 1 的整数"),
-        ("shots", lambda v: _int(v, "shots", 1), "必须是不小于 1 的整数"),
+        ("floors", lambda v: _int(v, "floors", 1), f"必须是 1 到 {MAX_COUNT} 之间的整数"),
+        ("shots", lambda v: _int(v, "shots", 1), f"必须是 1 到 {MAX_COUNT} 之间的整数"),
     ]
     for name, convert, message in checks:
         raw = record.get(name)
@@ -90,10 +97,10 @@ def _clean(record: dict[str, Any], series: dict[str, DeviceSeries]) -> tuple[dic
     if area not in (None, ""):
         try:
             values["area"] = Decimal(str(area))
-            if not values["area"].is_finite() or values["area"] < 0:
+            if not values["area"].is_finite() or not 0 <= values["area"] < MAX_AREA:
                 raise InvalidOperation
         except InvalidOperation:
-            errors.append(("area", f"面积“{area}”必须是不小于 0 的数字"))
+            errors.append(("area", f"面积“{area}”必须是 0 到 999,999,999,999.99 之间的数字"))
     ref = record.get("source_ref")
     ref = str(ref).strip() if ref not in (None, "") else None
     if ref and len(ref) > 100:
