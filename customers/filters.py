@@ -5,6 +5,7 @@ from __future__ import annotations
 import django_filters as df
 from django import forms
 from django.db.models import Exists, OuterRef, Q
+from drf_spectacular.utils import extend_schema_field
 
 from accounts.models import User
 from accounts.roles import Role
@@ -13,6 +14,13 @@ from .models import Customer, DictionaryItem, LifecycleStatus, Renewal, Tag
 from .selectors import customer_search_q
 
 YES_NO = (("yes", "是"), ("no", "否"), ("none", "未填"))
+
+
+def _id_filter(description: str, **kwargs) -> df.ChoiceFilter:
+    """A choice filter over row ids. Its choices are filled per request, so the API schema
+    cannot read a type from them: declare the id as an integer instead."""
+    schema = {"type": "integer", "description": description}
+    return extend_schema_field(schema)(df.ChoiceFilter(**kwargs))
 
 
 def _series_choices():
@@ -31,10 +39,15 @@ class CustomerFilter(df.FilterSet):
     # Choice lists are filled once per request in __init__ (plain queries):
     # ModelChoiceFilter would query again to validate and iterate a server-side
     # cursor per dropdown, which costs round trips on every keystroke of search.
-    account_type = df.ChoiceFilter(label="账号类型", field_name="account_type_id")
-    industry = df.ChoiceFilter(label="行业类型", field_name="industry_id")
-    erp = df.ChoiceFilter(label="所属ERP", field_name="erp_id")
-    series = df.ChoiceFilter(label="设备系列", choices=_series_choices, method="filter_series")
+    account_type = _id_filter(
+        "账号类型（字典项 id）", label="账号类型", field_name="account_type_id"
+    )
+    industry = _id_filter("行业类型（字典项 id）", label="行业类型", field_name="industry_id")
+    erp = _id_filter("所属ERP（字典项 id）", label="所属ERP", field_name="erp_id")
+    # The series list is data, not a fixed enum: the schema names the code's type only.
+    series = extend_schema_field({"type": "string", "description": "设备系列代码，如 L"})(
+        df.ChoiceFilter(label="设备系列", choices=_series_choices, method="filter_series")
+    )
     settlement_method = df.ChoiceFilter(label="结算方式", choices=Customer.SettlementMethod.choices)
     level = df.ChoiceFilter(
         label="客户等级",
@@ -43,18 +56,20 @@ class CustomerFilter(df.FilterSet):
     )
     consumption_level = df.ChoiceFilter(label="消费等级", choices=Customer.ConsumptionLevel.choices)
     lifecycle_status = df.ChoiceFilter(label="生命周期状态", choices=LifecycleStatus.choices)
-    sales_owner = df.ChoiceFilter(label="销售负责人", field_name="sales_owner_id")
+    sales_owner = _id_filter(
+        "销售负责人（用户 id）", label="销售负责人", field_name="sales_owner_id"
+    )
     sales_unresolved = df.BooleanFilter(
         label="销售负责人未匹配", method="filter_sales_unresolved", widget=forms.CheckboxInput
     )
-    ops_owner = df.ChoiceFilter(label="运营负责人", method="filter_ops_owner")
+    ops_owner = _id_filter("运营负责人（用户 id）", label="运营负责人", method="filter_ops_owner")
     billing_enabled = df.ChoiceFilter(
         label="是否结算",
         choices=[*Customer.BillingEnabled.choices, ("none", "未填")],
         method="filter_billing",
     )
     disabled = df.ChoiceFilter(label="是否停用", choices=YES_NO, method="filter_disabled")
-    tag = df.ChoiceFilter(label="标签", method="filter_tag")
+    tag = _id_filter("标签 id", label="标签", method="filter_tag")
     created = df.DateFromToRangeFilter(
         label="创建日期",
         field_name="created_at__date",
