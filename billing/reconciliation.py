@@ -212,16 +212,19 @@ def bill_reverse(*, user: Any, bill: Bill, reason: str) -> Bill:
 
 
 class DuplicateBankRefError(ValidationError):
-    """The bank reference is already recorded for this method; `existing` is the first payment."""
+    """The bank reference is already recorded for this method; `existing` is the first payment.
+
+    Keyed by field (bank_ref) so forms and the API put the message on the field itself.
+    """
 
     def __init__(self, existing: Payment) -> None:
         self.existing = existing
-        super().__init__(
+        message = (
             f"银行流水号 {existing.bank_ref} 已登记过（收款 #{existing.pk}，"
             f"{existing.received_on:%Y-%m-%d} {_money_str(existing.amount)}，{existing.customer.name}），"
-            "不能重复录入",
-            code="duplicate_bank_ref",
+            "不能重复录入"
         )
+        super().__init__({"bank_ref": ValidationError(message, code="duplicate_bank_ref")})
 
 
 def payment_record(

@@ -13,7 +13,8 @@ from typing import Any, BinaryIO
 import openpyxl
 import xlsxwriter
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from accounts.roles import can_manage_billing
 from customers.selectors import scoped_customers
@@ -38,13 +39,20 @@ class UsageIngestResult:
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 
-def _int(value: Any, name: str, minimum: int) -> int:
+# Column limits: a value past them would make the database refuse the whole batch
+# (PostgreSQL raises on integer overflow), so it is one record's error instead.
+MAX_COMPANY_ID = 2**63 - 1  # BigIntegerField
+MAX_COUNT = 2_147_483_647  # PositiveIntegerField (shots, floors)
+MAX_AREA = Decimal("1e12")  # DecimalField(max_digits=14, decimal_places=2)
+
+
+def _int(value: Any, name: str, minimum: int, maximum: int = MAX_COUNT) -> int:
     if isinstance(value, bool):
         raise ValueError
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     number = int(str(value).strip()) if not isinstance(value, int) else value
-    if number < minimum:
+    if not minimum <= number <= maximum:
         raise ValueError
     return number
 
@@ -62,10 +70,10 @@ def _clean(record: dict[str, Any], series: dict[str, DeviceSeries]) -> tuple[dic
     errors: list[tuple[str, str]] = []
     values: dict[str, Any] = {}
     checks = [
-        ("company_id", lambda v: _int(v, "company_id", 1), "必须是正整数"),
+        ("company_id", lambda v: _int(v, "company_id", 1, MAX_COMPANY_ID), "必须是正整数"),
         ("shot_date", _date, "必须是日期，如 2025-10-16"),
-        ("floors", lambda v: _int(v, "floors", 1), "必须是不小于 1 的整数"),
-        ("shots", lambda v: _int(v, "shots", 1), "必须是不小于 1 的整数"),
+        ("floors", lambda v: _int(v, "floors", 1), f"必须是 1 到 {MAX_COUNT} 之间的整数"),
+        ("shots", lambda v: _int(v, "shots", 1), f"必须是 1 到 {MAX_COUNT} 之间的整数"),
     ]
     for name, convert, message in checks:
         raw = record.get(name)
@@ -90,10 +98,10 @@ def _clean(record: dict[str, Any], series: dict[str, DeviceSeries]) -> tuple[dic
     if area not in (None, ""):
         try:
             values["area"] = Decimal(str(area))
-            if not values["area"].is_finite() or values["area"] < 0:
+            if not values["area"].is_finite() or not 0 <= values["area"] < MAX_AREA:
                 raise InvalidOperation
         except InvalidOperation:
-            errors.append(("area", f"面积“{area}”必须是不小于 0 的数字"))
+            errors.append(("area", f"面积“{area}”必须是 0 到 999,999,999,999.99 之间的数字"))
     ref = record.get("source_ref")
     ref = str(ref).strip() if ref not in (None, "") else None
     if ref and len(ref) > 100:
@@ -131,7 +139,8 @@ def usage_ingest(
     known = set(
         UsageRecord.objects.filter(source_ref__in=refs).values_list("source_ref", flat=True)
     )
-    to_create = []
+    to_create: list[dict[str, Any]] = []
+    created_by_id = user.pk if getattr(user, "is_authenticated", False) else None
     for index, values in enumerate(cleaned):
         if values is None:
             continue
@@ -151,37 +160,79 @@ def usage_ingest(
             continue
         if ref:
             known.add(ref)
+        # Plain rows, not model instances: building 10,000 models costs more than inserting.
         to_create.append(
-            UsageRecord(
-                customer_id=customer_id,
-                series=values["series"],
-                shot_date=values["shot_date"],
-                floors=values["floors"],
-                shots=values["shots"],
-                area=values.get("area"),
-                source_ref=ref,
-                source=source,
-                note=values["note"],
-                created_by=user if getattr(user, "is_authenticated", False) else None,
-            )
+            {
+                "customer_id": customer_id,
+                "series_id": values["series"].pk,
+                "shot_date": values["shot_date"],
+                "floors": values["floors"],
+                "shots": values["shots"],
+                "area": values.get("area"),
+                "source_ref": ref,
+                "source": source,
+                "note": values["note"],
+                "created_by_id": created_by_id,
+            }
         )
     result.errors.sort(key=lambda e: e["index"])
     if atomic and result.errors:
         return result
     with transaction.atomic():
-        # ignore_conflicts: a concurrent sender of the same source_ref loses quietly.
-        UsageRecord.objects.bulk_create(to_create, batch_size=1000, ignore_conflicts=True)
-        result.created = len(to_create)
-        if to_create:
+        # A concurrent sender of the same source_ref (a client retrying after a timeout)
+        # loses quietly; on PostgreSQL the insert's row count tells how many were new.
+        if connection.vendor == "postgresql":
+            created = _insert_unnest(to_create)
+        else:
+            UsageRecord.objects.bulk_create(
+                [UsageRecord(**row) for row in to_create], batch_size=1000, ignore_conflicts=True
+            )
+            created = len(to_create)
+        result.duplicates += len(to_create) - created
+        result.created = created
+        if created:
             from .services import audit_bulk
 
             audit_bulk(
                 user=user,
                 model=UsageRecord,
-                summary=f"录入用量 {len(to_create)} 条（{source}）",
-                changes={"新增": len(to_create), "重复": result.duplicates, "来源": source},
+                summary=f"录入用量 {created} 条（{source}）",
+                changes={"新增": created, "重复": result.duplicates, "来源": source},
             )
     return result
+
+
+def _insert_unnest(rows: list[dict[str, Any]]) -> int:
+    """One INSERT ... SELECT FROM unnest(arrays) ON CONFLICT DO NOTHING; returns rows inserted.
+
+    bulk_create spends most of its time compiling SQL per value; one statement over
+    typed arrays inserts 10,000 rows in tens of milliseconds (bench/api_ingest.py).
+    """
+    if not rows:
+        return 0
+    now = timezone.now()
+    columns = {
+        "customer_id": ("bigint", [r["customer_id"] for r in rows]),
+        "series_id": ("bigint", [r["series_id"] for r in rows]),
+        "shot_date": ("date", [r["shot_date"] for r in rows]),
+        "shots": ("integer", [r["shots"] for r in rows]),
+        "floors": ("integer", [r["floors"] for r in rows]),
+        "area": ("numeric", [r["area"] for r in rows]),
+        "source_ref": ("varchar", [r["source_ref"] for r in rows]),
+        "source": ("varchar", [r["source"] for r in rows]),
+        "note": ("varchar", [r["note"] for r in rows]),
+        "created_by_id": ("bigint", [r["created_by_id"] for r in rows]),
+        "created_at": ("timestamptz", [now] * len(rows)),
+    }
+    names = ", ".join(columns)
+    arrays = ", ".join(f"%s::{kind}[]" for kind, _ in columns.values())
+    sql = (
+        f"INSERT INTO {UsageRecord._meta.db_table} ({names}) "  # noqa: S608 (fixed names)
+        f"SELECT * FROM unnest({arrays}) ON CONFLICT (source_ref) DO NOTHING"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [values for _, values in columns.values()])
+        return cursor.rowcount
 
 
 # --- the two sheets ------------------------------------------------------------------

@@ -10,7 +10,16 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from billing.models import Bill, BillLine, Payment, PaymentAllocation, PricePlan, UsageRecord
+from billing.models import (
+    Bill,
+    BillLine,
+    DeviceSeries,
+    Payment,
+    PaymentAllocation,
+    PricePlan,
+    UsageRecord,
+)
+from billing.services import PLAN_FIELDS
 from customers.models import Customer
 from customers.selectors import scoped_customers
 
@@ -377,3 +386,59 @@ class PaymentAllocateInputSerializer(serializers.Serializer):
 
 class AllocationUndoInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=200, help_text="撤销原因（必填，记入审计）")
+
+
+# --- price plan writes ----------------------------------------------------------
+
+# The plan terms a client may write: billing.services.PLAN_FIELDS less the import's own
+# bookkeeping (source and the workbook's raw price text).
+PLAN_INPUT_FIELDS = [f for f in PLAN_FIELDS if f not in ("source", "raw_single", "raw_multi")]
+
+
+class BandSerializer(serializers.Serializer):
+    """One price band: up to `up_to` units (inclusive; null for the open last band) at `price`."""
+
+    up_to = serializers.IntegerField(
+        min_value=1, max_value=2_147_483_647, allow_null=True, required=False, default=None
+    )
+    price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        values = super().to_internal_value(data)
+        # Stored as JSON the way the plan form stores it: the price as a decimal string.
+        return {"up_to": values.get("up_to"), "price": str(values["price"])}
+
+
+class PricePlanTermsSerializer(serializers.ModelSerializer):
+    """Types and choices of the plan terms; the pricing rules are plan_create/plan_update's."""
+
+    bands_shared = BandSerializer(many=True, required=False, help_text="共用阶梯")
+    bands_single = BandSerializer(many=True, required=False, help_text="单层阶梯")
+    bands_multi = BandSerializer(many=True, required=False, help_text="多层阶梯")
+
+    class Meta:
+        model = PricePlan
+        fields = PLAN_INPUT_FIELDS
+
+
+class PricePlanCreateInputSerializer(PricePlanTermsSerializer):
+    customer = ScopedCustomerField(
+        queryset=Customer.objects.all(), help_text="客户 id（须在数据范围内）"
+    )
+    series = serializers.SlugRelatedField(
+        slug_field="code",
+        queryset=DeviceSeries.objects.filter(is_active=True),
+        help_text="设备系列代码：X、N 或 L",
+    )
+
+    class Meta(PricePlanTermsSerializer.Meta):
+        fields = ["customer", "series", *PLAN_INPUT_FIELDS]
+
+
+class PricePlanNewVersionInputSerializer(PricePlanTermsSerializer):
+    """The new version's start date; any terms given replace the old version's."""
+
+    valid_from = serializers.DateField(help_text="新版本生效日期（原版本截止到前一天）")
+
+    class Meta(PricePlanTermsSerializer.Meta):
+        extra_kwargs = {name: {"required": False} for name in PLAN_INPUT_FIELDS}

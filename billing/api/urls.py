@@ -4,7 +4,14 @@ from . import views
 
 urlpatterns = [
     path("price-plans/", views.PricePlanListView.as_view(), name="plan-list"),
+    path("price-plans/create/", views.PricePlanCreateView.as_view(), name="plan-create"),
     path("price-plans/<int:pk>/", views.PricePlanDetailView.as_view(), name="plan-detail"),
+    path("price-plans/<int:pk>/update/", views.PricePlanUpdateView.as_view(), name="plan-update"),
+    path(
+        "price-plans/<int:pk>/new-version/",
+        views.PricePlanNewVersionView.as_view(),
+        name="plan-new-version",
+    ),
     path("usage/", views.UsageListView.as_view(), name="usage-list"),
     path("usage/ingest/", views.UsageIngestView.as_view(), name="usage-ingest"),
     path("bills/", views.BillListView.as_view(), name="bill-list"),

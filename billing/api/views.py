@@ -20,7 +20,7 @@ from accounts.api.errors import error_body
 from accounts.api.permissions import HasRole, predicate_permission
 from accounts.api.schema import ErrorSerializer, error_responses
 from accounts.api.serializers import JobOutputSerializer
-from accounts.roles import can_manage_billing
+from accounts.roles import can_manage_billing, can_manage_plans
 from billing.models import Bill, BillLine, Payment, PaymentAllocation, PricePlan, UsageRecord
 from billing.reconciliation import (
     allocation_undo,
@@ -28,7 +28,12 @@ from billing.reconciliation import (
     payment_allocate_oldest_first,
     payment_record,
 )
-from billing.services import bills_generate_job_start
+from billing.services import (
+    bills_generate_job_start,
+    plan_create,
+    plan_new_version,
+    plan_update,
+)
 from billing.usage import usage_ingest
 from customers.selectors import scoped_customers
 
@@ -43,7 +48,10 @@ from .serializers import (
     PaymentDetailOutputSerializer,
     PaymentInputSerializer,
     PaymentOutputSerializer,
+    PricePlanCreateInputSerializer,
+    PricePlanNewVersionInputSerializer,
     PricePlanOutputSerializer,
+    PricePlanTermsSerializer,
     UsageIngestInputSerializer,
     UsageIngestOutputSerializer,
     UsageRecordOutputSerializer,
@@ -51,6 +59,8 @@ from .serializers import (
 
 CanManageBilling = predicate_permission(can_manage_billing, name="CanManageBilling")
 BILLING_WRITE = [HasRole, CanManageBilling]
+CanManagePlans = predicate_permission(can_manage_plans, name="CanManagePlans")
+PLAN_WRITE = [HasRole, CanManagePlans]
 
 
 def _in_scope(model, user):
@@ -146,6 +156,122 @@ class PricePlanDetailView(generics.RetrieveAPIView):
 
     def get_object(self):
         return get_object_or_404(scoped_plans(self.request.user), pk=self.kwargs["pk"])
+
+
+PLAN_REQUEST_EXAMPLE = {
+    "customer": 7,
+    "series": "L",
+    "kind": "per_shoot",
+    "valid_from": "2025-07-01",
+    "single_price": "12.50",
+    "multi_rule": "incremental",
+    "multi_base": "14.00",
+    "multi_step": "10.00",
+}
+
+
+def _plan_answer(request, plan: PricePlan, code: int) -> Response:
+    plan = get_object_or_404(scoped_plans(request.user), pk=plan.pk)
+    return Response(PricePlanOutputSerializer(plan).data, status=code)
+
+
+class PricePlanCreateView(APIView):
+    permission_classes = PLAN_WRITE
+
+    @extend_schema(
+        tags=["价格方案"],
+        summary="新建价格方案",
+        description=(
+            "为数据范围内的客户新建某设备系列的价格方案（版本号自动递增）。"
+            "校验规则与网页相同：同一客户同一系列同一天只能有一个方案生效。需要运营或管理员角色。"
+        ),
+        request=PricePlanCreateInputSerializer,
+        responses={201: PricePlanOutputSerializer, **error_responses(400, 403)},
+        examples=[
+            OpenApiExample("定价结算", value=PLAN_REQUEST_EXAMPLE, request_only=True),
+            OpenApiExample(
+                "阶梯结算",
+                value={
+                    "customer": 7,
+                    "series": "X",
+                    "kind": "tiered",
+                    "valid_from": "2025-07-01",
+                    "tier_mode": "graduated",
+                    "bands_shared": [
+                        {"up_to": 100, "price": "10.00"},
+                        {"up_to": None, "price": "8.00"},
+                    ],
+                },
+                request_only=True,
+            ),
+            OpenApiExample("已创建", value=PLAN_EXAMPLE, response_only=True),
+        ],
+    )
+    def post(self, request):
+        serializer = PricePlanCreateInputSerializer(data=request.data, context={"request": request})
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        plan = plan_create(
+            user=request.user, customer=data.pop("customer"), series=data.pop("series"), data=data
+        )
+        return _plan_answer(request, plan, status.HTTP_201_CREATED)
+
+
+class PricePlanUpdateView(APIView):
+    permission_classes = PLAN_WRITE
+
+    @extend_schema(
+        tags=["价格方案"],
+        summary="修改价格方案",
+        description=(
+            "只需提交要修改的字段。已用于已出账账单的方案不能修改，请改用新建版本。"
+            "需要运营或管理员角色。"
+        ),
+        request=PricePlanTermsSerializer(partial=True),
+        responses={200: PricePlanOutputSerializer, **error_responses(400, 403, 404)},
+        examples=[
+            OpenApiExample("改单价", value={"single_price": "11.00"}, request_only=True),
+            OpenApiExample("已修改", value=PLAN_EXAMPLE, response_only=True),
+        ],
+    )
+    def patch(self, request, pk: int):
+        plan = get_object_or_404(scoped_plans(request.user), pk=pk)
+        serializer = PricePlanTermsSerializer(plan, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        plan = plan_update(user=request.user, plan=plan, data=dict(serializer.validated_data))
+        return _plan_answer(request, plan, status.HTTP_200_OK)
+
+
+class PricePlanNewVersionView(APIView):
+    permission_classes = PLAN_WRITE
+
+    @extend_schema(
+        tags=["价格方案"],
+        summary="新建价格方案版本",
+        description=(
+            "从 valid_from 起生效的新版本，原版本截止到前一天并保持不变；未提交的条款沿用原版本。"
+            "已出账月份之内不能生效。需要运营或管理员角色。"
+        ),
+        request=PricePlanNewVersionInputSerializer,
+        responses={201: PricePlanOutputSerializer, **error_responses(400, 403, 404)},
+        examples=[
+            OpenApiExample(
+                "调价",
+                value={"valid_from": "2026-01-01", "single_price": "13.00"},
+                request_only=True,
+            ),
+            OpenApiExample("新版本", value=PLAN_EXAMPLE, response_only=True),
+        ],
+    )
+    def post(self, request, pk: int):
+        plan = get_object_or_404(scoped_plans(request.user), pk=pk)
+        serializer = PricePlanNewVersionInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        new = plan_new_version(
+            user=request.user, plan=plan, valid_from=data.pop("valid_from"), data=data
+        )
+        return _plan_answer(request, new, status.HTTP_201_CREATED)
 
 
 # --- usage --------------------------------------------------------------------

@@ -84,3 +84,11 @@ class ContactOutputSerializer(serializers.ModelSerializer):
         model = Contact
         fields = ["id", "customer", "name", "position", "phone", "email", "is_primary"]
         read_only_fields = fields
+
+
+class ContactInputSerializer(serializers.ModelSerializer):
+    """Types and lengths; the "phone or email" and one-primary rules are section_item_save's."""
+
+    class Meta:
+        model = Contact
+        fields = ["name", "position", "phone", "email", "is_primary"]

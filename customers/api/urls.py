@@ -8,4 +8,11 @@ urlpatterns = [
     path("customers/<int:pk>/", views.CustomerDetailView.as_view(), name="customer-detail"),
     path("customers/<int:pk>/update/", views.CustomerUpdateView.as_view(), name="customer-update"),
     path("customers/<int:pk>/contacts/", views.ContactListView.as_view(), name="contact-list"),
+    path(
+        "customers/<int:pk>/contacts/create/",
+        views.ContactCreateView.as_view(),
+        name="contact-create",
+    ),
+    path("contacts/<int:pk>/update/", views.ContactUpdateView.as_view(), name="contact-update"),
+    path("contacts/<int:pk>/delete/", views.ContactDeleteView.as_view(), name="contact-delete"),
 ]

@@ -14,9 +14,19 @@ from accounts.roles import can_create_customer, can_edit_customer
 from customers.filters import CustomerFilter
 from customers.models import Contact
 from customers.selectors import scoped_customers
-from customers.services import customer_create, customer_update
+from customers.services import (
+    customer_create,
+    customer_update,
+    section_item_delete,
+    section_item_save,
+)
 
-from .serializers import ContactOutputSerializer, CustomerInputSerializer, CustomerOutputSerializer
+from .serializers import (
+    ContactInputSerializer,
+    ContactOutputSerializer,
+    CustomerInputSerializer,
+    CustomerOutputSerializer,
+)
 
 CUSTOMER_EXAMPLE = {
     "id": 7,
@@ -153,26 +163,23 @@ class CustomerUpdateView(APIView):
         return Response(CustomerOutputSerializer(customer).data)
 
 
+CONTACT_EXAMPLE = {
+    "id": 3,
+    "customer": 7,
+    "name": "李伟光",
+    "position": "运营经理",
+    "phone": "13800138000",
+    "email": "li@example.com",
+    "is_primary": True,
+}
+
+
 @extend_schema(
     tags=["客户"],
     summary="客户联系人",
     description="一个客户的联系人，主要联系人在前。",
     responses={200: ContactOutputSerializer(many=True), **error_responses(403, 404)},
-    examples=[
-        OpenApiExample(
-            "联系人",
-            value={
-                "id": 3,
-                "customer": 7,
-                "name": "李伟光",
-                "position": "运营经理",
-                "phone": "13800138000",
-                "email": "li@example.com",
-                "is_primary": True,
-            },
-            response_only=True,
-        )
-    ],
+    examples=[OpenApiExample("联系人", value=CONTACT_EXAMPLE, response_only=True)],
 )
 class ContactListView(generics.ListAPIView):
     serializer_class = ContactOutputSerializer
@@ -181,3 +188,92 @@ class ContactListView(generics.ListAPIView):
     def get_queryset(self):
         customer = customer_in_scope(self.request, self.kwargs["pk"])
         return Contact.objects.filter(customer=customer).order_by("-is_primary", "pk")
+
+
+def contact_in_scope(request, pk: int) -> Contact:
+    """A contact of a customer in the caller's scope; 404 otherwise."""
+    contacts = Contact.objects.filter(customer__in=scoped_customers(request.user))
+    return get_object_or_404(contacts.select_related("customer"), pk=pk)
+
+
+def _require_edit(request, customer) -> None:
+    # Seeing a customer is not editing it: sales edit only the customers they own.
+    if not can_edit_customer(request.user, customer):
+        raise PermissionDenied()
+
+
+class ContactCreateView(APIView):
+    @extend_schema(
+        tags=["客户"],
+        summary="新增联系人",
+        description=(
+            "电话和邮箱至少填写一项。客户的第一个联系人自动成为主要联系人；"
+            "新联系人设为主要联系人时，原主要联系人随之取消。可修改该客户的用户可用。"
+        ),
+        request=ContactInputSerializer,
+        responses={201: ContactOutputSerializer, **error_responses(400, 403, 404)},
+        examples=[
+            OpenApiExample(
+                "新增",
+                value={"name": "李伟光", "position": "运营经理", "phone": "13800138000"},
+                request_only=True,
+            ),
+            OpenApiExample("已新增", value=CONTACT_EXAMPLE, response_only=True),
+        ],
+    )
+    def post(self, request, pk: int):
+        customer = customer_in_scope(request, pk)
+        _require_edit(request, customer)
+        serializer = ContactInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        contact = section_item_save(
+            user=request.user,
+            customer=customer,
+            section="contacts",
+            data=dict(serializer.validated_data),
+        )
+        return Response(ContactOutputSerializer(contact).data, status=status.HTTP_201_CREATED)
+
+
+class ContactUpdateView(APIView):
+    @extend_schema(
+        tags=["客户"],
+        summary="修改联系人",
+        description="只需提交要修改的字段。可修改该客户的用户可用。",
+        request=ContactInputSerializer(partial=True),
+        responses={200: ContactOutputSerializer, **error_responses(400, 403, 404)},
+        examples=[
+            OpenApiExample("改电话", value={"phone": "13900139000"}, request_only=True),
+            OpenApiExample("已修改", value=CONTACT_EXAMPLE, response_only=True),
+        ],
+    )
+    def patch(self, request, pk: int):
+        contact = contact_in_scope(request, pk)
+        _require_edit(request, contact.customer)
+        serializer = ContactInputSerializer(contact, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        contact = section_item_save(
+            user=request.user,
+            customer=contact.customer,
+            section="contacts",
+            data=dict(serializer.validated_data),
+            item=contact,
+        )
+        return Response(ContactOutputSerializer(contact).data)
+
+
+class ContactDeleteView(APIView):
+    @extend_schema(
+        tags=["客户"],
+        summary="删除联系人",
+        description="删除主要联系人时，最早添加的其余联系人成为主要联系人。可修改该客户的用户可用。",
+        request=None,
+        responses={204: None, **error_responses(403, 404)},
+    )
+    def delete(self, request, pk: int):
+        contact = contact_in_scope(request, pk)
+        _require_edit(request, contact.customer)
+        section_item_delete(
+            user=request.user, customer=contact.customer, section="contacts", item=contact
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)

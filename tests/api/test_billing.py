@@ -6,8 +6,14 @@ from decimal import Decimal
 import pytest
 
 from accounts.models import Job
-from billing.models import Bill, Payment
-from tests.factories import ApiBillFactory, ApiPaymentFactory, CustomerFactory
+from billing.models import Bill, Payment, PricePlan
+from tests.factories import (
+    ApiBillFactory,
+    ApiPaymentFactory,
+    ApiPricePlanFactory,
+    CustomerFactory,
+    DeviceSeriesFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -114,7 +120,8 @@ def test_duplicate_bank_reference_is_refused(client_for, ops_user):
     response = client_for(ops_user).post("/api/payments/create/", body, format="json")
 
     assert response.status_code == 400
-    assert "bank_ref" in response.json()["fields"]
+    (message,) = response.json()["fields"]["bank_ref"]
+    assert f"已登记过（收款 #{payment.pk}" in message
 
 
 def test_allocate_then_undo(client_for, ops_user):
@@ -176,3 +183,140 @@ def test_allocate_oldest_first_fills_the_earliest_bill(client_for, ops_user):
     response = client_for(ops_user).post(f"/api/payments/{payment.pk}/allocate-oldest/")
 
     assert [a["bill"] for a in response.json()] == [older.pk]
+
+
+# --- price plans ----------------------------------------------------------------
+
+
+def test_plan_create_numbers_the_version_and_answers_the_plan(client_for, ops_user):
+    customer = CustomerFactory()
+    DeviceSeriesFactory(code="L")
+    body = {
+        "customer": customer.pk,
+        "series": "L",
+        "kind": "per_shoot",
+        "valid_from": "2025-07-01",
+        "single_price": "12.50",
+        "multi_rule": "incremental",
+        "multi_base": "14.00",
+        "multi_step": "10.00",
+    }
+
+    response = client_for(ops_user).post("/api/price-plans/create/", body, format="json")
+
+    assert response.status_code == 201
+    plan = PricePlan.objects.get(pk=response.json()["id"])
+    assert (plan.customer, plan.series.code, plan.version) == (customer, "L", 1)
+    assert (plan.single_price, plan.multi_step) == (Decimal("12.50"), Decimal("10.00"))
+    assert response.json()["series_code"] == "L"
+
+
+def test_plan_create_stores_bands_and_reports_the_services_rules(client_for, ops_user):
+    customer = CustomerFactory()
+    DeviceSeriesFactory(code="X")
+    client = client_for(ops_user)
+    tiered = {"customer": customer.pk, "series": "X", "kind": "tiered", "valid_from": "2025-01-01"}
+
+    open_middle = client.post(
+        "/api/price-plans/create/",
+        {**tiered, "bands_shared": [{"up_to": None, "price": "8"}, {"up_to": 5, "price": "7"}]},
+        format="json",
+    )
+    good = client.post(
+        "/api/price-plans/create/",
+        {**tiered, "bands_shared": [{"up_to": 100, "price": "10"}, {"price": "8.5"}]},
+        format="json",
+    )
+
+    assert open_middle.status_code == 400
+    assert "只有最后一档可以不设上限" in open_middle.json()["fields"]["bands_shared"][0]
+    assert good.status_code == 201
+    assert PricePlan.objects.get().bands_shared == [
+        {"up_to": 100, "price": "10.00"},
+        {"up_to": None, "price": "8.50"},
+    ]
+
+
+@pytest.mark.parametrize(
+    "bands", [["x"], [{"up_to": "many", "price": "1"}], [{"up_to": 1}], "bands"]
+)
+def test_malformed_bands_are_field_errors(client_for, ops_user, bands):
+    customer = CustomerFactory()
+    DeviceSeriesFactory(code="X")
+    body = {"customer": customer.pk, "series": "X", "kind": "tiered", "bands_shared": bands}
+
+    response = client_for(ops_user).post("/api/price-plans/create/", body, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["bands_shared"]
+
+
+def test_overlapping_plans_are_refused_on_valid_from(client_for, ops_user):
+    plan = ApiPricePlanFactory()
+    body = {
+        "customer": plan.customer.pk,
+        "series": plan.series.code,
+        "kind": "per_shoot",
+        "valid_from": "2025-06-01",
+        "single_price": "9.00",
+    }
+
+    response = client_for(ops_user).post("/api/price-plans/create/", body, format="json")
+
+    assert response.status_code == 400
+    assert "日期重叠" in response.json()["fields"]["valid_from"][0]
+
+
+def test_plan_update_changes_only_the_given_terms(client_for, ops_user):
+    plan = ApiPricePlanFactory()
+
+    response = client_for(ops_user).patch(
+        f"/api/price-plans/{plan.pk}/update/", {"single_price": "11.00"}, format="json"
+    )
+
+    plan.refresh_from_db()
+    assert response.status_code == 200
+    assert (plan.single_price, plan.valid_from, plan.version) == (
+        Decimal("11.00"),
+        date(2025, 1, 1),
+        plan.version,
+    )
+
+
+def test_a_locked_plan_cannot_be_updated_but_gets_a_new_version(client_for, ops_user):
+    plan = ApiPricePlanFactory(is_locked=True)
+    client = client_for(ops_user)
+
+    refused = client.patch(
+        f"/api/price-plans/{plan.pk}/update/", {"single_price": "11.00"}, format="json"
+    )
+    new = client.post(
+        f"/api/price-plans/{plan.pk}/new-version/",
+        {"valid_from": "2026-01-01", "single_price": "13.00"},
+        format="json",
+    )
+
+    assert refused.status_code == 400
+    assert "请新建版本" in refused.json()["fields"]["non_field_errors"][0]
+    assert new.status_code == 201
+    body = new.json()
+    assert (body["version"], body["supersedes"], body["valid_from"]) == (
+        plan.version + 1,
+        plan.pk,
+        "2026-01-01",
+    )
+    assert (body["single_price"], body["kind"]) == ("13.00", "per_shoot")
+    plan.refresh_from_db()
+    assert (plan.valid_to, plan.single_price) == (date(2025, 12, 31), Decimal("12.50"))
+
+
+def test_a_new_version_must_start_after_the_old_one(client_for, ops_user):
+    plan = ApiPricePlanFactory()
+
+    response = client_for(ops_user).post(
+        f"/api/price-plans/{plan.pk}/new-version/", {"valid_from": "2024-12-01"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["valid_from"]
+    assert PricePlan.objects.count() == 1

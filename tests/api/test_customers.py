@@ -114,3 +114,71 @@ def test_soft_deleted_customers_are_404(client_for, ops_user):
     customer = CustomerFactory(is_deleted=True)
 
     assert client_for(ops_user).get(f"/api/customers/{customer.pk}/").status_code == 404
+
+
+def test_first_contact_becomes_primary_and_a_new_primary_demotes_it(client_for, sales_user):
+    customer = CustomerFactory(sales_owner=sales_user)
+    client = client_for(sales_user)
+    url = f"/api/customers/{customer.pk}/contacts/create/"
+
+    first = client.post(url, {"name": "甲", "phone": "13800138000"}, format="json")
+    second = client.post(
+        url, {"name": "乙", "email": "yi@example.com", "is_primary": True}, format="json"
+    )
+
+    assert (first.status_code, second.status_code) == (201, 201)
+    assert first.json()["is_primary"] is True
+    assert dict(customer.contacts.values_list("name", "is_primary")) == {"甲": False, "乙": True}
+
+
+def test_a_contact_needs_a_phone_or_an_email(client_for, ops_user):
+    customer = CustomerFactory()
+
+    response = client_for(ops_user).post(
+        f"/api/customers/{customer.pk}/contacts/create/", {"name": "甲"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert response.json()["fields"] == {"phone": ["电话和邮箱至少填写一项"]}
+    assert not customer.contacts.exists()
+
+
+def test_contact_update_changes_only_the_given_fields(client_for, ops_user):
+    contact = ApiContactFactory(name="甲", position="运营")
+
+    response = client_for(ops_user).patch(
+        f"/api/contacts/{contact.pk}/update/", {"position": "财务"}, format="json"
+    )
+
+    contact.refresh_from_db()
+    assert response.status_code == 200
+    assert (contact.name, contact.position, contact.phone) == ("甲", "财务", "13800138000")
+
+
+def test_deleting_the_primary_contact_promotes_the_next(client_for, ops_user):
+    customer = CustomerFactory()
+    primary = ApiContactFactory(customer=customer, is_primary=True)
+    other = ApiContactFactory(customer=customer, is_primary=False)
+
+    response = client_for(ops_user).delete(f"/api/contacts/{primary.pk}/delete/")
+
+    other.refresh_from_db()
+    assert response.status_code == 204
+    assert list(customer.contacts.all()) == [other]
+    assert other.is_primary
+
+
+def test_sales_cannot_change_contacts_of_a_team_customer_they_do_not_own(client_for, world):
+    from accounts.services import team_create
+    from tests.factories import UserFactory
+
+    lead = UserFactory(username="lead2", role="sales")
+    team_create(name="华南组", lead=lead, members=[world["theirs"]["customer"].sales_owner])
+    contact = world["theirs"]["contact"]
+
+    response = client_for(lead).patch(
+        f"/api/contacts/{contact.pk}/update/", {"position": "x"}, format="json"
+    )
+
+    assert response.status_code == 403
+    assert response.json()["code"] == "permission_denied"

@@ -85,6 +85,14 @@ OUT_OF_SCOPE = [
     ("get", "bill", "/api/bills/{}/", None),
     ("get", "payment", "/api/payments/{}/", None),
     ("get", "job", "/api/jobs/{}/", None),
+    (
+        "post",
+        "customer",
+        "/api/customers/{}/contacts/create/",
+        {"name": "李", "phone": "13800138000"},
+    ),
+    ("patch", "contact", "/api/contacts/{}/update/", {"position": "经理"}),
+    ("delete", "contact", "/api/contacts/{}/delete/", None),
 ]
 
 
@@ -130,6 +138,37 @@ def _writes(world):
             },
         ),
         "bill-generate": ("post", "/api/bills/generate/", {"period": "2025-10"}),
+        "plan-create": (
+            "post",
+            "/api/price-plans/create/",
+            {
+                "customer": mine["customer"].pk,
+                "series": "X",
+                "kind": "per_shoot",
+                "single_price": "9.00",
+            },
+        ),
+        "plan-update": (
+            "patch",
+            f"/api/price-plans/{mine['plan'].pk}/update/",
+            {"single_price": "11.00"},
+        ),
+        "plan-new-version": (
+            "post",
+            f"/api/price-plans/{mine['plan'].pk}/new-version/",
+            {"valid_from": "2026-01-01", "single_price": "13.00"},
+        ),
+        "contact-create": (
+            "post",
+            f"/api/customers/{mine['customer'].pk}/contacts/create/",
+            {"name": "周敏", "phone": "13900139000"},
+        ),
+        "contact-update": (
+            "patch",
+            f"/api/contacts/{mine['contact'].pk}/update/",
+            {"position": "财务"},
+        ),
+        "contact-delete": ("delete", f"/api/contacts/{mine['contact'].pk}/delete/", None),
         "payment-create": (
             "post",
             "/api/payments/create/",
@@ -159,6 +198,18 @@ MATRIX = {
     "customer-update": {"admin_user": 200, "manager_user": 403, "ops_user": 200, "sales_user": 200},
     "usage-ingest": {"admin_user": 200, "manager_user": 403, "ops_user": 200, "sales_user": 403},
     "bill-generate": {"admin_user": 202, "manager_user": 403, "ops_user": 202, "sales_user": 403},
+    "plan-create": {"admin_user": 201, "manager_user": 403, "ops_user": 201, "sales_user": 403},
+    "plan-update": {"admin_user": 200, "manager_user": 403, "ops_user": 200, "sales_user": 403},
+    "plan-new-version": {
+        "admin_user": 201,
+        "manager_user": 403,
+        "ops_user": 201,
+        "sales_user": 403,
+    },
+    # Contacts follow the customer edit rule: sales edit the customers they own.
+    "contact-create": {"admin_user": 201, "manager_user": 403, "ops_user": 201, "sales_user": 201},
+    "contact-update": {"admin_user": 200, "manager_user": 403, "ops_user": 200, "sales_user": 200},
+    "contact-delete": {"admin_user": 204, "manager_user": 403, "ops_user": 204, "sales_user": 204},
     "payment-create": {"admin_user": 201, "manager_user": 403, "ops_user": 201, "sales_user": 403},
     "payment-allocate": {
         "admin_user": 201,
@@ -184,12 +235,13 @@ def test_write_permission_matrix(
     from tests.factories import DeviceSeriesFactory
 
     DeviceSeriesFactory(code="L")
+    DeviceSeriesFactory(code="X")
     method, url, body = _writes(world)[endpoint]
 
     with django_capture_on_commit_callbacks(execute=True):
         response = getattr(as_role(role), method)(url, body, format="json")
 
-    assert response.status_code == MATRIX[endpoint][role], response.json()
+    assert response.status_code == MATRIX[endpoint][role], response.content
     if response.status_code == 403:
         assert response.json()["code"] == "permission_denied"
 
@@ -209,3 +261,43 @@ def test_sales_cannot_edit_a_team_customer_they_do_not_own(client_for, world):
 
     assert seen.status_code == 200
     assert edited.status_code == 403
+
+
+# Plan writes are ops/admin only, and their scope is every live customer: a plan of a
+# soft-deleted customer is outside it.
+PLAN_WRITES = [
+    ("patch", "/api/price-plans/{}/update/", {"single_price": "11.00"}),
+    ("post", "/api/price-plans/{}/new-version/", {"valid_from": "2026-01-01"}),
+]
+
+
+@pytest.mark.parametrize("method,url,body", PLAN_WRITES)
+def test_plan_writes_outside_scope_answer_404(
+    client_for, admin_user, ops_user, world, method, url, body
+):
+    from customers.services import customer_soft_delete
+
+    plan = world["theirs"]["plan"]
+    customer_soft_delete(user=admin_user, customer=plan.customer)
+
+    response = getattr(client_for(ops_user), method)(url.format(plan.pk), body, format="json")
+
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"
+
+
+def test_a_plan_for_a_customer_outside_scope_is_a_field_error(
+    client_for, admin_user, ops_user, world
+):
+    from customers.services import customer_soft_delete
+    from tests.factories import DeviceSeriesFactory
+
+    DeviceSeriesFactory(code="X")
+    customer = world["theirs"]["customer"]
+    customer_soft_delete(user=admin_user, customer=customer)
+    body = {"customer": customer.pk, "series": "X", "kind": "per_shoot", "single_price": "9"}
+
+    response = client_for(ops_user).post("/api/price-plans/create/", body, format="json")
+
+    assert response.status_code == 400
+    assert list(response.json()["fields"]) == ["customer"]

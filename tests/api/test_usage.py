@@ -95,19 +95,31 @@ def test_partial_errors_are_reported_per_record_and_the_valid_ones_kept(
 def test_out_of_range_and_wrongly_typed_values_are_record_errors_not_crashes(
     client_for, ops_user, customer
 ):
+    # A numeric string such as "100231" is accepted (as DRF's IntegerField does, and as
+    # spreadsheet cells need); values no column can hold or of the wrong shape are not.
     records = [
         record(1, company_id=2**70),
-        record(2, company_id="100231"),
+        record(2, company_id=[100231]),
         record(3, floors="many"),
         record(4, area="lots"),
         record(5, shots=2**70),
+        record(6, area="1e13"),
+        record(7, company_id=100231.5),
     ]
 
     response = client_for(ops_user).post(INGEST, {"records": records}, format="json")
 
     assert response.status_code == 200
     assert response.json()["created"] == 0
-    assert sorted({e["index"] for e in response.json()["errors"]}) == [0, 1, 2, 3, 4]
+    assert [(e["index"], e["field"]) for e in response.json()["errors"]] == [
+        (0, "company_id"),
+        (1, "company_id"),
+        (2, "floors"),
+        (3, "area"),
+        (4, "shots"),
+        (5, "area"),
+        (6, "company_id"),
+    ]
 
 
 def test_atomic_rejects_the_whole_batch_on_one_error(client_for, ops_user, customer):
@@ -135,15 +147,24 @@ def test_atomic_batch_without_errors_is_created(client_for, ops_user, customer):
     assert response.json()["created"] == 2
 
 
-def test_customers_outside_the_callers_scope_are_errors(client_for, customer, other_sales_user):
-    # Sales may not ingest at all; an ops user always sees everything, so scope is
-    # exercised through the contract with a sales caller directly.
-    from billing.usage import usage_ingest
+def test_customers_outside_the_callers_scope_are_errors(client_for, ops_user, customer):
+    # Only ops and admin ingest, and their scope is every live customer: a deleted
+    # customer is outside it, and answers exactly like an id that never existed.
+    CustomerFactory(company_id=100232, is_deleted=True)
+    records = [record(1), record(2, company_id=100232), record(3, company_id=999999)]
 
-    result = usage_ingest(records=[record(1)], user=other_sales_user)
+    response = client_for(ops_user).post(INGEST, {"records": records}, format="json")
 
-    assert result.created == 0
-    assert [(e["index"], e["field"]) for e in result.errors] == [(0, "company_id")]
+    body = response.json()
+    assert response.status_code == 200
+    assert body["created"] == 1
+    assert [(e["index"], e["field"]) for e in body["errors"]] == [
+        (1, "company_id"),
+        (2, "company_id"),
+    ]
+    assert "不在您的数据范围内" in body["errors"][0]["message"]
+    assert body["errors"][0]["message"].replace("100232", "999999") == body["errors"][1]["message"]
+    assert list(UsageRecord.objects.values_list("source_ref", flat=True)) == ["SO000001"]
 
 
 def test_more_than_10000_records_are_refused_before_ingest(client_for, ops_user, customer):
@@ -176,6 +197,11 @@ def test_sales_may_not_ingest(client_for, sales_user, customer):
     response = client_for(sales_user).post(INGEST, {"records": [record(1)]}, format="json")
 
     assert response.status_code == 403
+    assert response.json() == {
+        "code": "permission_denied",
+        "message": "没有权限执行此操作",
+        "fields": {},
+    }
     assert UsageRecord.objects.count() == 0
 
 

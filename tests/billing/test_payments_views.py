@@ -162,6 +162,7 @@ def test_payment_form_duplicate_bank_ref_links_to_the_first(client, ops_user):
     assert response.status_code == 200
     assert "已登记过" in html
     assert reverse("billing:payment-detail", args=[first.pk]) in html
+    assert "已登记过" in response.context["form"].errors["bank_ref"][0]
     assert Payment.objects.count() == 1
 
 

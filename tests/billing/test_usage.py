@@ -14,7 +14,7 @@ from django.test.utils import CaptureQueriesContext
 
 from billing.models import UsageRecord
 from billing.usage import read_usage_workbook, usage_ingest
-from tests.factories import CustomerFactory, DeviceSeriesFactory
+from tests.factories import CustomerFactory, DeviceSeriesFactory, UsageRecordFactory
 
 pytestmark = pytest.mark.django_db
 SAMPLE = Path(settings.BASE_DIR) / "fixtures" / "usage_sample.xlsx"
@@ -104,6 +104,28 @@ def test_ingest_queries_do_not_grow_with_records(ops_user, series_l):
     with CaptureQueriesContext(connection) as large:
         usage_ingest(records=many, user=ops_user)
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_a_reference_stored_meanwhile_by_another_sender_counts_as_duplicate(
+    require_postgres, ops_user, series_l, monkeypatch
+):
+    # Given a client retrying after a timeout: its first request stores B after this one
+    # looked up the known references, just before this one inserts.
+    from billing import usage
+
+    customer = CustomerFactory(company_id=15)
+    insert = usage._insert_unnest
+
+    def racing_insert(rows):
+        UsageRecordFactory(customer=customer, series=series_l, source_ref="B")
+        return insert(rows)
+
+    monkeypatch.setattr(usage, "_insert_unnest", racing_insert)
+
+    result = usage_ingest(records=[record(source_ref="A"), record(source_ref="B")], user=ops_user)
+
+    assert (result.created, result.duplicates, result.errors) == (1, 1, [])
+    assert UsageRecord.objects.count() == 2
 
 
 def test_wide_sheet_gets_deterministic_refs():

@@ -133,8 +133,25 @@ def test_corrected_mapping_after_preview_runs_a_new_preview(
     assert "6" not in second.params["mapping"]
 
 
+@pytest.fixture
+def migrated_cooperation_mapping(db):
+    """The 合作状态 mapping a migrated database holds. A transactional test run earlier in
+    the same worker flushes every table, data-migration rows included: put them back."""
+    import importlib
+
+    from customers.models import CooperationStatusMapping
+
+    seed = importlib.import_module("customers.migrations.0003_seed_cooperation_mapping")
+    for note_text, status in seed.DEFAULT_MAPPING.items():
+        CooperationStatusMapping.objects.get_or_create(
+            note_text=note_text, defaults={"status": status}
+        )
+
+
 @pytest.mark.django_db
-def test_seed_demo_data_loads_customers_through_importer_idempotently(sales_user):
+def test_seed_demo_data_loads_customers_through_importer_idempotently(
+    sales_user, migrated_cooperation_mapping
+):
     from io import StringIO
 
     from django.core.management import call_command
