@@ -48,21 +48,13 @@ def test_task_runs_on_a_real_worker_through_redis(require_redis):
     import accounts.tasks  # noqa: F401  registers the shared task
 
     old = _old_job_with_file(40)
-    from opcms.celery import app as project_app
-
     app = Celery("opcms-redis-test", broker=require_redis, backend=require_redis)
     app.conf.update(task_always_eager=False, worker_hijack_root_logger=False)
 
-    try:
-        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-            result = app.send_task("accounts.jobs_purge_files", kwargs={"days": 30})
-            assert result.get(timeout=60) == 1
-    finally:
-        # Creating the app and starting its worker made it Celery's current and default
-        # app: shared tasks delayed by later tests in this process would go to its Redis
-        # broker (not eager) and never run. Give the project app its place back.
-        project_app.set_current()
-        project_app.set_default()
+    # tests/conftest.py gives the current/default app back to the project afterwards.
+    with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+        result = app.send_task("accounts.jobs_purge_files", kwargs={"days": 30})
+        assert result.get(timeout=60) == 1
 
     old.refresh_from_db()
     assert not old.error_file

@@ -20,19 +20,3 @@ def default_cooperation_mapping(request):
         return
     request.getfixturevalue("db")
     cooperation_mapping_seed_defaults()
-
-
-@pytest.fixture(autouse=True)
-def project_celery_app_is_current():
-    """Make the project's (eager) Celery app the current and default app again.
-
-    tests/accounts/test_jobs_worker.py starts a worker on a fresh Celery app,
-    and start_worker makes that app current *and default* for every thread,
-    so later shared tasks (job_enqueue from a live-server request) went to
-    Redis with no worker and jobs never finished. Whichever test runs first
-    on an xdist worker decided it; this removes the order dependence here.
-    """
-    from opcms.celery import app
-
-    app.set_current()
-    app.set_default()

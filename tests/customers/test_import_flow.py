@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
 import io
 
 import openpyxl
@@ -11,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from accounts.models import Job
-from customers.models import CooperationStatusMapping, Customer
+from customers.models import Customer
 
 from .import_files import SAMPLE, row, standard
 
@@ -133,36 +132,11 @@ def test_corrected_mapping_after_preview_runs_a_new_preview(
     assert "6" not in second.params["mapping"]
 
 
-@pytest.fixture
-def migrated_cooperation_mapping(db):
-    """The 合作状态 mapping a migrated database holds. A transactional test run earlier in
-    the same worker flushes every table, data-migration rows included: put them back."""
-    import importlib
-
-    from customers.models import CooperationStatusMapping
-
-    seed = importlib.import_module("customers.migrations.0003_seed_cooperation_mapping")
-    for note_text, status in seed.DEFAULT_MAPPING.items():
-        CooperationStatusMapping.objects.get_or_create(
-            note_text=note_text, defaults={"status": status}
-        )
-
-
 @pytest.mark.django_db
-def test_seed_demo_data_loads_customers_through_importer_idempotently(
-    sales_user, migrated_cooperation_mapping
-):
+def test_seed_demo_data_loads_customers_through_importer_idempotently(sales_user):
     from io import StringIO
 
     from django.core.management import call_command
-
-    # The default 合作状态 mapping is seeded by a migration; a transactional test that ran
-    # earlier on this worker flushed it, so put it back (get_or_create, as the migration does).
-    seeded = importlib.import_module("customers.migrations.0003_seed_cooperation_mapping")
-    for note_text, status in seeded.DEFAULT_MAPPING.items():
-        CooperationStatusMapping.objects.get_or_create(
-            note_text=note_text, defaults={"status": status}
-        )
 
     call_command("seed_demo_data", stdout=StringIO())
     call_command("seed_demo_data", stdout=StringIO())
