@@ -184,32 +184,7 @@ class PlanForm(forms.ModelForm):
 
     class Meta:
         model = PricePlan
-        fields = [
-            "kind",
-            "valid_from",
-            "valid_to",
-            "single_price",
-            "multi_rule",
-            "multi_price",
-            "multi_base",
-            "multi_step",
-            "per_area",
-            "area_price",
-            "tier_mode",
-            "tier_unit",
-            "bands_shared",
-            "bands_single",
-            "bands_multi",
-            "annual_fee",
-            "annual_quota",
-            "overage_price",
-            "fee_schedule",
-            "contract_start",
-            "minimum_charge",
-            "discount_kind",
-            "discount_value",
-            "discount_reason",
-        ]
+        fields = list(PricePlan.TERMS_FIELDS)
         widgets = {
             "valid_from": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "valid_to": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),

@@ -66,6 +66,35 @@ class PricePlan(models.Model):
         MANUAL = "manual", "手工"
         IMPORT = "import", "导入"
 
+    # The terms a person sets on a plan, in form order: forms, services, the API
+    # and the import all use this one list.
+    TERMS_FIELDS = (
+        "kind",
+        "valid_from",
+        "valid_to",
+        "single_price",
+        "multi_rule",
+        "multi_price",
+        "multi_base",
+        "multi_step",
+        "per_area",
+        "area_price",
+        "tier_mode",
+        "tier_unit",
+        "bands_shared",
+        "bands_single",
+        "bands_multi",
+        "annual_fee",
+        "annual_quota",
+        "overage_price",
+        "fee_schedule",
+        "contract_start",
+        "minimum_charge",
+        "discount_kind",
+        "discount_value",
+        "discount_reason",
+    )
+
     customer = models.ForeignKey(
         Customer, verbose_name="客户", on_delete=models.PROTECT, related_name="price_plans"
     )

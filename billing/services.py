@@ -71,35 +71,7 @@ def audit_bulk(*, user: Any, model: type, summary: str, changes: dict[str, Any])
 
 # --- price plans ---------------------------------------------------------------------
 
-PLAN_FIELDS = [
-    "kind",
-    "valid_from",
-    "valid_to",
-    "single_price",
-    "multi_rule",
-    "multi_price",
-    "multi_base",
-    "multi_step",
-    "per_area",
-    "area_price",
-    "tier_mode",
-    "tier_unit",
-    "bands_shared",
-    "bands_single",
-    "bands_multi",
-    "annual_fee",
-    "annual_quota",
-    "overage_price",
-    "fee_schedule",
-    "contract_start",
-    "minimum_charge",
-    "discount_kind",
-    "discount_value",
-    "discount_reason",
-    "source",
-    "raw_single",
-    "raw_multi",
-]
+PLAN_FIELDS = [*PricePlan.TERMS_FIELDS, "source", "raw_single", "raw_multi"]
 
 
 def _plan_errors(plan: PricePlan) -> dict[str, str]:
