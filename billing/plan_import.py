@@ -14,7 +14,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Max
 
 from accounts.roles import can_manage_plans
@@ -225,14 +225,11 @@ def _apply_all(candidates, valid_from, user) -> list[tuple[int, str]]:
         counts["update"] += 1
 
     PricePlan.objects.bulk_create(to_create, batch_size=1000)
-    if updated:
-        PricePlan.objects.bulk_update(
-            list(updated.values()),
-            [*PRICE_FIELDS, "kind", "source", "raw_single", "raw_multi", "valid_to"],
-            batch_size=500,
-        )
-    if ended:
-        PricePlan.objects.bulk_update(list(ended.values()), ["valid_to"], batch_size=1000)
+    _write_fields(
+        list(updated.values()),
+        [*PRICE_FIELDS, "kind", "source", "raw_single", "raw_multi", "valid_to"],
+    )
+    _write_fields(list(ended.values()), ["valid_to"])
     if any(counts.values()):
         audit_bulk(
             user=user,
@@ -288,6 +285,36 @@ def _version_error(plan: PricePlan, valid_from: date, last_priced: date | None) 
     if last_priced and valid_from <= month_bounds(last_priced)[1]:
         return f"{last_priced:%Y-%m} 的账单已按原方案出账，新版本最早从下个月生效"
     return None
+
+
+def _write_fields(plans: list[PricePlan], names: list[str]) -> None:
+    """Save these fields of existing plans: bulk_update, or COPY + one UPDATE … FROM on PostgreSQL.
+
+    Django's bulk_update builds a CASE per field with a WHEN per row: 2.6 s per
+    1,000 plans (52 s for 20,000 in a profile); the temporary table is linear.
+    """
+    if not plans:
+        return
+    if connection.vendor != "postgresql":
+        PricePlan.objects.bulk_update(plans, names, batch_size=500)
+        return
+    fields = [PricePlan._meta.get_field(n) for n in names]
+    quote = connection.ops.quote_name
+    table = quote(PricePlan._meta.db_table)
+    columns = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
+    assignments = ", ".join(f"{quote(f.column)} = t.{quote(f.column)}" for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE plan_changes (id bigint PRIMARY KEY, {columns}) ON COMMIT DROP"
+        )
+        copy_names = ", ".join(["id", *(quote(f.column) for f in fields)])
+        with cursor.cursor.copy(f"COPY plan_changes ({copy_names}) FROM STDIN") as copy:
+            for plan in plans:
+                copy.write_row([plan.pk, *(getattr(plan, f.attname) for f in fields)])
+        cursor.execute(
+            f"UPDATE {table} AS p SET {assignments} FROM plan_changes AS t WHERE p.id = t.id"  # noqa: S608
+        )
+        cursor.execute("DROP TABLE plan_changes")
 
 
 def _mark_consumed(processed: list[Any]) -> None:
