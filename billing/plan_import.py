@@ -14,8 +14,9 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import Max
+from django.utils import timezone
 
 from accounts.roles import can_manage_plans
 from customers.models import Customer
@@ -224,7 +225,7 @@ def _apply_all(candidates, valid_from, user) -> list[tuple[int, str]]:
             updated[current.pk] = current
         counts["update"] += 1
 
-    PricePlan.objects.bulk_create(to_create, batch_size=1000)
+    _insert(to_create)
     _write_fields(
         list(updated.values()),
         [*PRICE_FIELDS, "kind", "source", "raw_single", "raw_multi", "valid_to"],
@@ -285,6 +286,36 @@ def _version_error(plan: PricePlan, valid_from: date, last_priced: date | None) 
     if last_priced and valid_from <= month_bounds(last_priced)[1]:
         return f"{last_priced:%Y-%m} 的账单已按原方案出账，新版本最早从下个月生效"
     return None
+
+
+def _insert(plans: list[PricePlan]) -> None:
+    """Insert new plans: bulk_create, or COPY on PostgreSQL (several times faster at 100,000)."""
+    if not plans:
+        return
+    if connection.vendor != "postgresql":
+        PricePlan.objects.bulk_create(plans, batch_size=1000)
+        return
+    now = timezone.now()
+    fields = [f for f in PricePlan._meta.concrete_fields if not f.primary_key]
+    json_names = {f.attname for f in fields if isinstance(f, models.JSONField)}
+    by_name = {f.attname: f for f in fields}
+    names = [f.attname for f in fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(PricePlan._meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,  # noqa: S608
+    ):
+        for plan in plans:
+            plan.created_at = now
+            copy.write_row(
+                [
+                    by_name[n].get_db_prep_save(getattr(plan, n), connection)
+                    if n in json_names
+                    else getattr(plan, n)
+                    for n in names
+                ]
+            )
 
 
 def _write_fields(plans: list[PricePlan], names: list[str]) -> None:
