@@ -167,10 +167,11 @@ def _apply_all(candidates, valid_from, user) -> list[tuple[int, str]]:
         current = plans[0] if plans else None
         if current is not None and _same_price(current, data):
             continue
-        if not permitted:
-            warnings.append((index, f"第 {imported.row_number} 行：无权维护价格方案"))
-            continue
+        denied = (index, f"第 {imported.row_number} 行：无权维护价格方案")
         if current is None:  # plan_create
+            if not permitted:
+                warnings.append(denied)
+                continue
             plan = PricePlan(customer_id=key[0], series=series, created_by=created_by, version=1)
             _set(plan, data)
             error = _check(plan, plans, exclude=())
@@ -184,6 +185,9 @@ def _apply_all(candidates, valid_from, user) -> list[tuple[int, str]]:
         if valid_from is not None and (
             current.valid_from is None or valid_from > current.valid_from
         ):
+            if not permitted:  # the services check the permission first
+                warnings.append(denied)
+                continue
             error = _version_error(current, valid_from, last_priced.get(current.pk))
             new = PricePlan(customer_id=key[0], series=series, created_by=user, supersedes=current)
             for name in PLAN_FIELDS:
@@ -210,6 +214,9 @@ def _apply_all(candidates, valid_from, user) -> list[tuple[int, str]]:
                     "价格变化未导入；请指定生效日期（--valid-from）重新导入",
                 )
             )
+            continue
+        if not permitted:
+            warnings.append(denied)
             continue
         # plan_update: in place (valid_from untouched); roll back the change on an error
         data = {k: v for k, v in data.items() if k != "valid_from"}

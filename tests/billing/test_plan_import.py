@@ -184,3 +184,14 @@ def test_bulk_import_is_one_audit_entry(admin_user, series_l):
     entry = LogEntry.objects.get(content_type__model="priceplan")
     assert entry.actor == admin_user and "新建 10 个" in entry.object_repr
     assert PricePlan.objects.filter(source="import").count() == 10
+
+
+def test_a_user_who_may_not_keep_plans_gets_a_warning_per_row(sales_user, series_l):
+    customer = CustomerFactory()
+    plans_from_imported_prices(
+        imported_prices=[staged("定价结算", 8, 0, customer=customer)], valid_from=None, user=None
+    )
+    rows = [staged("定价结算", 8, 0, customer=customer), staged("定价结算", 9, 0, row=3)]
+    warnings = plans_from_imported_prices(imported_prices=rows, valid_from=None, user=sales_user)
+    assert warnings == ["第 3 行：无权维护价格方案"]  # an unchanged price needs no right
+    assert PricePlan.objects.count() == 1
