@@ -16,6 +16,11 @@ re-import unchanged 12.2 s; 100,000 updates 17.5 s; raw openpyxl parse 4.7 s
 (import / raw parse 2.9); export of 101,318 customers to .xlsx 9.4 s.
 Under load ~9 (other jobs on the machine) the same run gave 1.2 s / 39 s /
 15.8 s raw / 29.6 s export.
+With the workbook prices handed to billing (plans made in bulk, COPY on
+PostgreSQL), 2026-11-22, load ~3: sample 0.33 s (re-import 0.19 s); 100,000
+rows 19.6 s, peak RSS 280 MB; re-import unchanged 12.7 s; 100,000 updates
+22.9-29.9 s; raw parse 6.4 s (ratio 3.05); export 12.4 s. (Per-row plan
+services had made these 101 s and 158 s.)
 """
 
 from __future__ import annotations

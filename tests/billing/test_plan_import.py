@@ -139,3 +139,59 @@ def test_unknown_series_is_a_warning(admin_user):
         imported_prices=[staged("定价结算", 8, 0, row=3, series="Z")], valid_from=None, user=None
     )
     assert warnings == ["第 3 行：设备系列“Z”不存在"]
+
+
+def _queries_for(rows: int, *, valid_from, prices) -> int:
+    """Statements of one call over `rows` staged rows: half new customers, half with a plan.
+
+    A bulk write the database splits into batches (SQLite's 999-parameter limit) counts
+    once: consecutive statements with the same opening are one statement.
+    """
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    customers = CustomerFactory.create_batch(rows)
+    plans_from_imported_prices(
+        imported_prices=[staged("定价结算", 8, 0, customer=c) for c in customers[: rows // 2]],
+        valid_from=None,
+        user=None,
+    )
+    batch = [
+        staged("定价结算", prices[i % len(prices)], 0, row=i + 2, customer=c)
+        for i, c in enumerate(customers)
+    ]
+    with CaptureQueriesContext(connection) as ctx:
+        plans_from_imported_prices(imported_prices=batch, valid_from=valid_from, user=None)
+    shapes = [q["sql"][:60] for q in ctx.captured_queries]
+    return len([s for n, s in enumerate(shapes) if n == 0 or s != shapes[n - 1]])
+
+
+@pytest.mark.parametrize("valid_from", [None, date(2025, 11, 1)])
+def test_query_count_does_not_grow_with_the_rows(admin_user, series_l, valid_from):
+    # creates, in-place updates / new versions, unchanged rows and a warning in every batch
+    prices = [8, 9, "八元"]
+    small = _queries_for(10, valid_from=valid_from, prices=prices)
+    large = _queries_for(200, valid_from=valid_from, prices=prices)
+    assert large == small <= 12
+    assert PricePlan.objects.filter(single_price=9).count() > 50  # the writes did happen
+
+
+def test_bulk_import_is_one_audit_entry(admin_user, series_l):
+    from auditlog.models import LogEntry
+
+    rows = [staged("定价结算", 8, 0, row=n) for n in range(2, 12)]
+    plans_from_imported_prices(imported_prices=rows, valid_from=None, user=admin_user)
+    entry = LogEntry.objects.get(content_type__model="priceplan")
+    assert entry.actor == admin_user and "新建 10 个" in entry.object_repr
+    assert PricePlan.objects.filter(source="import").count() == 10
+
+
+def test_a_user_who_may_not_keep_plans_gets_a_warning_per_row(sales_user, series_l):
+    customer = CustomerFactory()
+    plans_from_imported_prices(
+        imported_prices=[staged("定价结算", 8, 0, customer=customer)], valid_from=None, user=None
+    )
+    rows = [staged("定价结算", 8, 0, customer=customer), staged("定价结算", 9, 0, row=3)]
+    warnings = plans_from_imported_prices(imported_prices=rows, valid_from=None, user=sales_user)
+    assert warnings == ["第 3 行：无权维护价格方案"]  # an unchanged price needs no right
+    assert PricePlan.objects.count() == 1
