@@ -193,7 +193,6 @@ def _apply_all(candidates, valid_from, user) -> list[tuple[int, str]]:
             for name in PLAN_FIELDS:
                 setattr(new, name, data.get(name, getattr(current, name)))
             new.valid_from = valid_from
-            new.source = PricePlan.Source.MANUAL  # as plan_new_version does
             new.version = current.version + 1
             error = error or _check(new, plans, exclude=(current,))
             if error:

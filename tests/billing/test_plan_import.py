@@ -107,6 +107,7 @@ def test_reimport_with_a_date_creates_a_new_version(admin_user, series_l):
         date(2025, 11, 1),
         D("10.00"),
     )
+    assert (new.source, new.raw_single) == (PricePlan.Source.IMPORT, "10")
 
 
 def test_reimport_without_date_updates_unlocked_plan_but_not_a_locked_one(admin_user, series_l):
