@@ -136,6 +136,10 @@ def customer_create(*, user: Any, data: dict[str, Any]) -> Customer:
         customer.save()
         for name, values in m2m.items():
             getattr(customer, name).set(values)
+        # The history starts with the first status, as it does for imported customers.
+        LifecycleChange.objects.create(
+            customer=customer, from_status="", to_status=status, reason="新建客户", changed_by=user
+        )
     return customer
 
 

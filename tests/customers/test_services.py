@@ -255,3 +255,14 @@ def test_onboarded_half_year_is_derived_from_the_raw_text(ops_user, raw, year, h
         year,
         half,
     )
+
+
+def test_create_starts_the_lifecycle_history_with_the_first_status(ops_user):
+    customer = customer_create(
+        user=ops_user,
+        data={"company_id": 990001, "name": "新客户", "lifecycle_status": "negotiating"},
+    )
+
+    (first,) = customer.lifecycle_changes.all()
+    assert (first.from_status, first.to_status, first.changed_by) == ("", "negotiating", ops_user)
+    assert str(first) == "初始状态：商务洽谈"
