@@ -131,10 +131,13 @@ def test_statement_xlsx_has_amounts_as_numbers(client, ops_user):
 
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith("attachment; filename*=utf-8''")
-    sheet = load_workbook(io.BytesIO(response.content)).active
-    values = [c.value for row in sheet.iter_rows() for c in row]
-    assert "期末余额" in values
-    assert 1234.5 in values
+    rows = list(load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    summary = {row[0]: row[1] for row in rows if row[0] in ("期初余额", "本期应收", "期末余额")}
+    assert summary == {"期初余额": 0, "本期应收": 1234.5, "期末余额": 1234.5}
+    (bill_row,) = [row for row in rows if row[1] == "账单"]
+    number = f"BILL-202510-{customer.company_id}"
+    assert (bill_row[2], bill_row[4], bill_row[6]) == (number, 1234.5, 1234.5)
+    assert all(isinstance(v, float | int) for v in (bill_row[4], bill_row[6]))
 
 
 def test_statement_pdf_renders_with_chinese(client, ops_user, sales_user):
