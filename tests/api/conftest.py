@@ -9,18 +9,12 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 
 @pytest.fixture(autouse=True)
-def _fresh_throttle_history(settings):
-    """Throttle counters live in the cache: give each test an empty local one.
+def _fresh_throttle_history():
+    """Throttle counters live in the cache: each test starts from an empty one.
 
-    Never clear the shared cache here: with REDIS_URL (CI) it is a Redis
-    database other tests and the Celery broker may be using at the same time.
+    Under xdist with Redis each worker has its own key prefix (opcms/settings/test.py),
+    so this clear() empties only this worker's keys.
     """
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "api-tests",
-        }
-    }
     cache.clear()
     yield
     cache.clear()
@@ -68,15 +62,3 @@ def world(sales_user, other_sales_user, ops_user):
             "job": factories.JobFactory(created_by=owner),
         }
     return rows
-
-
-@pytest.fixture(autouse=True)
-def _forget_celery_result_backend():
-    """Running a task eagerly makes Celery cache a DisabledBackend on the app; the real-worker
-    test in tests/accounts later switches result_backend by conf.update, which that cache
-    would ignore when it runs in the same process. Celery has no public reset."""
-    from opcms.celery import app
-
-    yield
-    app._backend_cache = None
-    vars(app._local).pop("backend", None)

@@ -187,20 +187,14 @@ def world(db, sales_user, other_sales_user) -> World:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cockpit_cache(settings):
+def _fresh_cockpit_cache():
     """The cockpit is cached per scope and day; each test starts from an empty cache.
 
-    A local cache of its own: with REDIS_URL the shared Redis database is used by the
-    other xdist worker at the same time, whose clear() would empty this one mid-test.
+    Under xdist with Redis each worker has its own key prefix (opcms/settings/test.py),
+    so this clear() empties only this worker's keys.
     """
     from django.core.cache import cache
 
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "report-tests",
-        }
-    }
     cache.clear()
     yield
     cache.clear()
