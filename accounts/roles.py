@@ -138,3 +138,31 @@ def can_batch_edit_customers(user: Any) -> bool:
 
 def can_set_grade_thresholds(user: Any) -> bool:
     return has_role(user, Role.ADMIN)
+
+
+# --- Customer archive depth (issue 18) ---
+
+
+def can_configure_archive(user: Any) -> bool:
+    """In-app settings of the archive: dictionaries and the 合作状态 → lifecycle mapping."""
+    return has_role(user, Role.ADMIN, Role.OPS)
+
+
+def can_manage_issue_categories(user: Any) -> bool:
+    """The Q&A category list is maintained by admins."""
+    return has_role(user, Role.ADMIN)
+
+
+def can_set_field_visibility(user: Any) -> bool:
+    """Which sensitive fields each role sees (contact phone/email, money figures)."""
+    return has_role(user, Role.ADMIN)
+
+
+def can_search_issues(user: Any) -> bool:
+    """Search and statistics of Q&A across customers, always within the user's scope."""
+    return role_of(user) is not None
+
+
+def field_visibility_applies(user: Any) -> bool:
+    """Admins always see every field, so they cannot hide a field from themselves."""
+    return not has_role(user, Role.ADMIN)

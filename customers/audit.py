@@ -11,7 +11,9 @@ admin shows it read-only.
 from auditlog.registry import auditlog
 
 from .models import (
+    AdAccount,
     AttentionItem,
+    BusinessProfile,
     Competitor,
     Contact,
     CooperationDetail,
@@ -20,13 +22,19 @@ from .models import (
     DictionaryItem,
     FollowUpNote,
     GradeThresholds,
+    HiddenField,
+    IssueAction,
+    IssueAttachment,
+    IssueCategory,
     LifecycleChange,
+    Project,
     QualityIssue,
     Renewal,
     Tag,
+    WebsiteInfo,
 )
 
-auditlog.register(Customer, m2m_fields={"ops_owners", "tags"})
+auditlog.register(Customer, m2m_fields={"ops_owners", "tags", "regions"})
 auditlog.register(DictionaryItem)
 auditlog.register(CooperationStatusMapping)
 for model in (
@@ -40,5 +48,14 @@ for model in (
     QualityIssue,
     Renewal,
     Tag,
+    # Issue 18: profile sections, projects, ad accounts, Q&A extras and the settings.
+    AdAccount,
+    BusinessProfile,
+    HiddenField,
+    IssueAction,
+    IssueAttachment,
+    IssueCategory,
+    Project,
+    WebsiteInfo,
 ):
     auditlog.register(model)

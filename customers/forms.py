@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
 
 from .lifecycle import allowed_transitions
 from .models import (
+    AdAccount,
     AttentionItem,
+    BusinessProfile,
     Competitor,
     Contact,
     CooperationDetail,
@@ -17,9 +20,12 @@ from .models import (
     DictionaryItem,
     FollowUpNote,
     GradeThresholds,
+    IssueCategory,
     LifecycleStatus,
+    Project,
     QualityIssue,
     Renewal,
+    WebsiteInfo,
     parse_onboarded,
     phone_validator,
 )
@@ -147,6 +153,7 @@ class QualityIssueForm(DatesMixin, forms.ModelForm):
         fields = [
             "occurred_on", "category", "description", "impact", "root_cause", "immediate_fix",
             "corrective_action", "preventive_action", "owner", "due_on", "completed_on", "status",
+            "lessons_learned",
         ]  # fmt: skip
         widgets = {
             f: forms.Textarea(attrs={"rows": 2})
@@ -157,12 +164,23 @@ class QualityIssueForm(DatesMixin, forms.ModelForm):
                 "immediate_fix",
                 "corrective_action",
                 "preventive_action",
+                "lessons_learned",
             )
         }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["owner"].queryset = _users(Role.OPS, Role.SALES, Role.ADMIN, Role.MANAGER)
+        # The category comes from the admin's list; an entry keeps its old category even
+        # after the admin retires it. With no list set up yet the field stays free text.
+        names = list(IssueCategory.objects.filter(is_active=True).values_list("name", flat=True))
+        if names:
+            current = self.instance.category if self.instance.pk else ""
+            if current and current not in names:
+                names.append(current)
+            self.fields["category"] = forms.ChoiceField(
+                label="类别", choices=[("", "—"), *[(n, n) for n in names]]
+            )
 
 
 class RenewalForm(DatesMixin, forms.ModelForm):
@@ -193,6 +211,51 @@ class FollowUpNoteForm(DatesMixin, forms.ModelForm):
         widgets = {"body": forms.Textarea(attrs={"rows": 3})}
 
 
+class ProjectForm(DatesMixin, forms.ModelForm):
+    class Meta:
+        model = Project
+        fields = ["name", "kind", "status", "start_on", "end_on", "owner"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["owner"].queryset = _users(Role.OPS, Role.SALES, Role.ADMIN, Role.MANAGER)
+
+
+class AdAccountForm(forms.ModelForm):
+    class Meta:
+        model = AdAccount
+        fields = ["platform", "account_id", "status", "monthly_spend", "notes"]
+
+
+class BusinessProfileForm(forms.ModelForm):
+    class Meta:
+        model = BusinessProfile
+        fields = [
+            "business_model", "overseas_sales", "overseas_sales_ratio", "overseas_sales_target",
+            "main_sales_channel", "has_tech_team", "has_operations_team", "has_brand_team",
+            "cooperation_transfer",
+        ]  # fmt: skip
+
+
+class WebsiteInfoForm(DatesMixin, forms.ModelForm):
+    site_url = forms.URLField(label="独立站网址", required=False, assume_scheme="https")
+
+    class Meta:
+        model = WebsiteInfo
+        fields = [
+            "site_url", "platform", "build_status", "launched_on", "target_markets",
+            "main_products", "pricing_strategy", "monthly_traffic_target", "last_year_sales",
+            "annual_sales_target",
+        ]  # fmt: skip
+        widgets = {"main_products": forms.Textarea(attrs={"rows": 2})}
+
+
+PROFILE_FORMS: dict[str, type[forms.ModelForm]] = {
+    "business": BusinessProfileForm,
+    "website": WebsiteInfoForm,
+}
+
+
 SECTION_FORMS: dict[str, type[forms.ModelForm]] = {
     "contacts": ContactForm,
     "competitors": CompetitorForm,
@@ -200,6 +263,8 @@ SECTION_FORMS: dict[str, type[forms.ModelForm]] = {
     "issues": QualityIssueForm,
     "renewals": RenewalForm,
     "followups": FollowUpNoteForm,
+    "projects": ProjectForm,
+    "adaccounts": AdAccountForm,
 }
 
 
@@ -295,6 +360,8 @@ class WizardCooperationForm(DatesMixin, forms.Form):
     def clean(self):
         data = super().clean()
         start, service = data.get("contract_start"), data.get("service_start")
+        if start and start > timezone.localdate():
+            self.add_error("contract_start", "合作开始时间不能晚于今天")
         if start and service and service < start:
             self.add_error("service_start", "服务开始时间不能早于合作开始时间")
         return data
@@ -343,6 +410,15 @@ class WizardBasicForm(forms.Form):
             self.fields[name].queryset = DictionaryItem.objects.filter(kind=kind, is_active=True)
         self.fields["sales_owner"].queryset = _users(Role.SALES)
         self.fields["ops_owners"].queryset = _users(Role.OPS, Role.ADMIN)
+        # 企业情况 (specification 5.1, step 2): the business profile's fields.
+        self.fields.update(forms.fields_for_model(BusinessProfile, fields=WIZARD_BUSINESS_FIELDS))
+        self.fields["regions"] = forms.ModelMultipleChoiceField(
+            label="地区",
+            queryset=DictionaryItem.objects.filter(
+                kind=DictionaryItem.Kind.REGION, is_active=True
+            ),
+            required=False,
+        )
 
     def clean_company_id(self):
         value = self.cleaned_data["company_id"]
@@ -359,15 +435,38 @@ class WizardBasicForm(forms.Form):
         )
         if has_contact and not data.get("contact_name"):
             self.add_error("contact_name", "请填写联系人姓名")
-        if data.get("contact_name") and not (
-            data.get("contact_phone") or data.get("contact_email")
-        ):
-            self.add_error("contact_phone", "电话和邮箱至少填写一项")
+        reachable = [f for f in ("contact_phone", "contact_email") if f in self.fields]
+        if data.get("contact_name") and reachable and not any(data.get(f) for f in reachable):
+            self.add_error(reachable[0], "电话和邮箱至少填写一项")
         return data
 
 
-class WizardBusinessForm(forms.Form):
-    """Step 3: business and website information."""
+WIZARD_BUSINESS_FIELDS = [
+    "business_model",
+    "overseas_sales",
+    "overseas_sales_ratio",
+    "has_tech_team",
+    "has_operations_team",
+    "has_brand_team",
+]
+WIZARD_SITE_FIELDS = [
+    "site_url",
+    "platform",
+    "build_status",
+    "monthly_traffic_target",
+    "annual_sales_target",
+]
+
+
+class WizardBusinessForm(DatesMixin, forms.Form):
+    """Step 3: business and independent-site information (specification 5.1, 第三步)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["site_url"] = forms.URLField(
+            label="独立站网址", required=False, assume_scheme="https"
+        )
+        self.fields.update(forms.fields_for_model(WebsiteInfo, fields=WIZARD_SITE_FIELDS[1:]))
 
     website = forms.URLField(label="官网", required=False, assume_scheme="https")
     address = forms.CharField(label="地址", max_length=200, required=False)
@@ -422,7 +521,7 @@ AttentionFormSet = forms.formset_factory(WizardAttentionForm, extra=3, max_num=1
 WIZARD_STEPS = [
     (1, "合作信息", WizardCooperationForm),
     (2, "基本信息与联系人", WizardBasicForm),
-    (3, "业务/网站信息", WizardBusinessForm),
+    (3, "业务/独立站信息", WizardBusinessForm),
     (4, "竞品", CompetitorFormSet),
     (5, "特别关注", AttentionFormSet),
 ]

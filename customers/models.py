@@ -5,9 +5,15 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import EmailValidator, MinValueValidator, RegexValidator
+from django.core.validators import (
+    EmailValidator,
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+)
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class DictionaryItem(models.Model):
@@ -17,6 +23,7 @@ class DictionaryItem(models.Model):
         ACCOUNT_TYPE = "account_type", "账号类型"
         INDUSTRY = "industry", "行业类型"
         ERP = "erp", "所属ERP"
+        REGION = "region", "地区"
 
     kind = models.CharField("字典", max_length=20, choices=Kind.choices)
     value = models.CharField("取值", max_length=50)
@@ -175,6 +182,14 @@ class Customer(models.Model):
     tags = models.ManyToManyField(
         "customers.Tag", verbose_name="标签", blank=True, related_name="customers"
     )
+    # 客户所有地区 (specification 4.3): several regions from the admin's dictionary.
+    regions = models.ManyToManyField(
+        DictionaryItem,
+        verbose_name="地区",
+        blank=True,
+        related_name="+",
+        limit_choices_to={"kind": DictionaryItem.Kind.REGION},
+    )
 
     is_deleted = models.BooleanField("已删除", default=False, db_index=True)
     deleted_at = models.DateTimeField("删除时间", null=True, blank=True)
@@ -215,6 +230,13 @@ phone_validator = RegexValidator(
 )
 
 
+class CustomerAuditMixin:
+    """Rows of a customer's sections put its id into their audit entries (its page's history)."""
+
+    def get_additional_data(self) -> dict:
+        return {"customer_id": self.customer_id}
+
+
 class Tag(models.Model):
     name = models.CharField("标签", max_length=30, unique=True)
 
@@ -227,7 +249,7 @@ class Tag(models.Model):
         return self.name
 
 
-class CooperationDetail(models.Model):
+class CooperationDetail(CustomerAuditMixin, models.Model):
     """合作详情: how and since when the customer works with us (one per customer)."""
 
     customer = models.OneToOneField(
@@ -246,12 +268,15 @@ class CooperationDetail(models.Model):
         return f"{self.customer_id} 合作详情"
 
     def clean(self) -> None:
+        # Specification 3.2.2: a contract cannot start in the future.
+        if self.contract_start and self.contract_start > timezone.localdate():
+            raise ValidationError({"contract_start": "合作开始时间不能晚于今天"})
         # Service cannot begin before the contract does.
         if self.contract_start and self.service_start and self.service_start < self.contract_start:
             raise ValidationError({"service_start": "服务开始时间不能早于合作开始时间"})
 
 
-class Contact(models.Model):
+class Contact(CustomerAuditMixin, models.Model):
     customer = models.ForeignKey(
         Customer, verbose_name="客户", on_delete=models.CASCADE, related_name="contacts"
     )
@@ -283,7 +308,7 @@ class Contact(models.Model):
             raise ValidationError({"phone": "电话和邮箱至少填写一项"})
 
 
-class Competitor(models.Model):
+class Competitor(CustomerAuditMixin, models.Model):
     customer = models.ForeignKey(
         Customer, verbose_name="客户", on_delete=models.CASCADE, related_name="competitors"
     )
@@ -306,7 +331,7 @@ class Priority(models.TextChoices):
     LOW = "low", "低"
 
 
-class AttentionItem(models.Model):
+class AttentionItem(CustomerAuditMixin, models.Model):
     class Category(models.TextChoices):
         COMMUNICATION = "communication", "沟通"
         SERVICE = "service", "服务"
@@ -334,7 +359,7 @@ class AttentionItem(models.Model):
         return self.text[:30]
 
 
-class QualityIssue(models.Model):
+class QualityIssue(CustomerAuditMixin, models.Model):
     """Q&A and corrective measures (问题与纠正措施)."""
 
     class Status(models.TextChoices):
@@ -365,6 +390,7 @@ class QualityIssue(models.Model):
     due_on = models.DateField("截止日期", null=True, blank=True)
     completed_on = models.DateField("完成日期", null=True, blank=True)
     status = models.CharField("状态", max_length=12, choices=Status.choices, default=Status.OPEN)
+    lessons_learned = models.TextField("经验教训", blank=True)
 
     class Meta:
         verbose_name = "问题与纠正措施"
@@ -379,7 +405,7 @@ class QualityIssue(models.Model):
             raise ValidationError({"completed_on": "完成日期不能早于问题日期"})
 
 
-class Renewal(models.Model):
+class Renewal(CustomerAuditMixin, models.Model):
     class Kind(models.TextChoices):
         NEW = "new", "新签"
         RENEWAL = "renewal", "续约"
@@ -435,7 +461,7 @@ class Renewal(models.Model):
         return (self.expires_on - today).days <= self.remind_days_before
 
 
-class FollowUpNote(models.Model):
+class FollowUpNote(CustomerAuditMixin, models.Model):
     customer = models.ForeignKey(
         Customer, verbose_name="客户", on_delete=models.CASCADE, related_name="follow_ups"
     )
@@ -459,7 +485,7 @@ class FollowUpNote(models.Model):
         return self.body[:30]
 
 
-class LifecycleChange(models.Model):
+class LifecycleChange(CustomerAuditMixin, models.Model):
     """One row per lifecycle status change: who, when, from, to, why."""
 
     customer = models.ForeignKey(
@@ -587,3 +613,316 @@ class ImportedPrice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} {self.series_code} {self.single_raw}/{self.multi_raw}"
+
+
+# --- Archive depth (issue 18): profile sections, projects, ad accounts, Q&A extras ---
+
+
+def money_field(label: str, **kwargs) -> models.DecimalField:
+    return models.DecimalField(
+        label,
+        max_digits=14,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0)],
+        **kwargs,
+    )
+
+
+class BusinessProfile(CustomerAuditMixin, models.Model):
+    """商业概况 (specification 4.3): how the customer does business, one per customer."""
+
+    class BusinessModel(models.TextChoices):
+        B2B_FACTORY = "b2b_factory", "工贸一体化的B2B外贸工厂"
+        MARKETPLACE = "marketplace", "平台精品卖家"
+        BRAND = "brand", "中国本土品牌出海"
+        OTHER = "other", "其他"
+
+    customer = models.OneToOneField(
+        Customer, verbose_name="客户", on_delete=models.CASCADE, related_name="business_profile"
+    )
+    business_model = models.CharField(
+        "商业及生产模式", max_length=16, choices=BusinessModel.choices, blank=True
+    )
+    overseas_sales = money_field("海外销售额（元/年）")
+    overseas_sales_ratio = models.DecimalField(
+        "海外销售占比（%）",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
+    overseas_sales_target = money_field("三年内海外目标销售额（元）")
+    main_sales_channel = models.CharField("最重要的海外销售渠道", max_length=100, blank=True)
+    has_tech_team = models.BooleanField("有网站技术及素材制作团队", default=False)
+    has_operations_team = models.BooleanField("有投放或运营团队", default=False)
+    has_brand_team = models.BooleanField("有品牌及内容团队", default=False)
+    cooperation_transfer = models.CharField(
+        "服务商转移还是内部团队转移", max_length=100, blank=True
+    )
+
+    class Meta:
+        verbose_name = "商业概况"
+        verbose_name_plural = "商业概况"
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} 商业概况"
+
+
+class WebsiteInfo(CustomerAuditMixin, models.Model):
+    """独立站情况及目标 (specification 4.4), one per customer."""
+
+    class Platform(models.TextChoices):
+        SHOPIFY = "shopify", "Shopify"
+        WORDPRESS = "wordpress", "WordPress / WooCommerce"
+        MAGENTO = "magento", "Magento"
+        CUSTOM = "custom", "自建"
+        OTHER = "other", "其他"
+
+    class BuildStatus(models.TextChoices):
+        PLANNING = "planning", "规划中"
+        BUILDING = "building", "建设中"
+        LIVE = "live", "已上线"
+        PAUSED = "paused", "暂停"
+
+    class Pricing(models.TextChoices):
+        SAME = "same", "同价"
+        SITE_HIGHER = "site_higher", "独立站价格更高"
+        MARKETPLACE_HIGHER = "marketplace_higher", "第三方平台价格更高"
+        PER_PRODUCT = "per_product", "不同产品不同定价策略"
+
+    customer = models.OneToOneField(
+        Customer, verbose_name="客户", on_delete=models.CASCADE, related_name="website_info"
+    )
+    site_url = models.URLField("独立站网址", blank=True)
+    platform = models.CharField("建站平台", max_length=16, choices=Platform.choices, blank=True)
+    build_status = models.CharField(
+        "建设状态", max_length=16, choices=BuildStatus.choices, blank=True
+    )
+    launched_on = models.DateField("上线时间", null=True, blank=True)
+    target_markets = models.CharField("主要目标市场", max_length=200, blank=True)
+    main_products = models.TextField("主要推广产品", blank=True)
+    pricing_strategy = models.CharField(
+        "价格定位", max_length=20, choices=Pricing.choices, blank=True
+    )
+    monthly_traffic_target = models.PositiveIntegerField("月访问量目标", null=True, blank=True)
+    last_year_sales = money_field("过去一年独立站销售额（元）")
+    annual_sales_target = money_field("年度销售目标（元）")
+
+    class Meta:
+        verbose_name = "独立站情况"
+        verbose_name_plural = "独立站情况"
+
+    def __str__(self) -> str:
+        return self.site_url or f"{self.customer_id} 独立站"
+
+
+class Project(CustomerAuditMixin, models.Model):
+    """A project run for a customer (specification 6.3)."""
+
+    class Kind(models.TextChoices):
+        SHOOTING = "shooting", "拍摄"
+        OPERATIONS = "operations", "代运营"
+        CONSULTING = "consulting", "咨询服务"
+        WEBSITE = "website", "建站"
+        ADVERTISING = "advertising", "广告投放"
+        OTHER = "other", "其他"
+
+    class Status(models.TextChoices):
+        PLANNED = "planned", "未开始"
+        IN_PROGRESS = "in_progress", "进行中"
+        PAUSED = "paused", "暂停"
+        DONE = "done", "已完成"
+        CANCELLED = "cancelled", "已取消"
+
+    customer = models.ForeignKey(
+        Customer, verbose_name="客户", on_delete=models.CASCADE, related_name="projects"
+    )
+    name = models.CharField("项目名称", max_length=100)
+    kind = models.CharField("项目类型", max_length=16, choices=Kind.choices)
+    status = models.CharField(
+        "项目状态", max_length=16, choices=Status.choices, default=Status.IN_PROGRESS
+    )
+    start_on = models.DateField("开始日期", null=True, blank=True)
+    end_on = models.DateField("结束日期", null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="负责人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = "项目"
+        verbose_name_plural = "项目"
+        ordering = ["-start_on", "-id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if self.start_on and self.end_on and self.end_on < self.start_on:
+            raise ValidationError({"end_on": "结束日期不能早于开始日期"})
+
+
+class AdAccount(CustomerAuditMixin, models.Model):
+    """An advertising account bound to a customer (specification 6.5)."""
+
+    class Platform(models.TextChoices):
+        GOOGLE = "google", "Google Ads"
+        FACEBOOK = "facebook", "Facebook Ads"
+        MICROSOFT = "microsoft", "Microsoft Ads"
+        TIKTOK = "tiktok", "TikTok Ads"
+        OTHER = "other", "其他平台"
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", "正常"
+        PAUSED = "paused", "暂停"
+        CLOSED = "closed", "已关闭"
+
+    customer = models.ForeignKey(
+        Customer, verbose_name="客户", on_delete=models.CASCADE, related_name="ad_accounts"
+    )
+    platform = models.CharField("广告平台", max_length=16, choices=Platform.choices)
+    account_id = models.CharField("账户ID", max_length=64)
+    status = models.CharField("账户状态", max_length=10, choices=Status.choices, default="active")
+    monthly_spend = money_field("月消耗（元）")
+    notes = models.CharField("备注", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "广告账户"
+        verbose_name_plural = "广告账户"
+        ordering = ["platform", "account_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["platform", "account_id"], name="ad_account_platform_id_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_platform_display()} {self.account_id}"
+
+
+class IssueCategory(models.Model):
+    """The admin-maintained list of Q&A categories (specification 4.7.2 / 6.2.2)."""
+
+    name = models.CharField("分类名称", max_length=50, unique=True)
+    sort_order = models.PositiveIntegerField("排序", default=0)
+    is_active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "问题分类"
+        verbose_name_plural = "问题分类"
+        ordering = ["sort_order", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class IssueAction(models.Model):
+    """A follow-up action of one Q&A entry, with its owner and due date."""
+
+    issue = models.ForeignKey(
+        QualityIssue, verbose_name="问题", on_delete=models.CASCADE, related_name="actions"
+    )
+    description = models.CharField("后续行动", max_length=300)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="负责人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    due_on = models.DateField("截止日期", null=True, blank=True)
+    done_on = models.DateField("完成日期", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "后续行动"
+        verbose_name_plural = "后续行动"
+        ordering = ["done_on", "due_on", "id"]
+
+    def __str__(self) -> str:
+        return self.description[:30]
+
+    def get_additional_data(self) -> dict:
+        return {"customer_id": self.issue.customer_id}
+
+
+class IssueAttachment(models.Model):
+    """A file attached to one Q&A entry, stored as media after the attachment checks."""
+
+    issue = models.ForeignKey(
+        QualityIssue, verbose_name="问题", on_delete=models.CASCADE, related_name="attachments"
+    )
+    file = models.FileField("附件", upload_to="issue-attachments/%Y/%m/")
+    original_name = models.CharField("文件名", max_length=200)
+    size_bytes = models.PositiveIntegerField("大小（字节）")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="上传人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "问题附件"
+        verbose_name_plural = "问题附件"
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+    def get_additional_data(self) -> dict:
+        return {"customer_id": self.issue.customer_id}
+
+
+class RecentSearch(models.Model):
+    """One of a user's last customer-list searches (the query string; ten are kept)."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE, related_name="+"
+    )
+    query = models.TextField("筛选条件")
+    label = models.CharField("摘要", max_length=200)
+    searched_at = models.DateTimeField("时间", db_index=True)
+
+    class Meta:
+        verbose_name = "最近搜索"
+        verbose_name_plural = "最近搜索"
+        ordering = ["-searched_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "query"], name="recent_search_owner_query")
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class HiddenField(models.Model):
+    """A sensitive field the admin hides from one role (absent from pages, exports and API)."""
+
+    class Field(models.TextChoices):
+        CONTACT_PHONE = "contact_phone", "联系人电话"
+        CONTACT_EMAIL = "contact_email", "联系人邮箱"
+        MONEY = "money", "金额（续约金额、广告月消耗、销售额与目标）"
+
+    role = models.CharField("角色", max_length=16)
+    field = models.CharField("字段", max_length=20, choices=Field.choices)
+
+    class Meta:
+        verbose_name = "隐藏字段"
+        verbose_name_plural = "隐藏字段"
+        ordering = ["role", "field"]
+        constraints = [
+            models.UniqueConstraint(fields=["role", "field"], name="hidden_field_role_field")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.role}: {self.get_field_display()}"

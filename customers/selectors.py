@@ -209,3 +209,75 @@ def cooperation_status_for(note: str) -> str | None:
         ).values_list("note_text", "status")
     )
     return mapped.get(note) or mapped.get(cooperation_key(note))
+
+
+# --- Archive depth (issue 18) ---------------------------------------------------------
+
+
+def customer_edit_history(customer: Customer, *, user: Any, limit: int = 30) -> list[dict]:
+    """The audit entries of one customer: its own row and every section row of it.
+
+    Section rows carry `customer_id` in the entry's additional data (their
+    `get_additional_data`), so deleted rows still show up in the history.
+    Changes to fields hidden from `user` are left out, as everywhere else.
+    """
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    from .fieldpolicy import hidden_model_fields
+
+    own = Q(content_type=ContentType.objects.get_for_model(Customer), object_id=customer.pk)
+    sections = Q(additional_data__customer_id=customer.pk)
+    entries = (
+        LogEntry.objects.filter(own | sections)
+        .select_related("actor", "content_type")
+        .order_by("-timestamp", "-pk")[:limit]
+    )
+    history = []
+    for entry in entries:
+        model = entry.content_type.model_class()
+        hidden = hidden_model_fields(user, model) if model else set()
+        changes = []
+        for name, change in (entry.changes_dict or {}).items():
+            if name in hidden:
+                continue
+            try:
+                label = model._meta.get_field(name).verbose_name
+            except Exception:  # noqa: BLE001 - a field removed since the entry was written
+                label = name
+            old, new = (list(change) + ["", ""])[:2] if isinstance(change, list) else ("", "")
+            changes.append((label, old, new))
+        history.append(
+            {
+                "entry": entry,
+                "model_label": model._meta.verbose_name if model else "",
+                "changes": changes,
+            }
+        )
+    return history
+
+
+def customer_key_figures(customer: Customer, *, today) -> list[tuple[str, str]]:
+    """What a salesperson checks first on a phone: status, grade, open Q&A, next renewal."""
+    from .models import QualityIssue, Renewal
+
+    open_issues = customer.quality_issues.exclude(
+        status__in=[QualityIssue.Status.DONE, QualityIssue.Status.CLOSED]
+    ).count()
+    renewal = (
+        customer.renewals.filter(status=Renewal.Status.PENDING, expires_on__gte=today)
+        .order_by("expires_on")
+        .first()
+    )
+    return [
+        ("生命周期", customer.get_lifecycle_status_display()),
+        ("等级", customer.level or "未定级"),
+        ("未结问题", str(open_issues)),
+        ("下次续约到期", renewal.expires_on.strftime("%Y-%m-%d") if renewal else "—"),
+    ]
+
+
+def recent_searches(user: Any) -> list:
+    from .models import RecentSearch
+
+    return list(RecentSearch.objects.filter(owner=user)[:10])

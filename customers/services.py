@@ -22,7 +22,9 @@ from accounts.roles import (
 
 from .lifecycle import DEFAULT_COOPERATION_MAPPING, allowed_transitions, can_transition
 from .models import (
+    AdAccount,
     AttentionItem,
+    BusinessProfile,
     Competitor,
     Contact,
     CooperationDetail,
@@ -33,10 +35,13 @@ from .models import (
     GradeThresholds,
     LifecycleChange,
     LifecycleStatus,
+    Project,
     QualityIssue,
+    RecentSearch,
     Renewal,
     SavedFilter,
     Tag,
+    WebsiteInfo,
     parse_onboarded,
 )
 from .selectors import cooperation_status_for, editable_customers, scoped_customers
@@ -49,6 +54,14 @@ SECTION_MODELS: dict[str, type[models.Model]] = {
     "issues": QualityIssue,
     "renewals": Renewal,
     "followups": FollowUpNote,
+    "projects": Project,
+    "adaccounts": AdAccount,
+}
+
+# Section name → model of the customer's one-row profile sections (edited like 合作详情).
+PROFILE_MODELS: dict[str, type[models.Model]] = {
+    "business": BusinessProfile,
+    "website": WebsiteInfo,
 }
 
 
@@ -548,6 +561,9 @@ def customer_create_with_sections(
     contacts: list[dict[str, Any]] = (),  # type: ignore[assignment]
     competitors: list[dict[str, Any]] = (),  # type: ignore[assignment]
     attention: list[dict[str, Any]] = (),  # type: ignore[assignment]
+    business: dict[str, Any] | None = None,
+    website: dict[str, Any] | None = None,
+    regions: list[Any] = (),  # type: ignore[assignment]
 ) -> Customer:
     """The wizard's final save: the customer and its first section rows, in one transaction."""
     customer = customer_create(user=user, data=data)
@@ -561,6 +577,11 @@ def customer_create_with_sections(
         ):
             for row in rows:
                 section_item_save(user=user, customer=customer, section=section, data=row)
+        for section, profile in (("business", business), ("website", website)):
+            if profile and any(v not in (None, "", False) for v in profile.values()):
+                profile_save(user=user, customer=customer, section=section, data=profile)
+        if regions:
+            customer_regions_set(user=user, customer=customer, regions=list(regions))
     except IntegrityError as exc:  # pragma: no cover - guarded by validation above
         raise ValidationError(str(exc)) from exc
     customer_draft_discard(user=user)
@@ -615,3 +636,59 @@ def customers_batch_job_work(job, progress) -> dict[str, Any]:
         reason=params["reason"],
     )
     return {"updated": count, "summary": f"已更新 {count} 个客户"}
+
+
+# --- Archive depth (issue 18) --------------------------------------------------------
+
+
+@transaction.atomic
+def profile_save(
+    *, user: Any, customer: Customer, section: str, data: dict[str, Any]
+) -> models.Model:
+    """Create or update a one-row profile section (business profile, independent site)."""
+    _require_edit(user, customer)
+    model = PROFILE_MODELS[section]
+    profile = model.objects.filter(customer=customer).first() or model(customer=customer)
+    _assign(profile, {k: v for k, v in data.items() if k != "customer"})
+    _full_clean(profile)
+    with set_actor(user):
+        profile.save()
+    return profile
+
+
+@transaction.atomic
+def customer_regions_set(*, user: Any, customer: Customer, regions: list[Any]) -> Customer:
+    """Set a customer's regions (dictionary items of kind 地区)."""
+    from .models import DictionaryItem
+
+    _require_edit(user, customer)
+    ids = [r.pk if isinstance(r, models.Model) else int(r) for r in regions]
+    valid = set(
+        DictionaryItem.objects.filter(
+            pk__in=ids, kind=DictionaryItem.Kind.REGION
+        ).values_list("pk", flat=True)
+    )
+    if len(valid) != len(set(ids)):
+        raise ValidationError({"regions": "地区须从地区字典中选择"})
+    with set_actor(user):
+        customer.regions.set(valid)
+    return customer
+
+
+RECENT_SEARCHES_KEPT = 10
+
+
+def recent_search_record(*, user: Any, query: str, label: str) -> None:
+    """Remember one list search of `user`; only the last ten are kept (a repeat moves to the top)."""
+    query = query.strip()
+    if not query or not getattr(user, "is_authenticated", False):
+        return
+    RecentSearch.objects.update_or_create(
+        owner=user,
+        query=query,
+        defaults={"label": label[:200] or query[:200], "searched_at": timezone.now()},
+    )
+    keep = RecentSearch.objects.filter(owner=user).values_list("pk", flat=True)[
+        :RECENT_SEARCHES_KEPT
+    ]
+    RecentSearch.objects.filter(owner=user).exclude(pk__in=list(keep)).delete()

@@ -1,6 +1,8 @@
 from django.urls import path
 
 from . import urls_io, views
+from .configuration import urls as configuration_urls
+from .qa import urls as qa_urls
 
 app_name = "customers"
 
@@ -18,6 +20,7 @@ urlpatterns = [
     path("<int:pk>/basic/", views.customer_basic, name="customer-basic"),
     path("<int:pk>/edit/", views.customer_edit, name="customer-edit"),
     path("<int:pk>/cooperation/", views.customer_cooperation, name="customer-cooperation"),
+    path("<int:pk>/profile/<slug:section>/", views.customer_profile, name="customer-profile"),
     path("<int:pk>/status/", views.customer_status, name="customer-status"),
     path("<int:pk>/grade/", views.customer_grade, name="customer-grade"),
     path("<int:pk>/delete/", views.customer_delete, name="customer-delete"),
@@ -42,4 +45,6 @@ urlpatterns = [
         name="customer-section-delete",
     ),
     *urls_io.urlpatterns,
+    *qa_urls.urlpatterns,
+    *configuration_urls.urlpatterns,
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,7 +17,10 @@ from accounts import roles
 from . import services
 from .filters import CustomerFilter
 from .forms import (
+    PROFILE_FORMS,
     SECTION_FORMS,
+    WIZARD_BUSINESS_FIELDS,
+    WIZARD_SITE_FIELDS,
     WIZARD_STEPS,
     BatchForm,
     CooperationForm,
@@ -28,10 +31,21 @@ from .forms import (
     StatusChangeForm,
     TagForm,
 )
-from .models import Customer, CustomerDraft, SavedFilter, Tag, parse_onboarded
+from .models import (
+    BusinessProfile,
+    Contact,
+    Customer,
+    CustomerDraft,
+    SavedFilter,
+    Tag,
+    WebsiteInfo,
+    parse_onboarded,
+)
 from .selectors import (
     attention_due,
     customer_duplicates,
+    customer_edit_history,
+    customer_key_figures,
     customer_list_queryset,
     grade_thresholds,
     renewals_due,
@@ -40,6 +54,7 @@ from .selectors import (
 from .selectors import (
     customer_detail as select_customer,
 )
+from .fieldpolicy import hidden_model_fields, visible
 from .tables import DEFAULT_COLUMNS, CustomerTable
 
 SECTIONS = {
@@ -66,6 +81,25 @@ SECTIONS = {
         ["kind", "amount", "period_months", "renewed_on", "expires_on", "status", "owner"],
     ),
     "followups": ("跟进记录", "follow_ups", ["created_at", "author", "body", "next_follow_up_on"]),
+    "projects": (
+        "项目",
+        "projects",
+        ["name", "kind", "status", "start_on", "end_on", "owner"],
+    ),
+    "adaccounts": (
+        "广告账户",
+        "ad_accounts",
+        ["platform", "account_id", "status", "monthly_spend", "notes"],
+    ),
+}
+# Money columns shown as ¥1,234.50 in the sections.
+MONEY_FIELDS = {
+    "amount",
+    "monthly_spend",
+    "overseas_sales",
+    "overseas_sales_target",
+    "last_year_sales",
+    "annual_sales_target",
 }
 PER_PAGE = 25
 
@@ -81,14 +115,15 @@ def _display(item, name: str) -> str:
         return (
             timezone.localtime(value) if hasattr(value, "tzinfo") and value.tzinfo else value
         ).strftime("%Y-%m-%d %H:%M" if hasattr(value, "hour") else "%Y-%m-%d")
-    if name == "amount":
+    if name in MONEY_FIELDS:
         return f"¥{value:,.2f}"
     return str(value)
 
 
-def _section(customer: Customer, slug: str, can_edit: bool, **extra) -> dict:
+def _section(customer: Customer, slug: str, can_edit: bool, *, user, **extra) -> dict:
     title, related, fields = SECTIONS[slug]
     model = getattr(customer, related).model
+    fields = visible(user, model, fields)  # field-level permissions: hidden columns vanish
     items = list(getattr(customer, related).all())
     today = timezone.localdate()
     return {
@@ -105,8 +140,17 @@ def _section(customer: Customer, slug: str, can_edit: bool, **extra) -> dict:
             for item in items
         ],
         "can_edit": can_edit,
+        "item_link": slug == "issues",
         **extra,
     }
+
+
+def _section_form(request, slug: str, item=None):
+    """The add/edit form of a section row, without the fields hidden from the user."""
+    form = SECTION_FORMS[slug](request.POST or None, instance=item)
+    for name in hidden_model_fields(request.user, form._meta.model):
+        form.fields.pop(name, None)
+    return form
 
 
 def _editable(request, pk: int) -> Customer:
@@ -234,12 +278,18 @@ def customer_detail(request, pk: int):
         "customer": customer,
         "can_edit": can_edit,
         "can_delete": roles.can_delete_customer(request.user, customer),
-        "sections": [_section(customer, slug, can_edit) for slug in SECTIONS],
+        "sections": [_section(customer, slug, can_edit, user=request.user) for slug in SECTIONS],
         "history": customer.lifecycle_changes.select_related("changed_by")[:20],
         "status_form": StatusChangeForm(customer=customer),
         "grade_form": GradeForm(initial={"level": customer.level}),
         "tag_form": TagForm(),
         "cooperation": getattr(customer, "cooperation", None),
+        "profiles": [
+            _profile(customer, section, user=request.user, can_edit=can_edit)
+            for section in services.PROFILE_MODELS
+        ],
+        "key_figures": customer_key_figures(customer, today=timezone.localdate()),
+        "edit_history": customer_edit_history(customer, user=request.user, limit=30),
     }
     return render(request, "customers/customer_detail.html", context)
 
@@ -320,6 +370,66 @@ def customer_cooperation(request, pk: int):
         )
     context = {"customer": customer, "cooperation": detail, "form": form, "can_edit": can_edit}
     return render(request, "customers/customer_detail.html#cooperation", context)
+
+
+PROFILE_TITLES = {"business": "商业概况", "website": "独立站情况及目标"}
+
+
+def _profile(customer: Customer, section: str, *, user, can_edit: bool, form=None) -> dict:
+    """One profile section (business profile / independent site): label-value pairs or its form."""
+    model = services.PROFILE_MODELS[section]
+    profile = model.objects.filter(customer=customer).first()
+    names = visible(user, model, list(PROFILE_FORMS[section]._meta.fields))
+    pairs = [
+        (model._meta.get_field(n).verbose_name, _display(profile, n) if profile else "—")
+        for n in names
+    ]
+    return {
+        "customer": customer,
+        "section": section,
+        "title": PROFILE_TITLES[section],
+        "profile": profile,
+        "pairs": pairs,
+        "form": form,
+        "can_edit": can_edit,
+    }
+
+
+@login_required
+def customer_profile(request, pk: int, section: str):
+    """A profile section in place: GET shows it (or its form with ?edit=1), POST saves."""
+    if section not in services.PROFILE_MODELS:
+        raise Http404("没有这个栏目")
+    customer = select_customer(request.user, pk)
+    can_edit = roles.can_edit_customer(request.user, customer)
+    editing = request.method == "POST" or request.GET.get("edit")
+    if editing and not can_edit:
+        raise PermissionDenied("您无权修改该客户")
+    form = None
+    if editing:
+        instance = services.PROFILE_MODELS[section].objects.filter(customer=customer).first()
+        form = PROFILE_FORMS[section](request.POST or None, instance=instance)
+        for name in hidden_model_fields(request.user, form._meta.model):
+            form.fields.pop(name, None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.profile_save(
+                user=request.user, customer=customer, section=section, data=form.cleaned_data
+            )
+        except ValidationError as exc:
+            for field, errs in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errs)
+        else:
+            form = None
+    if not request.htmx:
+        if form is None:
+            return redirect(f"{reverse('customers:customer-detail', args=[pk])}#profile-{section}")
+        title = PROFILE_TITLES[section]
+        return render(
+            request, "customers/customer_form.html", {"customer": customer, "form": form, "title": title}
+        )
+    context = _profile(customer, section, user=request.user, can_edit=can_edit, form=form)
+    return render(request, "customers/customer_profile.html#profile", context)
 
 
 @login_required
@@ -422,7 +532,9 @@ def section_list(request, pk: int, section: str):
         return redirect(f"{reverse('customers:customer-detail', args=[pk])}#section-{section}")
     can_edit = roles.can_edit_customer(request.user, customer)
     return render(
-        request, "customers/customer_section.html#section", _section(customer, section, can_edit)
+        request,
+        "customers/customer_section.html#section",
+        _section(customer, section, can_edit, user=request.user),
     )
 
 
@@ -432,7 +544,7 @@ def section_item_form(request, pk: int, section: str, item_pk: int | None = None
     _, related, _ = _section_or_404(section)
     customer = _editable(request, pk)
     item = get_object_or_404(getattr(customer, related).all(), pk=item_pk) if item_pk else None
-    form = SECTION_FORMS[section](request.POST or None, instance=item)
+    form = _section_form(request, section, item)
     if request.method == "POST" and form.is_valid():
         try:
             services.section_item_save(
@@ -454,9 +566,9 @@ def section_item_form(request, pk: int, section: str, item_pk: int | None = None
             return render(
                 request,
                 "customers/customer_section.html#section",
-                _section(customer, section, True),
+                _section(customer, section, True, user=request.user),
             )
-    context = _section(customer, section, True, form=form, item=item)
+    context = _section(customer, section, True, user=request.user, form=form, item=item)
     if request.htmx:
         return render(request, "customers/customer_section.html#section", context)
     return render(
@@ -476,7 +588,9 @@ def section_item_delete(request, pk: int, section: str, item_pk: int):
     if not request.htmx:
         return redirect(f"{reverse('customers:customer-detail', args=[pk])}#section-{section}")
     return render(
-        request, "customers/customer_section.html#section", _section(customer, section, True)
+        request,
+        "customers/customer_section.html#section",
+        _section(customer, section, True, user=request.user),
     )
 
 
@@ -490,6 +604,11 @@ def _step_form(step: int, data=None, *, user=None):
     if step == 2 and user is not None and not roles.can_assign_owners(user):
         # Sales create customers they own; owners are assigned by ops.
         del form.fields["sales_owner"], form.fields["ops_owners"]
+    if step in (2, 3) and user is not None:
+        for model in (BusinessProfile, WebsiteInfo, Contact):
+            for name in hidden_model_fields(user, model):
+                form.fields.pop(name, None)
+                form.fields.pop(f"contact_{name}", None)
     return form
 
 
@@ -552,7 +671,10 @@ def _wizard_finish(request, draft: CustomerDraft):
             )
             return redirect(f"{reverse('customers:customer-create')}?step={n}")
         cleaned[n] = form.cleaned_data
-    coop, basic, business = cleaned[1], cleaned[2], cleaned[3]
+    coop, basic, business = cleaned[1], cleaned[2], dict(cleaned[3])
+    # Steps 2 and 3 also carry the business profile and the independent site.
+    profile = {k: basic[k] for k in WIZARD_BUSINESS_FIELDS if k in basic}
+    website = {k: business.pop(k) for k in WIZARD_SITE_FIELDS if k in business}
     year, half = parse_onboarded(basic["onboarded_raw"])
     data = {
         **{
@@ -588,8 +710,8 @@ def _wizard_finish(request, draft: CustomerDraft):
             {
                 "name": basic["contact_name"],
                 "position": basic["contact_position"],
-                "phone": basic["contact_phone"],
-                "email": basic["contact_email"],
+                "phone": basic.get("contact_phone", ""),
+                "email": basic.get("contact_email", ""),
                 "is_primary": True,
             }
         )
@@ -604,6 +726,9 @@ def _wizard_finish(request, draft: CustomerDraft):
             contacts=contacts,
             competitors=[row for row in cleaned[4] if row.get("company")],
             attention=[row for row in cleaned[5] if row.get("text")],
+            business=profile,
+            website=website,
+            regions=list(basic.get("regions") or []),
         )
     except ValidationError as exc:
         messages.error(request, "保存失败：" + "；".join(exc.messages))
