@@ -68,7 +68,8 @@ def csv_safe(value: Any) -> Any:
 
 
 # GET parameters of the list page that are not filters (paging, sorting, columns, export flow).
-NON_FILTER_KEYS = ("page", "sort", "per_page", "cols", "cols_set", "ids", "scope")
+# `sort` is kept: CustomerFilter orders by it, so an export comes out in the list's order.
+NON_FILTER_KEYS = ("page", "per_page", "cols", "cols_set", "ids", "scope")
 
 
 def filter_params(params: Mapping[str, Any] | str | None) -> QueryDict:

@@ -40,38 +40,148 @@ class CodeChoiceFilter(df.ChoiceFilter):
     """A choice of codes read from the database (device series)."""
 
 
+class MultiSelect(forms.SelectMultiple):
+    """Multi-select that also takes one plain value (a dict of params, `?level=A`)."""
+
+    def value_from_datadict(self, data, files, name):
+        if hasattr(data, "getlist"):
+            return data.getlist(name)
+        value = data.get(name)
+        return [value] if isinstance(value, str | int) else value
+
+
+class MultiFilter(df.MultipleChoiceFilter):
+    """Several values of one column, OR-ed with a plain `IN` (repeat the parameter: ?level=A&level=B).
+
+    django-filter's default ORs Q objects and adds DISTINCT, which PostgreSQL
+    refuses next to the pinyin ORDER BY; `IN` needs neither.
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultiSelect)
+        super().__init__(*args, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        if self.method is not None:
+            return self.method(qs, self.field_name, value)
+        return qs.filter(**{f"{self.field_name}__in": list(value)})
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class IdMultiFilter(MultiFilter):
+    """Several row ids (dictionary items, users, tags), choices filled per request."""
+
+
+# Sort keys of the list, the API and exports (?sort=level,-name): one map, so the
+# three order alike. Names sort by pinyin (selectors.name_order); pk breaks ties.
+SORT_FIELDS: dict[str, tuple[str, ...]] = {
+    "company_id": ("company_id",),
+    "name": ("name",),
+    "account_type": ("account_type__value",),
+    "industry": ("industry__value",),
+    "erp": ("erp__value",),
+    "onboarded_raw": ("onboarded_year", "onboarded_half"),
+    "level": ("level",),
+    "sales_owner": ("sales_owner__full_name", "sales_owner_raw"),
+    "cooperation_note": ("cooperation_note",),
+    "lifecycle_status": ("lifecycle_status",),
+    "billing_enabled": ("billing_enabled",),
+    "disabled": ("disabled",),
+    "settlement_method": ("settlement_method",),
+    "consumption_level": ("consumption_level",),
+    "monthly_avg_shots": ("monthly_avg_shots",),
+    "remarks": ("remarks",),
+    "created_at": ("created_at",),
+    "contract_start": ("cooperation__contract_start",),
+    "service_start": ("cooperation__service_start",),
+}
+
+
+def sort_keys(value: str | list[str] | None) -> list[str]:
+    """The valid keys of a `sort` value (`level,-name`), unknown ones dropped, order kept."""
+    raw = value if isinstance(value, list) else (value or "").split(",")
+    keys = []
+    for key in (k.strip() for part in raw for k in str(part).split(",")):
+        if key and key.lstrip("-") in SORT_FIELDS and key.lstrip("-") not in {
+            k.lstrip("-") for k in keys
+        }:
+            keys.append(key)
+    return keys
+
+
+def sort_order_by(keys: list[str]) -> list:
+    """order_by() arguments for sort keys, nulls last either way, pk as the final tie-break."""
+    from django.db.models import F
+
+    from .selectors import name_order
+
+    order: list = []
+    for key in keys:
+        descending = key.startswith("-")
+        for lookup in SORT_FIELDS[key.lstrip("-")]:
+            if lookup == "name":
+                order.append(name_order(descending))
+            else:
+                order.append(
+                    F(lookup).desc(nulls_last=True) if descending else F(lookup).asc(nulls_last=True)
+                )
+    return [*order, "pk"]
+
+
+@extend_schema_field(OpenApiTypes.STR)
+class SortFilter(df.CharFilter):
+    """Multi-column sort: comma-separated keys, `-` for descending (?sort=level,-name)."""
+
+    def filter(self, qs, value):
+        keys = sort_keys(value)
+        return qs.order_by(*sort_order_by(keys)) if keys else qs
+
+
 class CustomerFilter(df.FilterSet):
     q = df.CharFilter(label="搜索", method="filter_search")
     # Choice lists are filled once per request in __init__ (plain queries):
     # ModelChoiceFilter would query again to validate and iterate a server-side
     # cursor per dropdown, which costs round trips on every keystroke of search.
-    account_type = IdChoiceFilter(label="账号类型", field_name="account_type_id")
-    industry = IdChoiceFilter(label="行业类型", field_name="industry_id")
-    erp = IdChoiceFilter(label="所属ERP", field_name="erp_id")
+    account_type = IdMultiFilter(label="账号类型", field_name="account_type_id")
+    industry = IdMultiFilter(label="行业类型", field_name="industry_id")
+    erp = IdMultiFilter(label="所属ERP", field_name="erp_id")
+    region = IdMultiFilter(label="地区", method="filter_region")
     series = CodeChoiceFilter(label="设备系列", choices=_series_choices, method="filter_series")
-    settlement_method = df.ChoiceFilter(label="结算方式", choices=Customer.SettlementMethod.choices)
-    level = df.ChoiceFilter(
+    settlement_method = MultiFilter(label="结算方式", choices=Customer.SettlementMethod.choices)
+    level = MultiFilter(
         label="客户等级",
         choices=[*Customer.Level.choices, ("none", "未定级")],
         method="filter_level",
     )
-    consumption_level = df.ChoiceFilter(label="消费等级", choices=Customer.ConsumptionLevel.choices)
-    lifecycle_status = df.ChoiceFilter(label="生命周期状态", choices=LifecycleStatus.choices)
-    sales_owner = IdChoiceFilter(label="销售负责人", field_name="sales_owner_id")
+    consumption_level = MultiFilter(label="消费等级", choices=Customer.ConsumptionLevel.choices)
+    lifecycle_status = MultiFilter(label="生命周期状态", choices=LifecycleStatus.choices)
+    sales_owner = IdMultiFilter(label="销售负责人", field_name="sales_owner_id")
     sales_unresolved = df.BooleanFilter(
         label="销售负责人未匹配", method="filter_sales_unresolved", widget=forms.CheckboxInput
     )
-    ops_owner = IdChoiceFilter(label="运营负责人", method="filter_ops_owner")
+    ops_owner = IdMultiFilter(label="运营负责人", method="filter_ops_owner")
     billing_enabled = df.ChoiceFilter(
         label="是否结算",
         choices=[*Customer.BillingEnabled.choices, ("none", "未填")],
         method="filter_billing",
     )
     disabled = df.ChoiceFilter(label="是否停用", choices=YES_NO, method="filter_disabled")
-    tag = IdChoiceFilter(label="标签", method="filter_tag")
+    tag = IdMultiFilter(label="标签", method="filter_tag")
     created = df.DateFromToRangeFilter(
         label="创建日期",
         field_name="created_at__date",
+        widget=df.widgets.DateRangeWidget(attrs={"type": "date"}),
+    )
+    contract_start = df.DateFromToRangeFilter(
+        label="合作开始时间",
+        field_name="cooperation__contract_start",
+        widget=df.widgets.DateRangeWidget(attrs={"type": "date"}),
+    )
+    service_start = df.DateFromToRangeFilter(
+        label="服务开始时间",
+        field_name="cooperation__service_start",
         widget=df.widgets.DateRangeWidget(attrs={"type": "date"}),
     )
     onboarded_year = df.NumberFilter(label="接入年份", field_name="onboarded_year")
@@ -80,6 +190,7 @@ class CustomerFilter(df.FilterSet):
         method="filter_renewal_expires",
         widget=df.widgets.DateRangeWidget(attrs={"type": "date"}),
     )
+    sort = SortFilter(label="排序", widget=forms.HiddenInput)
 
     class Meta:
         model = Customer
@@ -101,6 +212,7 @@ class CustomerFilter(df.FilterSet):
             "account_type": dictionary[DictionaryItem.Kind.ACCOUNT_TYPE],
             "industry": dictionary[DictionaryItem.Kind.INDUSTRY],
             "erp": dictionary[DictionaryItem.Kind.ERP],
+            "region": dictionary[DictionaryItem.Kind.REGION],
             "sales_owner": people[Role.SALES],
             "ops_owner": people[Role.OPS],
             "tag": [(str(pk), name) for pk, name in Tag.objects.values_list("pk", "name")],
@@ -112,7 +224,10 @@ class CustomerFilter(df.FilterSet):
                 filter_.extra["empty_label"] = "全部"
         for field in self.form.fields.values():
             widget = field.widget
-            if isinstance(widget, forms.CheckboxInput):
+            if isinstance(widget, forms.SelectMultiple):
+                widget.attrs["class"] = "form-select form-select-sm multi-select"
+                widget.attrs["size"] = min(4, max(2, len(field.choices)))
+            elif isinstance(widget, forms.CheckboxInput):
                 widget.attrs["class"] = "form-check-input"
             elif isinstance(widget, forms.Select):
                 widget.attrs["class"] = "form-select form-select-sm"
@@ -132,7 +247,17 @@ class CustomerFilter(df.FilterSet):
         )
 
     def filter_level(self, queryset, name, value):
-        return queryset.filter(level="") if value == "none" else queryset.filter(level=value)
+        levels = [v for v in value if v != "none"]
+        condition = Q(level__in=levels)
+        if "none" in value:
+            condition |= Q(level="")
+        return queryset.filter(condition)
+
+    def filter_region(self, queryset, name, value):
+        through = Customer.regions.through
+        return queryset.filter(
+            Exists(through.objects.filter(customer_id=OuterRef("pk"), dictionaryitem_id__in=value))
+        )
 
     def filter_sales_unresolved(self, queryset, name, value):
         if not value:
@@ -142,7 +267,7 @@ class CustomerFilter(df.FilterSet):
     def filter_ops_owner(self, queryset, name, value):
         through = Customer.ops_owners.through
         return queryset.filter(
-            Exists(through.objects.filter(customer_id=OuterRef("pk"), user_id=value))
+            Exists(through.objects.filter(customer_id=OuterRef("pk"), user_id__in=value))
         )
 
     def filter_billing(self, queryset, name, value):
@@ -159,7 +284,7 @@ class CustomerFilter(df.FilterSet):
     def filter_tag(self, queryset, name, value):
         through = Customer.tags.through
         return queryset.filter(
-            Exists(through.objects.filter(customer_id=OuterRef("pk"), tag_id=value))
+            Exists(through.objects.filter(customer_id=OuterRef("pk"), tag_id__in=value))
         )
 
     def filter_renewal_expires(self, queryset, name, value):

@@ -71,7 +71,7 @@ def customer_list_queryset(user: Any) -> QuerySet[Customer]:
     return (
         scoped_customers(user)
         .select_related("sales_owner", "account_type", "industry", "erp")
-        .prefetch_related("ops_owners", "tags")
+        .prefetch_related("ops_owners", "tags", "regions")
     )
 
 

@@ -683,12 +683,11 @@ def recent_search_record(*, user: Any, query: str, label: str) -> None:
     query = query.strip()
     if not query or not getattr(user, "is_authenticated", False):
         return
-    RecentSearch.objects.update_or_create(
-        owner=user,
-        query=query,
-        defaults={"label": label[:200] or query[:200], "searched_at": timezone.now()},
-    )
-    keep = RecentSearch.objects.filter(owner=user).values_list("pk", flat=True)[
-        :RECENT_SEARCHES_KEPT
-    ]
-    RecentSearch.objects.filter(owner=user).exclude(pk__in=list(keep)).delete()
+    # Delete and insert (not update_or_create): the same few queries on every list request.
+    with transaction.atomic():
+        RecentSearch.objects.filter(owner=user, query=query).delete()
+        RecentSearch.objects.create(
+            owner=user, query=query, label=label[:200] or query[:200], searched_at=timezone.now()
+        )
+        keep = RecentSearch.objects.filter(owner=user).values("pk")[:RECENT_SEARCHES_KEPT]
+        RecentSearch.objects.filter(owner=user).exclude(pk__in=[r["pk"] for r in keep]).delete()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import django_tables2 as tables
+from django_tables2.utils import OrderBy, OrderByTuple
 from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
@@ -69,6 +70,7 @@ class CustomerTable(tables.Table):
     tags = tables.Column(verbose_name="标签", orderable=False, empty_values=())
     remarks = tables.Column(verbose_name="备注")
     created_at = tables.DateColumn(verbose_name="创建日期", format="Y-m-d")
+    regions = tables.Column(verbose_name="地区", orderable=False, empty_values=())
 
     class Meta:
         model = Customer
@@ -76,7 +78,7 @@ class CustomerTable(tables.Table):
             "selection", "company_id", "name", "account_type", "industry", "erp", "onboarded_raw",
             "level", "sales_owner", "ops_owners", "cooperation_note", "lifecycle_status",
             "billing_enabled", "disabled", "settlement_method", "consumption_level",
-            "monthly_avg_shots", "tags", "remarks", "created_at",
+            "monthly_avg_shots", "tags", "remarks", "created_at", "regions",
         )  # fmt: skip
         attrs = {"class": "table table-sm table-hover align-middle", "id": "customer-table"}
         empty_text = "没有符合条件的客户。调整筛选条件，或新建客户。"
@@ -91,6 +93,28 @@ class CustomerTable(tables.Table):
         # pk breaks ties in the same direction, so PostgreSQL can walk the
         # (name COLLATE "zh-x-icu", id) index backwards for a descending sort.
         return queryset.order_by(name_order(is_descending), "-pk" if is_descending else "pk"), True
+
+    @property
+    def order_by(self):
+        return self._order_by
+
+    @order_by.setter
+    def order_by(self, value):
+        """Remember the sort for the headers only: CustomerFilter's `sort` has ordered the rows.
+
+        The list, the API and exports all sort through the filter, so none of
+        them can order differently from the others.
+        """
+        keys = value.split(",") if isinstance(value, str) else list(value or ())
+        valid = [
+            k for k in keys if OrderBy(k).bare in self.columns and self.columns[OrderBy(k).bare].orderable
+        ]
+        self._order_by = OrderByTuple(valid)
+
+    def then_by(self, column_name: str) -> str:
+        """The sort value that keeps the current keys and adds `column_name` after them."""
+        keys = [k for k in self._order_by if OrderBy(k).bare != column_name]
+        return ",".join([*keys, column_name])
 
     def render_company_id(self, value):
         return highlight(str(value), self.search_term)
@@ -130,6 +154,9 @@ class CustomerTable(tables.Table):
             if record.tags.all()
             else "—"
         )
+
+    def render_regions(self, record):
+        return "、".join(r.value for r in record.regions.all()) or "—"
 
     def render_remarks(self, value):
         return value[:40] + ("…" if len(value) > 40 else "")

@@ -15,7 +15,8 @@ from django_tables2 import RequestConfig
 from accounts import roles
 
 from . import services
-from .filters import CustomerFilter
+from .exports import filter_params
+from .filters import CustomerFilter, sort_keys, sort_order_by
 from .forms import (
     PROFILE_FORMS,
     SECTION_FORMS,
@@ -48,6 +49,7 @@ from .selectors import (
     customer_key_figures,
     customer_list_queryset,
     grade_thresholds,
+    recent_searches,
     renewals_due,
     scoped_customers,
 )
@@ -175,14 +177,18 @@ def customer_list(request):
     optional = [
         c for c in CustomerTable.base_columns if c not in ("selection", "company_id", "name")
     ]
+    rows = customer_filter.qs
+    if not sort_keys(request.GET.get("sort")):
+        rows = rows.order_by(*sort_order_by(["name"]))  # the list's default: by name (pinyin)
     table = CustomerTable(
-        customer_filter.qs,
+        rows,
         search_term=request.GET.get("q", ""),
         exclude=[c for c in optional if c not in columns],
     )
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     query = request.GET.copy()
     query.pop("page", None)
+    _remember_search(request, customer_filter)
     context = {
         "filter": customer_filter,
         "table": table,
@@ -200,10 +206,39 @@ def customer_list(request):
         "renewals_due": renewals_due(user, today=timezone.localdate()),
         "attention_due": attention_due(user, today=timezone.localdate()),
         "can_set_thresholds": roles.can_set_grade_thresholds(user),
+        "can_configure": roles.can_configure_archive(user)
+        or roles.can_set_grade_thresholds(user),
+        "recent_searches": recent_searches(user),
     }
     if request.htmx and request.htmx.target == "results":
         return render(request, "customers/customer_list.html#results", context)
     return render(request, "customers/customer_list.html", context)
+
+
+def _remember_search(request, customer_filter) -> None:
+    """Keep a search or filter the user ran (not paging, sorting or column changes)."""
+    params = filter_params(request.GET)
+    for key in ("sort", "cols", "cols_set"):
+        params.pop(key, None)
+    if not any(v.strip() for _, values in params.lists() for v in values):
+        return
+    if not customer_filter.is_valid():
+        return
+    labels = []
+    for name, field in customer_filter.form.fields.items():
+        value = customer_filter.form.cleaned_data.get(name)
+        if value in (None, "", [], False) or name == "sort":
+            continue
+        if isinstance(value, slice):
+            labels.append(f"{field.label}：{value.start or ''}~{value.stop or ''}")
+            continue
+        choices = {str(k): v for k, v in (getattr(field, "choices", None) or [])}
+        values = value if isinstance(value, list) else [value]
+        shown = "、".join(str(choices.get(str(v), v)) for v in values)
+        labels.append(f"“{value}”" if name == "q" else f"{field.label}：{shown}")
+    services.recent_search_record(
+        user=request.user, query=params.urlencode(), label="；".join(labels)
+    )
 
 
 @login_required

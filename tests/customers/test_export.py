@@ -285,11 +285,12 @@ def test_customer_list_offers_import_and_export_with_the_current_filter(
     assert f'href="{export}?level=A&amp;scope=filter"' in sales_page
 
 
-def test_filter_params_drop_paging_and_keep_repeated_keys():
+def test_filter_params_drop_paging_and_keep_repeated_keys_and_sort():
     from django.http import QueryDict
 
     query = exports.filter_params(QueryDict("q=a&tag=1&tag=2&page=3&sort=name&ids=4&scope=all"))
 
-    assert query.urlencode() == "q=a&tag=1&tag=2"
+    # sort stays: CustomerFilter orders by it, so the export keeps the list's order.
+    assert query.urlencode() == "q=a&tag=1&tag=2&sort=name"
     assert exports.filter_params({"level": "A", "tag": ["1", "2"]}).getlist("tag") == ["1", "2"]
     assert exports.filter_params("level=B&page=2").urlencode() == "level=B"
