@@ -94,10 +94,10 @@ def filter_params(params: Mapping[str, Any] | str | None) -> QueryDict:
 
 
 def customer_filter_apply(
-    queryset: QuerySet[Customer], params: Mapping[str, Any] | str | None
+    queryset: QuerySet[Customer], params: Mapping[str, Any] | str | None, *, user: Any = None
 ) -> QuerySet[Customer]:
     """Narrow by the customer list's GET parameters through the shared CustomerFilter."""
-    return CustomerFilter(filter_params(params), queryset=queryset).qs
+    return CustomerFilter(filter_params(params), queryset=queryset, user=user).qs
 
 
 def export_queryset(
@@ -110,23 +110,43 @@ def export_queryset(
     """The customers to export: all in scope, the current filter, or the selected ids."""
     queryset = scoped_customers(user)
     if scope == "filter":
-        queryset = customer_filter_apply(queryset, params)
+        queryset = customer_filter_apply(queryset, params, user=user)
     elif scope == "selection":
         queryset = queryset.filter(pk__in=ids or [])
     return queryset
 
 
-def _rows(queryset: QuerySet[Customer], fields: list[str]) -> Iterator[list[Any]]:
-    """Export rows in pk order, a chunk at a time (keyset paging keeps memory flat)."""
-    lookups = sorted({lk for f in fields for lk in EXPORT_FIELDS[f][1]})
+def _chunks(queryset: QuerySet[Customer], lookups: list[str]) -> Iterator[list[dict[str, Any]]]:
+    """values() rows a chunk at a time, in the queryset's own order when it has one.
+
+    Unsorted: pk order with keyset paging (memory stays flat). Sorted by the
+    list's `sort`: the ordered ids are read once (8 bytes a customer), then
+    their rows chunk by chunk, so the file follows the list's order.
+    """
+    if queryset.query.order_by:
+        ids = list(queryset.values_list("pk", flat=True))
+        for start in range(0, len(ids), CHUNK):
+            part = ids[start : start + CHUNK]
+            rows = {
+                r["pk"]: r for r in queryset.order_by().filter(pk__in=part).values("pk", *lookups)
+            }
+            yield [rows[pk] for pk in part if pk in rows]
+        return
     base = queryset.order_by("pk")
-    through = Customer.ops_owners.through
     last = 0
     while True:
         chunk = list(base.filter(pk__gt=last).values("pk", *lookups)[:CHUNK])
         if not chunk:
             return
         last = chunk[-1]["pk"]
+        yield chunk
+
+
+def _rows(queryset: QuerySet[Customer], fields: list[str]) -> Iterator[list[Any]]:
+    """Export rows, a chunk at a time."""
+    lookups = sorted({lk for f in fields for lk in EXPORT_FIELDS[f][1]})
+    through = Customer.ops_owners.through
+    for chunk in _chunks(queryset, lookups):
         ops: dict[int, list[str]] = {}
         if "ops_owners" in fields:
             for customer_id, full_name, username in (
@@ -189,8 +209,14 @@ def export_write(
     fmt: str,
     output: Any,
     progress: Callable[..., None] | None = None,
+    user: Any = None,
+    sections: bool = False,
 ) -> int:
-    """Write the export to the binary file object `output`; returns the number of customers."""
+    """Write the export to the binary file object `output`; returns the number of customers.
+
+    With `sections` (xlsx only) every detail section follows on a sheet of its
+    own, keyed by 公司id; fields hidden from `user` are left out of every sheet.
+    """
     fields = [f for f in fields if f in EXPORT_FIELDS] or list(EXPORT_FIELDS)
     headers = [EXPORT_FIELDS[f][0] for f in fields]
     total = queryset.count() if progress else 0
@@ -245,6 +271,10 @@ def export_write(
                 write_string(line, col, str(value))
         if progress and line % 1000 == 0:
             progress(line, total)
+    if sections:
+        from .section_exports import section_sheets_write
+
+        section_sheets_write(workbook, queryset=queryset, user=user, bold=bold, literal=literal)
     workbook.close()
     return line
 

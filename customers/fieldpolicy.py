@@ -51,11 +51,7 @@ def can_see(user: Any, key: str) -> bool:
 def hidden_model_fields(user: Any, model: Any) -> set[str]:
     """The model field names of `model` that `user` must not see."""
     label = model._meta.label
-    return {
-        name
-        for key in hidden_fields(user)
-        for name in COVERED.get(key, {}).get(label, ())
-    }
+    return {name for key in hidden_fields(user) for name in COVERED.get(key, {}).get(label, ())}
 
 
 def visible(user: Any, model: Any, names: list[str]) -> list[str]:

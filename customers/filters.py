@@ -104,9 +104,11 @@ def sort_keys(value: str | list[str] | None) -> list[str]:
     raw = value if isinstance(value, list) else (value or "").split(",")
     keys = []
     for key in (k.strip() for part in raw for k in str(part).split(",")):
-        if key and key.lstrip("-") in SORT_FIELDS and key.lstrip("-") not in {
-            k.lstrip("-") for k in keys
-        }:
+        if (
+            key
+            and key.lstrip("-") in SORT_FIELDS
+            and key.lstrip("-") not in {k.lstrip("-") for k in keys}
+        ):
             keys.append(key)
     return keys
 
@@ -125,7 +127,9 @@ def sort_order_by(keys: list[str]) -> list:
                 order.append(name_order(descending))
             else:
                 order.append(
-                    F(lookup).desc(nulls_last=True) if descending else F(lookup).asc(nulls_last=True)
+                    F(lookup).desc(nulls_last=True)
+                    if descending
+                    else F(lookup).asc(nulls_last=True)
                 )
     return [*order, "pk"]
 
@@ -196,8 +200,9 @@ class CustomerFilter(df.FilterSet):
         model = Customer
         fields: list[str] = []
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.user = user or getattr(self.request, "user", None)
         dictionary: dict[str, list] = {kind: [] for kind in DictionaryItem.Kind.values}
         for pk, kind, value in DictionaryItem.objects.values_list("pk", "kind", "value"):
             dictionary[kind].append((str(pk), value))
@@ -238,7 +243,12 @@ class CustomerFilter(df.FilterSet):
                 widget.attrs["class"] = "form-control form-control-sm"
 
     def filter_search(self, queryset, name, value):
-        return queryset.filter(customer_search_q(value)) if value.strip() else queryset
+        if not value.strip():
+            return queryset
+        from .fieldpolicy import Field, can_see
+
+        include_phone = self.user is None or can_see(self.user, Field.CONTACT_PHONE)
+        return queryset.filter(customer_search_q(value, include_phone=include_phone))
 
     def filter_series(self, queryset, name, value):
         plan_model = Customer._meta.get_field("price_plans").related_model

@@ -414,9 +414,7 @@ class WizardBasicForm(forms.Form):
         self.fields.update(forms.fields_for_model(BusinessProfile, fields=WIZARD_BUSINESS_FIELDS))
         self.fields["regions"] = forms.ModelMultipleChoiceField(
             label="地区",
-            queryset=DictionaryItem.objects.filter(
-                kind=DictionaryItem.Kind.REGION, is_active=True
-            ),
+            queryset=DictionaryItem.objects.filter(kind=DictionaryItem.Kind.REGION, is_active=True),
             required=False,
         )
 

@@ -100,6 +100,10 @@ class ExportForm(forms.Form):
         initial=list(EXPORT_FIELDS),
         widget=forms.CheckboxSelectMultiple,
     )
+    sections = forms.BooleanField(
+        label="包含全部栏目（联系人、合作详情、问题、续约、项目、广告账户等，每个栏目一张工作表，按公司id对应；仅 Excel）",
+        required=False,
+    )
     ids = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def clean_ids(self) -> list[int]:
@@ -111,6 +115,8 @@ class ExportForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("sections") and cleaned.get("format") == "csv":
+            self.add_error("sections", "CSV 只有一张表：导出全部栏目请选择 Excel（.xlsx）。")
         if cleaned.get("scope") == "selection" and not cleaned.get("ids"):
             self.add_error("scope", "没有选中客户：请在客户列表勾选后再导出，或选择其他范围。")
         return cleaned

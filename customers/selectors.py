@@ -75,7 +75,7 @@ def customer_list_queryset(user: Any) -> QuerySet[Customer]:
     )
 
 
-def customer_search_q(term: str) -> Q:
+def customer_search_q(term: str, *, include_phone: bool = True) -> Q:
     """One search box over name, company id, contacts (name, phone), phone and sales owner.
 
     Related rows are matched with `pk IN (subquery)` rather than joins or
@@ -90,9 +90,11 @@ def customer_search_q(term: str) -> Q:
     # Chinese characters and digits have no case: a plain LIKE skips UPPER() on
     # every row, several times cheaper than icontains on a sequential scan.
     lookup = "contains" if term.upper() == term.lower() else "icontains"
-    contacts = Contact.objects.filter(
-        Q(**{f"name__{lookup}": term}) | Q(phone__contains=term)
-    ).values("customer_id")
+    # A user the phone is hidden from cannot find customers by it either.
+    contact_match = Q(**{f"name__{lookup}": term})
+    if include_phone:
+        contact_match |= Q(phone__contains=term)
+    contacts = Contact.objects.filter(contact_match).values("customer_id")
     owners = User.objects.filter(**{f"full_name__{lookup}": term}).values("pk")
     q = (
         Q(**{f"name__{lookup}": term})

@@ -664,9 +664,9 @@ def customer_regions_set(*, user: Any, customer: Customer, regions: list[Any]) -
     _require_edit(user, customer)
     ids = [r.pk if isinstance(r, models.Model) else int(r) for r in regions]
     valid = set(
-        DictionaryItem.objects.filter(
-            pk__in=ids, kind=DictionaryItem.Kind.REGION
-        ).values_list("pk", flat=True)
+        DictionaryItem.objects.filter(pk__in=ids, kind=DictionaryItem.Kind.REGION).values_list(
+            "pk", flat=True
+        )
     )
     if len(valid) != len(set(ids)):
         raise ValidationError({"regions": "地区须从地区字典中选择"})

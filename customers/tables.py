@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import django_tables2 as tables
-from django_tables2.utils import OrderBy, OrderByTuple
 from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+from django_tables2.utils import OrderBy, OrderByTuple
 
 from .models import Customer
 from .selectors import name_order
@@ -107,7 +107,9 @@ class CustomerTable(tables.Table):
         """
         keys = value.split(",") if isinstance(value, str) else list(value or ())
         valid = [
-            k for k in keys if OrderBy(k).bare in self.columns and self.columns[OrderBy(k).bare].orderable
+            k
+            for k in keys
+            if OrderBy(k).bare in self.columns and self.columns[OrderBy(k).bare].orderable
         ]
         self._order_by = OrderByTuple(valid)
 

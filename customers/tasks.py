@@ -64,6 +64,8 @@ def export_work(job: Job, progress: Any) -> dict[str, Any]:
         fmt=params.get("format", "xlsx"),
         output=output,
         progress=progress,
+        user=job.created_by,
+        sections=bool(params.get("sections")),
     )
     job_attach_file(
         job=job,

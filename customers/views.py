@@ -16,6 +16,7 @@ from accounts import roles
 
 from . import services
 from .exports import filter_params
+from .fieldpolicy import hidden_model_fields, visible
 from .filters import CustomerFilter, sort_keys, sort_order_by
 from .forms import (
     PROFILE_FORMS,
@@ -56,7 +57,6 @@ from .selectors import (
 from .selectors import (
     customer_detail as select_customer,
 )
-from .fieldpolicy import hidden_model_fields, visible
 from .tables import DEFAULT_COLUMNS, CustomerTable
 
 SECTIONS = {
@@ -206,8 +206,7 @@ def customer_list(request):
         "renewals_due": renewals_due(user, today=timezone.localdate()),
         "attention_due": attention_due(user, today=timezone.localdate()),
         "can_set_thresholds": roles.can_set_grade_thresholds(user),
-        "can_configure": roles.can_configure_archive(user)
-        or roles.can_set_grade_thresholds(user),
+        "can_configure": roles.can_configure_archive(user) or roles.can_set_grade_thresholds(user),
         "recent_searches": recent_searches(user),
     }
     if request.htmx and request.htmx.target == "results":
@@ -461,7 +460,9 @@ def customer_profile(request, pk: int, section: str):
             return redirect(f"{reverse('customers:customer-detail', args=[pk])}#profile-{section}")
         title = PROFILE_TITLES[section]
         return render(
-            request, "customers/customer_form.html", {"customer": customer, "form": form, "title": title}
+            request,
+            "customers/customer_form.html",
+            {"customer": customer, "form": form, "title": title},
         )
     context = _profile(customer, section, user=request.user, can_edit=can_edit, form=form)
     return render(request, "customers/customer_profile.html#profile", context)

@@ -204,7 +204,12 @@ def export_start(request):
         if queryset.count() <= exports.SYNC_MAX_ROWS:
             output = io.BytesIO()
             exports.export_write(
-                queryset=queryset, fields=data["fields"], fmt=data["format"], output=output
+                queryset=queryset,
+                fields=data["fields"],
+                fmt=data["format"],
+                output=output,
+                user=request.user,
+                sections=data["sections"],
             )
             content_type = XLSX_TYPE if data["format"] == "xlsx" else "text/csv; charset=utf-8"
             response = HttpResponse(output.getvalue(), content_type=content_type)
@@ -224,6 +229,7 @@ def export_start(request):
                     "ids": data["ids"],
                     "fields": data["fields"],
                     "format": data["format"],
+                    "sections": data["sections"],
                 },
             )
             job_enqueue(job=job, task=customer_export_task)

@@ -5,7 +5,21 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from accounts.models import User
-from customers.models import Contact, Customer
+from customers.fieldpolicy import hidden_model_fields
+from customers.models import AdAccount, BusinessProfile, Contact, Customer, Project, WebsiteInfo
+
+
+class FieldPolicyMixin:
+    """Leaves out the fields hidden from the requesting user (the same policy as pages, exports)."""
+
+    def get_fields(self):
+        fields = super().get_fields()
+        request = self.context.get("request")
+        if request is not None:
+            for name in hidden_model_fields(request.user, self.Meta.model):
+                fields.pop(name, None)
+        return fields
+
 
 # Fields a client may write; the same names as the model (and the service's data keys).
 WRITABLE_FIELDS = [
@@ -79,16 +93,55 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ContactOutputSerializer(serializers.ModelSerializer):
+class ContactOutputSerializer(FieldPolicyMixin, serializers.ModelSerializer):
     class Meta:
         model = Contact
         fields = ["id", "customer", "name", "position", "phone", "email", "is_primary"]
         read_only_fields = fields
 
 
-class ContactInputSerializer(serializers.ModelSerializer):
+class ContactInputSerializer(FieldPolicyMixin, serializers.ModelSerializer):
     """Types and lengths; the "phone or email" and one-primary rules are section_item_save's."""
 
     class Meta:
         model = Contact
         fields = ["name", "position", "phone", "email", "is_primary"]
+
+
+# --- Archive depth (issue 18): projects, ad accounts, profile sections ---
+
+
+class ProjectSerializer(FieldPolicyMixin, serializers.ModelSerializer):
+    """Output and input of a project; the end-after-start rule is the service's."""
+
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.filter(is_active=True), allow_null=True, required=False
+    )
+
+    class Meta:
+        model = Project
+        fields = ["id", "customer", "name", "kind", "status", "start_on", "end_on", "owner"]
+        read_only_fields = ["id", "customer"]
+
+
+class AdAccountSerializer(FieldPolicyMixin, serializers.ModelSerializer):
+    class Meta:
+        model = AdAccount
+        fields = ["id", "customer", "platform", "account_id", "status", "monthly_spend", "notes"]
+        read_only_fields = ["id", "customer"]
+        # Uniqueness of (platform, account id) is checked by the service, in Chinese.
+        validators: list = []
+
+
+class BusinessProfileSerializer(FieldPolicyMixin, serializers.ModelSerializer):
+    class Meta:
+        model = BusinessProfile
+        exclude = ["id"]
+        read_only_fields = ["customer"]
+
+
+class WebsiteInfoSerializer(FieldPolicyMixin, serializers.ModelSerializer):
+    class Meta:
+        model = WebsiteInfo
+        exclude = ["id"]
+        read_only_fields = ["customer"]

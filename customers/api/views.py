@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from accounts.api.schema import error_responses
 from accounts.roles import can_create_customer, can_edit_customer
 from customers.filters import CustomerFilter
-from customers.models import Contact
+from customers.models import BusinessProfile, Contact, WebsiteInfo
 from customers.selectors import scoped_customers
 from customers.services import (
     customer_create,
@@ -22,10 +22,14 @@ from customers.services import (
 )
 
 from .serializers import (
+    AdAccountSerializer,
+    BusinessProfileSerializer,
     ContactInputSerializer,
     ContactOutputSerializer,
     CustomerInputSerializer,
     CustomerOutputSerializer,
+    ProjectSerializer,
+    WebsiteInfoSerializer,
 )
 
 CUSTOMER_EXAMPLE = {
@@ -224,7 +228,7 @@ class ContactCreateView(APIView):
     def post(self, request, pk: int):
         customer = customer_in_scope(request, pk)
         _require_edit(request, customer)
-        serializer = ContactInputSerializer(data=request.data)
+        serializer = ContactInputSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         contact = section_item_save(
             user=request.user,
@@ -232,7 +236,10 @@ class ContactCreateView(APIView):
             section="contacts",
             data=dict(serializer.validated_data),
         )
-        return Response(ContactOutputSerializer(contact).data, status=status.HTTP_201_CREATED)
+        return Response(
+            ContactOutputSerializer(contact, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class ContactUpdateView(APIView):
@@ -250,7 +257,9 @@ class ContactUpdateView(APIView):
     def patch(self, request, pk: int):
         contact = contact_in_scope(request, pk)
         _require_edit(request, contact.customer)
-        serializer = ContactInputSerializer(contact, data=request.data, partial=True)
+        serializer = ContactInputSerializer(
+            contact, data=request.data, partial=True, context={"request": request}
+        )
         serializer.is_valid(raise_exception=True)
         contact = section_item_save(
             user=request.user,
@@ -259,7 +268,7 @@ class ContactUpdateView(APIView):
             data=dict(serializer.validated_data),
             item=contact,
         )
-        return Response(ContactOutputSerializer(contact).data)
+        return Response(ContactOutputSerializer(contact, context={"request": request}).data)
 
 
 class ContactDeleteView(APIView):
@@ -277,3 +286,135 @@ class ContactDeleteView(APIView):
             user=request.user, customer=contact.customer, section="contacts", item=contact
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+# --- Archive depth (issue 18): projects, ad accounts, profile sections ---
+
+# section slug → (serializer, Chinese name); the same sections the detail page edits.
+ROW_SECTIONS = {
+    "projects": (ProjectSerializer, "项目"),
+    "adaccounts": (AdAccountSerializer, "广告账户"),
+}
+
+
+def _section_list(request, pk: int, section: str):
+    customer = customer_in_scope(request, pk)
+    serializer_class, _ = ROW_SECTIONS[section]
+    rows = serializer_class.Meta.model.objects.filter(customer=customer).order_by("pk")
+    return Response(serializer_class(rows, many=True, context={"request": request}).data)
+
+
+def _section_create(request, pk: int, section: str):
+    customer = customer_in_scope(request, pk)
+    _require_edit(request, customer)
+    serializer_class, _ = ROW_SECTIONS[section]
+    serializer = serializer_class(data=request.data, context={"request": request})
+    serializer.is_valid(raise_exception=True)
+    item = section_item_save(
+        user=request.user, customer=customer, section=section, data=dict(serializer.validated_data)
+    )
+    return Response(
+        serializer_class(item, context={"request": request}).data, status=status.HTTP_201_CREATED
+    )
+
+
+class ProjectListView(APIView):
+    @extend_schema(
+        tags=["客户"],
+        summary="客户项目",
+        responses={200: ProjectSerializer(many=True), **error_responses(403, 404)},
+    )
+    def get(self, request, pk: int):
+        return _section_list(request, pk, "projects")
+
+
+class ProjectCreateView(APIView):
+    @extend_schema(
+        tags=["客户"],
+        summary="新增项目",
+        description="可修改该客户的用户可用；结束日期不能早于开始日期。",
+        request=ProjectSerializer,
+        responses={201: ProjectSerializer, **error_responses(400, 403, 404)},
+        examples=[
+            OpenApiExample(
+                "新增",
+                value={
+                    "name": "2026 年度 VR 拍摄",
+                    "kind": "shooting",
+                    "status": "in_progress",
+                    "start_on": "2026-01-01",
+                },
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request, pk: int):
+        return _section_create(request, pk, "projects")
+
+
+class AdAccountListView(APIView):
+    @extend_schema(
+        tags=["客户"],
+        summary="客户广告账户",
+        description="对当前角色隐藏的金额字段（月消耗）不出现在结果中。",
+        responses={200: AdAccountSerializer(many=True), **error_responses(403, 404)},
+    )
+    def get(self, request, pk: int):
+        return _section_list(request, pk, "adaccounts")
+
+
+class AdAccountCreateView(APIView):
+    @extend_schema(
+        tags=["客户"],
+        summary="新增广告账户",
+        description="可修改该客户的用户可用；同一平台的账户ID不能重复。",
+        request=AdAccountSerializer,
+        responses={201: AdAccountSerializer, **error_responses(400, 403, 404)},
+        examples=[
+            OpenApiExample(
+                "新增",
+                value={
+                    "platform": "google",
+                    "account_id": "123-456-7890",
+                    "monthly_spend": "5000.00",
+                },
+                request_only=True,
+            )
+        ],
+    )
+    def post(self, request, pk: int):
+        return _section_create(request, pk, "adaccounts")
+
+
+class CustomerProfileView(APIView):
+    """商业概况 and 独立站情况 of one customer (null when not filled in yet)."""
+
+    @extend_schema(
+        tags=["客户"],
+        summary="客户商业概况与独立站情况",
+        responses={
+            200: {
+                "type": "object",
+                "properties": {
+                    "business": {"type": "object", "nullable": True},
+                    "website": {"type": "object", "nullable": True},
+                },
+            },
+            **error_responses(403, 404),
+        },
+    )
+    def get(self, request, pk: int):
+        customer = customer_in_scope(request, pk)
+        context = {"request": request}
+        business = BusinessProfile.objects.filter(customer=customer).first()
+        website = WebsiteInfo.objects.filter(customer=customer).first()
+        return Response(
+            {
+                "business": BusinessProfileSerializer(business, context=context).data
+                if business
+                else None,
+                "website": WebsiteInfoSerializer(website, context=context).data
+                if website
+                else None,
+            }
+        )

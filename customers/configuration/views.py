@@ -100,7 +100,10 @@ def field_visibility(request):
         return redirect("customers:field-visibility")
     current = set(HiddenField.objects.values_list("role", "field"))
     rows = [
-        (label, [(role, f, flabel, (role, f) in current) for f, flabel in HiddenField.Field.choices])
+        (
+            label,
+            [(role, f, flabel, (role, f) in current) for f, flabel in HiddenField.Field.choices],
+        )
         for role, label in role_choices
     ]
     context = {"rows": rows, "fields": HiddenField.Field.choices}

@@ -50,9 +50,7 @@ def issue_attachment_add(
     if not name:
         raise ValidationError("请选择要上传的附件")
     ext = attachment_check(fileobj, name=name, size=size)
-    attachment = IssueAttachment(
-        issue=issue, original_name=name, size_bytes=size, uploaded_by=user
-    )
+    attachment = IssueAttachment(issue=issue, original_name=name, size_bytes=size, uploaded_by=user)
     # The stored name is ours, not the uploader's: no path tricks, no odd characters.
     attachment.file.save(f"issue-{issue.pk}.{ext}", File(fileobj), save=False)
     with set_actor(user):
