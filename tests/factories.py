@@ -301,3 +301,43 @@ class ApiAllocationFactory(AllocationFactory):
     payment = factory.SubFactory(ApiPaymentFactory)
     bill = factory.SubFactory(ApiBillFactory, customer=factory.SelfAttribute("..payment.customer"))
     amount = _Decimal("100.00")
+
+
+# --- Customer archive depth (issue 18) ---------------------------------------
+
+
+class DictionaryItemFactory(DjangoModelFactory):
+    class Meta:
+        model = "customers.DictionaryItem"
+        django_get_or_create = ("kind", "value")
+
+    kind = "region"
+    value = factory.Sequence(lambda n: f"地区{n}")
+
+
+class ProjectFactory(DjangoModelFactory):
+    class Meta:
+        model = "customers.Project"
+
+    customer = factory.SubFactory(CustomerFactory)
+    name = factory.Sequence(lambda n: f"项目{n}")
+    kind = "shooting"
+
+
+class AdAccountFactory(DjangoModelFactory):
+    class Meta:
+        model = "customers.AdAccount"
+
+    customer = factory.SubFactory(CustomerFactory)
+    platform = "google"
+    account_id = factory.Sequence(lambda n: f"100-200-{n:04d}")
+    monthly_spend = _Decimal("5000.00")
+
+
+class RenewalFactory(DjangoModelFactory):
+    class Meta:
+        model = "customers.Renewal"
+
+    customer = factory.SubFactory(CustomerFactory)
+    amount = _Decimal("12000.00")
+    expires_on = _dt.date(2027, 6, 30)

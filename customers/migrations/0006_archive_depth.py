@@ -7,6 +7,13 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def seed_issue_categories(apps, schema_editor):
+    # The default Q&A categories of the specification (6.2.2); admins edit them afterwards.
+    from customers.configuration.services import issue_categories_seed_defaults
+
+    issue_categories_seed_defaults(model=apps.get_model("customers", "IssueCategory"))
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -188,4 +195,5 @@ class Migration(migrations.Migration):
                 'constraints': [models.UniqueConstraint(fields=('owner', 'query'), name='recent_search_owner_query')],
             },
         ),
+        migrations.RunPython(seed_issue_categories, migrations.RunPython.noop),
     ]

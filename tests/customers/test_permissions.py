@@ -26,7 +26,7 @@ SECTION_DATA = {
     "attention": {"category": "risk", "priority": "high", "text": "付款慢"},
     "issues": {
         "occurred_on": "2025-10-01",
-        "category": "服务",
+        "category": "服务问题",
         "description": "延迟交付",
         "status": "open",
     },
