@@ -105,7 +105,8 @@ class CustomerTable(tables.Table):
         The list, the API and exports all sort through the filter, so none of
         them can order differently from the others.
         """
-        keys = value.split(",") if isinstance(value, str) else list(value or ())
+        parts = [value] if isinstance(value, str) else list(value or ())
+        keys = [k.strip() for part in parts for k in str(part).split(",") if k.strip()]
         valid = [
             k
             for k in keys
