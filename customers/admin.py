@@ -1,7 +1,9 @@
 from django.contrib import admin
 
 from .models import (
+    AdAccount,
     AttentionItem,
+    BusinessProfile,
     Competitor,
     Contact,
     CooperationDetail,
@@ -10,12 +12,16 @@ from .models import (
     DictionaryItem,
     FollowUpNote,
     GradeThresholds,
+    HiddenField,
     ImportedPrice,
+    IssueCategory,
     LifecycleChange,
+    Project,
     QualityIssue,
     Renewal,
     SavedFilter,
     Tag,
+    WebsiteInfo,
 )
 from .selectors import scoped_customers
 
@@ -68,8 +74,22 @@ for _model in (
     FollowUpNote,
     CooperationDetail,
     LifecycleChange,
+    BusinessProfile,
+    WebsiteInfo,
+    Project,
+    AdAccount,
 ):
     admin.site.register(_model, ScopedChildAdmin)
+
+
+@admin.register(IssueCategory)
+class IssueCategoryAdmin(admin.ModelAdmin):
+    list_display = ("name", "sort_order", "is_active")
+
+
+@admin.register(HiddenField)
+class HiddenFieldAdmin(admin.ModelAdmin):
+    list_display = ("role", "field")
 
 
 @admin.register(SavedFilter)

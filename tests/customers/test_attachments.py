@@ -84,7 +84,11 @@ def test_stored_name_is_ours_not_the_uploaders(ops_user):
     issue = QualityIssueFactory()
 
     attachment = issue_attachment_add(
-        user=ops_user, issue=issue, fileobj=io.BytesIO(PNG), name="../../etc/截图.png", size=len(PNG)
+        user=ops_user,
+        issue=issue,
+        fileobj=io.BytesIO(PNG),
+        name="../../etc/截图.png",
+        size=len(PNG),
     )
 
     assert attachment.original_name == "截图.png"

@@ -34,7 +34,11 @@ def customers():
     rows["a1"].regions.add(east)
     rows["b1"].regions.add(north)
     rows["c1"].regions.add(east, north)
-    for key, start in (("a1", date(2025, 3, 1)), ("a2", date(2025, 9, 1)), ("b1", date(2026, 2, 1))):
+    for key, start in (
+        ("a1", date(2025, 3, 1)),
+        ("a2", date(2025, 9, 1)),
+        ("b1", date(2026, 2, 1)),
+    ):
         CooperationDetail.objects.create(customer=rows[key], contract_start=start)
     return {**rows, "east": east, "north": north}
 
@@ -101,9 +105,10 @@ def test_sort_header_offers_a_secondary_key(client, ops_user, customers):
     html = client.get(reverse("customers:customer-list"), {"sort": "level"}).content.decode()
 
     assert "sort=level%2Cname" in html or "sort=level,name" in html
-    assert "（多列排序）" in client.get(
-        reverse("customers:customer-list"), {"sort": "level,-name"}
-    ).content.decode()
+    assert (
+        "（多列排序）"
+        in client.get(reverse("customers:customer-list"), {"sort": "level,-name"}).content.decode()
+    )
 
 
 def test_last_ten_searches_are_kept_per_user(client, ops_user, sales_user, customers):

@@ -1,0 +1,89 @@
+"""Browser journeys of the archive depth: sections added in place, multi-select find, a phone."""
+
+import pytest
+
+from accounts.roles import Role
+from customers.models import AdAccount, Project
+from tests.factories import CustomerFactory, DictionaryItemFactory, UserFactory
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_ops_adds_project_and_ad_account_then_finds_the_customer_by_multi_select(login_page):
+    ops = UserFactory(role=Role.OPS, username="ops_archive", full_name="钱多")
+    east = DictionaryItemFactory(value="华东")
+    south = DictionaryItemFactory(value="华南")
+    DictionaryItemFactory(value="西北")
+    target = CustomerFactory(name="杭州目标房产", level="B")
+    target.regions.add(east)
+    other = CustomerFactory(name="深圳另一家", level="A")
+    other.regions.add(south)
+    CustomerFactory(name="兰州无关客户", level="A")
+    page = login_page(ops)
+    page.goto(f"{page.base_url}/customers/{target.pk}/")
+
+    # A project, in place.
+    page.click("#add-projects")
+    page.fill("#form-projects input[name=name]", "2026 年度 VR 拍摄")
+    page.select_option("#form-projects select[name=kind]", "shooting")
+    page.fill("#form-projects input[name=start_on]", "2026-01-05")
+    page.click("#form-projects button[type=submit]")
+    page.wait_for_selector("#section-projects td:has-text('2026 年度 VR 拍摄')")
+
+    # An ad account, in place; its monthly spend shows as money.
+    page.click("#add-adaccounts")
+    page.select_option("#form-adaccounts select[name=platform]", "google")
+    page.fill("#form-adaccounts input[name=account_id]", "123-456-7890")
+    page.fill("#form-adaccounts input[name=monthly_spend]", "8800.5")
+    page.click("#form-adaccounts button[type=submit]")
+    page.wait_for_selector("#section-adaccounts td:has-text('¥8,800.50')")
+
+    # Find the customer again: regions 华东 + 华南 (multi-select), level B only.
+    page.goto(f"{page.base_url}/customers/")
+    page.click("button[data-bs-target='#more-filters']")
+    page.select_option("#id_region", [str(east.pk), str(south.pk)])
+    page.wait_for_function(
+        "document.querySelector('#filtered-count').innerText.includes('共 2 个客户')"
+    )
+    page.select_option("#id_level", ["B", "C"])
+    page.wait_for_function(
+        "document.querySelector('#filtered-count').innerText.includes('共 1 个客户')"
+    )
+    assert page.locator("a.customer-link").inner_text() == "杭州目标房产"
+    assert f"region={east.pk}" in page.url and f"region={south.pk}" in page.url
+
+    project = Project.objects.get(customer=target)
+    assert project.owner is None and project.start_on.isoformat() == "2026-01-05"
+    assert str(AdAccount.objects.get(customer=target).monthly_spend) == "8800.50"
+
+
+def _no_sideways_scroll(page) -> bool:
+    return page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+
+
+def test_sales_checks_their_customers_on_a_390px_phone(login_page):
+    sales = UserFactory(role=Role.SALES, username="sales_phone", full_name="王珂")
+    customer = CustomerFactory(
+        name="手机上查看的房产经纪有限公司名称很长很长", sales_owner=sales, level="A"
+    )
+    for i in range(3):
+        CustomerFactory(name=f"其他客户{i}", sales_owner=sales)
+    page = login_page(sales)
+    page.set_viewport_size({"width": 390, "height": 844})
+
+    page.goto(f"{page.base_url}/customers/")
+    page.wait_for_selector("#customer-table")
+    assert _no_sideways_scroll(page)
+    link = page.locator("a.customer-link", has_text="手机上查看").bounding_box()
+    assert link["height"] >= 40 and link["x"] >= 0  # a thumb can hit it
+
+    page.goto(f"{page.base_url}/customers/{customer.pk}/")
+    page.wait_for_selector("#key-figures")
+    assert _no_sideways_scroll(page)
+    figures = page.locator("#key-figures").bounding_box()
+    basic = page.locator("#section-basic").bounding_box()
+    assert figures["y"] < basic["y"]  # the key figures come first
+    assert "等级" in page.inner_text("#key-figures") and "A" in page.inner_text("#key-figures")
+    assert figures["x"] + figures["width"] <= 390
