@@ -7,7 +7,11 @@ from django.urls import reverse
 from customers.models import AdAccount, BusinessProfile, IssueAction, Project, WebsiteInfo
 from tests.factories import QualityIssueFactory
 
-from .test_permissions import ACCESS, ROLES, as_, expected, world  # noqa: F401 - the shared world
+from . import test_permissions
+from .test_permissions import ACCESS, ROLES, as_, expected
+
+# The same users and customer as the issue-3 matrix (admin, ops, owner, manager, lead, outsider).
+world = test_permissions.world
 
 NEW_SECTIONS = {
     "projects": ({"name": "年度拍摄", "kind": "shooting", "status": "in_progress"}, Project),
