@@ -30,7 +30,8 @@ COVERED: dict[str, dict[str, tuple[str, ...]]] = {
 
 def hidden_fields(user: Any) -> frozenset[str]:
     """The sensitive field keys hidden from `user` (cached on the user object per request)."""
-    if not field_visibility_applies(user):
+    # No role (anonymous, schema generation) sees no customer at all: nothing to look up.
+    if not field_visibility_applies(user) or role_of(user) is None:
         return frozenset()
     cached = getattr(user, "_opcms_hidden_fields", None)
     if cached is None:

@@ -57,7 +57,7 @@ class CustomerBasicForm(DatesMixin, forms.ModelForm):
             "company_id", "name", "account_type", "industry", "erp", "onboarded_raw",
             "sales_owner", "sales_owner_raw", "ops_owners", "cooperation_note", "billing_enabled",
             "disabled", "remarks", "settlement_method", "consumption_level", "monthly_avg_shots",
-            "payment_terms_days", "website", "address", "business_scope",
+            "payment_terms_days", "website", "address", "business_scope", "regions",
         ]  # fmt: skip
         widgets = {
             "remarks": forms.Textarea(attrs={"rows": 2}),
@@ -73,6 +73,7 @@ class CustomerBasicForm(DatesMixin, forms.ModelForm):
             ("account_type", DictionaryItem.Kind.ACCOUNT_TYPE),
             ("industry", DictionaryItem.Kind.INDUSTRY),
             ("erp", DictionaryItem.Kind.ERP),
+            ("regions", DictionaryItem.Kind.REGION),
         ):
             self.fields[name].queryset = DictionaryItem.objects.filter(kind=kind, is_active=True)
         if not can_assign_owners:

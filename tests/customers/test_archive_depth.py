@@ -131,3 +131,26 @@ def test_customer_page_shows_its_own_edit_history_including_sections(client, ops
     assert "旧名 → 新名" in history
     assert "年度拍摄" in history and "商业概况" in history
     assert "别人的项目" not in history
+
+
+def test_regions_are_edited_with_the_basic_info_and_shown(client, ops_user):
+    from tests.factories import DictionaryItemFactory
+
+    east, north = DictionaryItemFactory(value="华东"), DictionaryItemFactory(value="华北")
+    customer = CustomerFactory()
+    client.force_login(ops_user)
+
+    client.post(
+        reverse("customers:customer-edit", args=[customer.pk]),
+        {
+            "company_id": customer.company_id,
+            "name": customer.name,
+            "payment_terms_days": 30,
+            "disabled": "unknown",
+            "regions": [east.pk, north.pk],
+        },
+    )
+    html = client.get(reverse("customers:customer-detail", args=[customer.pk])).content.decode()
+
+    assert set(customer.regions.all()) == {east, north}
+    assert "华东" in html and "华北" in html
