@@ -11,4 +11,6 @@ def navigation(request):
         "nav_can_admin": roles.can_use_admin_site(user),
         "nav_can_manage_billing": roles.can_manage_billing(user),
         "nav_can_import": roles.can_import(user),
+        "nav_can_configure": roles.can_configure_archive(user)
+        or roles.can_set_grade_thresholds(user),
     }

@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.roles import Role
-from customers.models import Customer
+from customers.models import Customer, IssueCategory
 from tests.factories import CustomerFactory, UserFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -14,6 +14,9 @@ def test_ops_searches_filters_opens_and_edits_sections(login_page):
     CustomerFactory(name="北京链家", level="A")
     CustomerFactory(name="北京链家二店", level="B")
     CustomerFactory(name="上海中原", level="A")
+    # The Q&A category is chosen from the admin's list (seeded by migration, or flushed away
+    # by an earlier transactional test): make it present either way.
+    IssueCategory.objects.get_or_create(name="服务")
     page = login_page(ops)
     page.goto(f"{page.base_url}/customers/")
 
@@ -47,7 +50,7 @@ def test_ops_searches_filters_opens_and_edits_sections(login_page):
     # Add a Q&A / corrective-measure entry in place.
     page.click("#add-issues")
     page.fill("#form-issues input[name=occurred_on]", "2025-10-01")
-    page.fill("#form-issues input[name=category]", "服务")
+    page.select_option("#form-issues select[name=category]", "服务")
     page.fill("#form-issues textarea[name=description]", "拍摄交付延迟")
     page.fill("#form-issues textarea[name=corrective_action]", "增加周末排班")
     page.click("#form-issues button[type=submit]")
