@@ -7,6 +7,8 @@ from decimal import Decimal, InvalidOperation
 
 from django import forms
 
+from opcms.spreadsheets import SpreadsheetFileField
+
 from .models import Bill, DeviceSeries, PricePlan
 
 
@@ -98,10 +100,7 @@ class UsageEntryForm(forms.Form):
 
 
 class UsageImportForm(forms.Form):
-    file = forms.FileField(
-        label="Excel 文件（.xlsx）",
-        widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".xlsx"}),
-    )
+    file = SpreadsheetFileField(label="用量文件（.xlsx / .csv）")
     kind = forms.ChoiceField(
         label="表格类型",
         choices=[
@@ -128,9 +127,6 @@ class UsageImportForm(forms.Form):
         data = super().clean()
         if data.get("kind") == "wide" and not data.get("year"):
             self.add_error("year", "导入分月汇总表需要填写年份")
-        upload = data.get("file")
-        if upload and upload.size > 20 * 1024 * 1024:
-            self.add_error("file", "文件不能超过 20 MB")
         return data
 
 

@@ -10,6 +10,8 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
+from opcms.spreadsheets import SpreadsheetFileField
+
 from .models import Bill, Payment
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -148,4 +150,4 @@ class StatementForm(forms.Form):
 
 
 class ReceiptImportForm(forms.Form):
-    file = forms.FileField(label="银行收款文件（.xlsx / .csv）")
+    file = SpreadsheetFileField(label="银行收款文件（.xlsx / .csv）")

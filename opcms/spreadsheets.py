@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from django import forms
 from django.conf import settings
 
 # Real workbooks compress ~5-20x; a bomb compresses ~1000x. Below 1 MB the ratio
@@ -26,6 +27,8 @@ MAX_UNZIPPED_BYTES = 300 * 1024 * 1024
 MAX_ZIP_MEMBERS = 10_000
 MAX_CELL_CHARS = 32_767  # Excel's own limit: a longer cell was not written by Excel
 MAX_SHEETS = 20
+EXTENSIONS = (".xlsx", ".xlsm", ".csv", ".txt")
+ACCEPT = ".xlsx,.csv"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
@@ -75,11 +78,6 @@ def spreadsheet_read(source: Any, *, filename: str = "") -> Spreadsheet:
         return Spreadsheet("csv", iter([Sheet(filename.rsplit("/", 1)[-1], _csv_rows(data))]))
     _check_zip(data)
     return Spreadsheet("xlsx", _xlsx_sheets(data))
-
-
-def upload_size_error(size: int) -> str | None:
-    """The form-level message for an upload over the limit (checked before reading it)."""
-    return _too_big().args[0] if size > max_bytes() else None
 
 
 def _too_big() -> SpreadsheetError:
@@ -204,10 +202,35 @@ def _csv_rows(data: bytes) -> list[tuple]:
         except UnicodeDecodeError:
             continue
     else:
-        raise SpreadsheetError(
-            "无法识别 CSV 文件的编码，请在 Excel 中另存为“CSV UTF-8”后再导入。"
-        )
+        raise SpreadsheetError("无法识别 CSV 文件的编码，请在 Excel 中另存为“CSV UTF-8”后再导入。")
     try:
         return _checked_rows(csv.reader(io.StringIO(text, newline="")), "")
     except csv.Error as exc:
         raise SpreadsheetError(f"CSV 文件格式错误：{exc}") from exc
+
+
+class SpreadsheetFileField(forms.FileField):
+    """The upload field of every import: .xlsx or .csv, within the size limit.
+
+    Refusing by size here answers before the file is read; `spreadsheet_read`
+    checks again for callers that do not come through a form (commands, jobs).
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault(
+            "help_text",
+            f"支持 .xlsx 和 .csv（UTF-8 或 GBK），不超过 {max_bytes() // (1024 * 1024)} MB。",
+        )
+        kwargs.setdefault(
+            "widget", forms.ClearableFileInput(attrs={"class": "form-control", "accept": ACCEPT})
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        upload = super().clean(data, initial)
+        if upload:
+            if upload.size > max_bytes():
+                raise forms.ValidationError(_too_big().args[0])
+            if not upload.name.lower().endswith(EXTENSIONS):
+                raise forms.ValidationError("只支持 .xlsx 或 .csv 文件。")
+        return upload
