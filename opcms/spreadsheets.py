@@ -80,8 +80,16 @@ def spreadsheet_read(source: Any, *, filename: str = "") -> Spreadsheet:
     return Spreadsheet("xlsx", _xlsx_sheets(data))
 
 
+def limit_text() -> str:
+    """The size limit as a clerk reads it: `20 MB` (or KB below a megabyte)."""
+    limit = max_bytes()
+    if limit >= 1024 * 1024:
+        return f"{limit // (1024 * 1024)} MB"
+    return f"{max(limit // 1024, 1)} KB"
+
+
 def _too_big() -> SpreadsheetError:
-    return SpreadsheetError(f"文件超过 {max_bytes() // (1024 * 1024)} MB 上限，请拆分后再导入。")
+    return SpreadsheetError(f"文件超过 {limit_text()} 上限，请拆分后再导入。")
 
 
 def _read_limited(fileobj: Any) -> bytes:
@@ -219,7 +227,7 @@ class SpreadsheetFileField(forms.FileField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault(
             "help_text",
-            f"支持 .xlsx 和 .csv（UTF-8 或 GBK），不超过 {max_bytes() // (1024 * 1024)} MB。",
+            f"支持 .xlsx 和 .csv（UTF-8 或 GBK），不超过 {limit_text()}。",
         )
         kwargs.setdefault(
             "widget", forms.ClearableFileInput(attrs={"class": "form-control", "accept": ACCEPT})
