@@ -13,6 +13,7 @@ from django.utils import timezone
 from opcms.spreadsheets import SpreadsheetFileField
 
 from .models import Bill, Payment
+from .money import format_money
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -72,7 +73,7 @@ class AllocationForm(forms.Form):
                 decimal_places=2,
                 min_value=Decimal("0"),
                 max_value=bill.balance,
-                error_messages={"max_value": f"不能超过未收余额 ¥{bill.balance:,.2f}"},
+                error_messages={"max_value": f"不能超过未收余额 {format_money(bill.balance)}"},
             )
 
     def allocations(self) -> list[tuple[Bill, Decimal]]:

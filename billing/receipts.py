@@ -20,7 +20,7 @@ from opcms.spreadsheets import SpreadsheetError, spreadsheet_read
 
 from . import reconciliation
 from .models import Bill, Payment
-from .money import to_money
+from .money import format_money, to_money
 from .selectors import OPEN_STATUSES
 
 RECEIPT_JOB_KIND = "receipt_import"
@@ -327,8 +327,8 @@ def receipts_confirm(*, content: bytes, filename: str, user: Any, progress=None)
     return {
         "收款笔数": recorded,
         "核销笔数": allocated_total,
-        "核销金额": f"¥{allocated_sum:,.2f}",
-        "留作余额": f"¥{preview.total - allocated_sum:,.2f}",
+        "核销金额": format_money(allocated_sum),
+        "留作余额": format_money(preview.total - allocated_sum),
     }
 
 
