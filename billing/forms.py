@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django import forms
 
+from opcms.months import month_parse
 from opcms.spreadsheets import SpreadsheetFileField
 
 from .models import Bill, DeviceSeries, PricePlan
@@ -22,8 +22,7 @@ class MonthField(forms.CharField):
         if not value:
             return None
         try:
-            year, month = (int(x) for x in value.split("-")[:2])
-            return date(year, month, 1)
+            return month_parse(value)
         except ValueError:
             raise forms.ValidationError("月份格式应为 YYYY-MM，如 2025-10") from None
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -10,6 +9,7 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
+from opcms.months import month_end, month_start
 from opcms.spreadsheets import SpreadsheetFileField
 
 from .models import Bill, Payment
@@ -111,14 +111,6 @@ class IssuePeriodForm(forms.Form):
         return self.cleaned_data["period"].replace(day=1)
 
 
-def _month_start(value: date) -> date:
-    return value.replace(day=1)
-
-
-def _month_end(value: date) -> date:
-    return value.replace(day=calendar.monthrange(value.year, value.month)[1])
-
-
 class StatementForm(forms.Form):
     customer = CustomerByCompanyIdField(label="客户（公司id）")
     start = forms.DateField(
@@ -145,8 +137,8 @@ class StatementForm(forms.Form):
             if data["end"] < data["start"]:
                 self.add_error("end", "截止月份不能早于起始月份")
             else:
-                data["date_from"] = _month_start(data["start"])
-                data["date_to"] = _month_end(data["end"])
+                data["date_from"] = month_start(data["start"])
+                data["date_to"] = month_end(data["end"])
         return data
 
 
