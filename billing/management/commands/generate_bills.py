@@ -1,6 +1,5 @@
 """`python manage.py generate_bills YYYY-MM [--customer COMPANY_ID]`: draft bills for a month."""
 
-
 from django.core.exceptions import ValidationError
 from django.core.management import BaseCommand, CommandError
 
