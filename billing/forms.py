@@ -198,19 +198,7 @@ class PlanForm(forms.ModelForm):
         "minimum_charge": "本月费用（折扣后）不足时补足到该金额",
         "discount_value": "百分比填 10 表示九折；固定金额为每月减免",
     }
-    KIND_FIELDS = {
-        "per_shoot": [
-            "single_price",
-            "multi_rule",
-            "multi_price",
-            "multi_base",
-            "multi_step",
-            "per_area",
-            "area_price",
-        ],
-        "tiered": ["tier_mode", "tier_unit", "bands_shared", "bands_single", "bands_multi"],
-        "annual": ["annual_fee", "annual_quota", "overage_price", "fee_schedule", "contract_start"],
-    }
+    KIND_FIELDS = PricePlan.KIND_TERMS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
