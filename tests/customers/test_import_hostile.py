@@ -10,8 +10,9 @@ from django.core.management import CommandError, call_command
 
 from customers.importers import ImportFileError, import_analyse, table_open
 from customers.models import Customer
+from tests.opcms.hostile_files import zip_bomb
 
-from .import_files import HEADER, lying_dimension, row, standard, xlsx_bytes, zip_bomb
+from .import_files import HEADER, lying_dimension, row, standard, xlsx_bytes
 
 
 def open_and_analyse(data: bytes, filename: str = "f.xlsx"):

@@ -8,20 +8,7 @@ import zipfile
 import zlib
 from functools import cache
 
-import openpyxl
-
 OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-
-
-def xlsx(rows: list[list], *, title: str = "Sheet1") -> bytes:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = title
-    for row in rows:
-        ws.append(row)
-    buffer = io.BytesIO()
-    wb.save(buffer)
-    return buffer.getvalue()
 
 
 @cache

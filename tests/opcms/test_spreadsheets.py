@@ -19,9 +19,10 @@ from billing.usage import read_usage_workbook
 from customers.importers import import_analyse, table_open
 from customers.models import Customer
 from opcms.spreadsheets import SpreadsheetError, spreadsheet_read
+from tests.customers.import_files import xlsx_bytes as xlsx
 from tests.factories import CustomerFactory, DeviceSeriesFactory
 
-from .hostile_files import encrypted, legacy_xls, without_content_types, xlsx, zip_bomb
+from .hostile_files import encrypted, legacy_xls, without_content_types, zip_bomb
 
 pytestmark = pytest.mark.django_db
 
@@ -132,11 +133,14 @@ def test_csv_read_in_utf8_bom_and_gb18030_by_every_import(encoding, ops_user):
 
 
 def test_xlsx_cells_come_back_as_openpyxl_gave_them():
-    data = xlsx([["id", "名称", "日期", "空", "小数"], [1063, "甲", date(2025, 1, 2), None, 1.5]])
+    data = xlsx(
+        [["id", "名称", "日期", "空", "小数"], [1063, "甲", date(2025, 1, 2), None, 1.5]],
+        title="客户",
+    )
 
     sheet = next(spreadsheet_read(data, filename="f.xlsx").sheets())
 
-    assert sheet.title == "Sheet1"
+    assert sheet.title == "客户"
     assert sheet.rows[1] == (1063, "甲", date(2025, 1, 2), "", 1.5)
 
 
