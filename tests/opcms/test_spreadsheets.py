@@ -232,3 +232,13 @@ def test_usage_upload_parses_once_and_preview_reads_the_job(client, ops_user, mo
     assert "将新增 <strong>1</strong> 条" in preview.text
     assert committed.status_code == 200
     assert UsageRecord.objects.count() == 1
+
+
+def test_receipts_refuse_a_30_mb_csv_by_the_size_limit_without_parsing(ops_user):
+    data = b"2025-11-05,60,x,R1\n" * (30 * 1024 * 1024 // 19)
+
+    started = time.perf_counter()
+    with pytest.raises(ValidationError, match="文件超过 20 MB 上限"):
+        receipts_preview(content=data, filename="bank.csv", user=ops_user)
+
+    assert time.perf_counter() - started < 1.0
