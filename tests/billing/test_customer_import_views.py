@@ -11,7 +11,6 @@ from django.urls import reverse
 
 from accounts.models import Job
 from customers.models import Customer
-
 from tests.customers.conftest import default_cooperation_mapping  # noqa: F401 - autouse fixture
 from tests.customers.import_files import SAMPLE, row, standard
 
