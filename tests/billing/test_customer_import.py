@@ -5,8 +5,8 @@ import pytest
 from accounts.models import Job
 from accounts.services import job_create
 from customers.models import Customer
-
-from .import_files import SAMPLE
+from tests.customers.conftest import default_cooperation_mapping  # noqa: F401 - autouse fixture
+from tests.customers.import_files import SAMPLE
 
 
 @pytest.mark.redis
