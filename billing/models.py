@@ -10,25 +10,10 @@ from django.db import models
 from django.db.models import Deferrable, F, Func, Q, Value
 from django.utils import timezone
 
-from customers.models import Customer
+from customers.models import Customer, DeviceSeries  # noqa: F401 - DeviceSeries re-exported
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
-
-
-class DeviceSeries(models.Model):
-    code = models.CharField("代码", max_length=8, unique=True)
-    name = models.CharField("名称", max_length=50)
-    is_active = models.BooleanField("启用", default=True)
-    sort_order = models.PositiveSmallIntegerField("排序", default=0)
-
-    class Meta:
-        verbose_name = "设备系列"
-        verbose_name_plural = "设备系列"
-        ordering = ["sort_order", "code"]
-
-    def __str__(self) -> str:
-        return self.code
 
 
 class PricePlan(models.Model):

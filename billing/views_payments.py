@@ -193,7 +193,8 @@ def allocation_undo(request, pk: int):
 @login_required
 def bill_reconcile(request, pk: int):
     """The former reconciliation page of a bill, merged into `billing:bill-detail`."""
-    return redirect("billing:bill-detail", pk=pk)
+    bill = get_object_or_404(scoped_bills(request.user), pk=pk)
+    return redirect("billing:bill-detail", pk=bill.pk)
 
 
 def _bill_action(request, pk: int, action) -> HttpResponse:

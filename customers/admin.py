@@ -7,6 +7,7 @@ from .models import (
     CooperationDetail,
     CooperationStatusMapping,
     Customer,
+    DeviceSeries,
     DictionaryItem,
     FollowUpNote,
     GradeThresholds,
@@ -132,3 +133,8 @@ class ImportedPriceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(DeviceSeries)
+class DeviceSeriesAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "is_active", "sort_order")

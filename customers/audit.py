@@ -17,6 +17,7 @@ from .models import (
     CooperationDetail,
     CooperationStatusMapping,
     Customer,
+    DeviceSeries,
     DictionaryItem,
     FollowUpNote,
     GradeThresholds,
@@ -28,6 +29,7 @@ from .models import (
 
 auditlog.register(Customer, m2m_fields={"ops_owners", "tags"})
 auditlog.register(DictionaryItem)
+auditlog.register(DeviceSeries)
 auditlog.register(CooperationStatusMapping)
 for model in (
     AttentionItem,

@@ -589,6 +589,26 @@ class CustomerDraft(models.Model):
         return f"草稿（{self.owner_id}）"
 
 
+class DeviceSeries(models.Model):
+    """A device series (X, N, L): a dictionary customers are filtered by and billing prices by.
+
+    It lives here, below billing, so the customer filter can read it directly.
+    """
+
+    code = models.CharField("代码", max_length=8, unique=True)
+    name = models.CharField("名称", max_length=50)
+    is_active = models.BooleanField("启用", default=True)
+    sort_order = models.PositiveSmallIntegerField("排序", default=0)
+
+    class Meta:
+        verbose_name = "设备系列"
+        verbose_name_plural = "设备系列"
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.code
+
+
 class ImportedPrice(models.Model):
     """The raw price cells of one workbook row, staged for billing to turn into price plans.
 

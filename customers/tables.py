@@ -80,7 +80,7 @@ class CustomerTable(tables.Table):
         )  # fmt: skip
         attrs = {"class": "table table-sm table-hover align-middle", "id": "customer-table"}
         empty_text = "没有符合条件的客户。调整筛选条件，或新建客户。"
-        template_name = "customers/includes/customer_table.html"
+        template_name = "includes/table.html"
         order_by = ("name",)
 
     def __init__(self, *args, search_term: str = "", **kwargs):

@@ -163,6 +163,13 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
+# Project wiring (STYLE 18): pages of a lower app that show a higher app's panel or
+# link get the route names from here, so no app names a route of an app above it.
+# The customer page loads each panel (dom id, title, URL name taking the customer pk).
+OPCMS_CUSTOMER_PANELS = [("billing-summary", "用量、账单与收款", "billing:customer-summary")]
+# The workbook import flow is billing's (it makes customers and their price plans).
+OPCMS_CUSTOMER_IMPORT_URL = "customer_import:start"
+
 # Uploads (every import, through opcms/spreadsheets.py): workbooks up to 20 MB and
 # 200,000 rows; anything bigger is refused before parsing.
 OPCMS_UPLOAD_MAX_BYTES = env.int("OPCMS_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
