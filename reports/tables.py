@@ -5,9 +5,9 @@ from __future__ import annotations
 import django_tables2 as tables
 from django.utils.html import format_html
 
-from .selectors import AGEING_BUCKETS
 from billing.money import format_money
 
+from .selectors import AGEING_BUCKETS
 from .templatetags.reports_tags import bill_url, customer_url
 
 
