@@ -1,14 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse_lazy
+from django_tables2 import RequestConfig
 
 from . import roles
-from .forms import AuditFilterForm, LoginForm
-from .selectors import audit_entries_filtered, jobs_visible_to
+from .filters import AuditFilter, JobFilter
+from .forms import LoginForm
+from .selectors import audit_entries_visible_to, jobs_visible_to
+from .tables import AuditTable, JobTable
 
 
 class LoginView(auth_views.LoginView):
@@ -30,16 +32,11 @@ class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):
 def audit_list(request):
     if not roles.can_view_audit(request.user):
         raise PermissionDenied
-    form = AuditFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
-    page = Paginator(audit_entries_filtered(request.user, filters=filters), 50).get_page(
-        request.GET.get("page")
-    )
-    for entry in page:
-        model = entry.content_type.model_class()
-        entry.type_label = model._meta.verbose_name if model else entry.content_type.model
+    audit_filter = AuditFilter(request.GET or None, queryset=audit_entries_visible_to(request.user))
+    table = AuditTable(audit_filter.qs)
+    RequestConfig(request, paginate={"per_page": 50}).configure(table)
     template = "accounts/audit_list.html#table" if request.htmx else "accounts/audit_list.html"
-    return render(request, template, {"form": form, "page": page})
+    return render(request, template, {"filter": audit_filter, "table": table})
 
 
 @login_required
@@ -51,8 +48,11 @@ def job_detail(request, pk: int):
 
 @login_required
 def job_list(request):
-    page = Paginator(jobs_visible_to(request.user), 30).get_page(request.GET.get("page"))
-    return render(request, "accounts/job_list.html", {"page": page})
+    job_filter = JobFilter(request.GET or None, queryset=jobs_visible_to(request.user))
+    table = JobTable(job_filter.qs.select_related("created_by"))
+    RequestConfig(request, paginate={"per_page": 30}).configure(table)
+    template = "accounts/job_list.html#table" if request.htmx else "accounts/job_list.html"
+    return render(request, template, {"filter": job_filter, "table": table})
 
 
 @login_required

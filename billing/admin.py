@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from customers.selectors import scoped_customers
 
-from .models import Bill, BillLine, DeviceSeries, Payment, PaymentAllocation, PricePlan, UsageRecord
+from .models import Bill, BillLine, Payment, PaymentAllocation, PricePlan, UsageRecord
 
 
 class ScopedByCustomerAdmin(admin.ModelAdmin):
@@ -10,11 +10,6 @@ class ScopedByCustomerAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(customer__in=scoped_customers(request.user))
-
-
-@admin.register(DeviceSeries)
-class DeviceSeriesAdmin(admin.ModelAdmin):
-    list_display = ("code", "name", "is_active", "sort_order")
 
 
 @admin.register(PricePlan)

@@ -2,7 +2,7 @@
 
 from auditlog.registry import auditlog
 
-from .models import Bill, BillLine, DeviceSeries, Payment, PaymentAllocation, PricePlan, UsageRecord
+from .models import Bill, BillLine, Payment, PaymentAllocation, PricePlan, UsageRecord
 
-for model in (DeviceSeries, PricePlan, UsageRecord, Bill, BillLine, Payment, PaymentAllocation):
+for model in (PricePlan, UsageRecord, Bill, BillLine, Payment, PaymentAllocation):
     auditlog.register(model)

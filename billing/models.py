@@ -3,30 +3,17 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateRangeField, RangeOperators
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Deferrable, F, Func, Q, Value
 from django.utils import timezone
 
-from customers.models import Customer
+from customers.models import Customer, DeviceSeries  # noqa: F401 - DeviceSeries re-exported
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
-
-
-class DeviceSeries(models.Model):
-    code = models.CharField("代码", max_length=8, unique=True)
-    name = models.CharField("名称", max_length=50)
-    is_active = models.BooleanField("启用", default=True)
-    sort_order = models.PositiveSmallIntegerField("排序", default=0)
-
-    class Meta:
-        verbose_name = "设备系列"
-        verbose_name_plural = "设备系列"
-        ordering = ["sort_order", "code"]
-
-    def __str__(self) -> str:
-        return self.code
 
 
 class PricePlan(models.Model):
@@ -66,29 +53,30 @@ class PricePlan(models.Model):
         MANUAL = "manual", "手工"
         IMPORT = "import", "导入"
 
+    # The terms each kind of plan reads (the form shows only the chosen kind's; the
+    # workbook's price columns set the per-shoot ones).
+    KIND_TERMS = {
+        "per_shoot": (
+            "single_price",
+            "multi_rule",
+            "multi_price",
+            "multi_base",
+            "multi_step",
+            "per_area",
+            "area_price",
+        ),
+        "tiered": ("tier_mode", "tier_unit", "bands_shared", "bands_single", "bands_multi"),
+        "annual": ("annual_fee", "annual_quota", "overage_price", "fee_schedule", "contract_start"),
+    }
     # The terms a person sets on a plan, in form order: forms, services, the API
     # and the import all use this one list.
     TERMS_FIELDS = (
         "kind",
         "valid_from",
         "valid_to",
-        "single_price",
-        "multi_rule",
-        "multi_price",
-        "multi_base",
-        "multi_step",
-        "per_area",
-        "area_price",
-        "tier_mode",
-        "tier_unit",
-        "bands_shared",
-        "bands_single",
-        "bands_multi",
-        "annual_fee",
-        "annual_quota",
-        "overage_price",
-        "fee_schedule",
-        "contract_start",
+        *KIND_TERMS["per_shoot"],
+        *KIND_TERMS["tiered"],
+        *KIND_TERMS["annual"],
         "minimum_charge",
         "discount_kind",
         "discount_value",
@@ -180,6 +168,28 @@ class PricePlan(models.Model):
                 | Q(valid_from__isnull=True)
                 | Q(valid_to__gte=F("valid_from")),
                 name="price_plan_valid_range",
+            ),
+            # One plan per (customer, series) in force on any day. The services refuse an
+            # overlap with a clerk's message first; this is the lock for every other path.
+            # Deferred to commit, so one transaction may end a version and start the next
+            # in either order (the workbook import inserts first, then closes).
+            ExclusionConstraint(
+                name="price_plan_no_overlap",
+                expressions=[
+                    ("customer", RangeOperators.EQUAL),
+                    ("series", RangeOperators.EQUAL),
+                    (
+                        Func(
+                            F("valid_from"),
+                            F("valid_to"),
+                            Value("[]"),
+                            function="daterange",
+                            output_field=DateRangeField(),
+                        ),
+                        RangeOperators.OVERLAPS,
+                    ),
+                ],
+                deferrable=Deferrable.DEFERRED,
             ),
         ]
 
@@ -290,6 +300,16 @@ class Bill(models.Model):
         verbose_name = "账单"
         verbose_name_plural = "账单"
         ordering = ["-period", "customer_id"]
+        indexes = [
+            # The receivables reports read live bills by customer and month and need only
+            # these columns: INCLUDE answers them from the index alone.
+            models.Index(
+                fields=["customer", "period"],
+                include=["status", "due_date", "total", "amount_paid"],
+                condition=Q(kind="bill"),
+                name="billing_bill_receivables_idx",
+            ),
+        ]
         constraints = [
             # One live bill per customer and month; concurrency-safe idempotency.
             models.UniqueConstraint(

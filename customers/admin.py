@@ -9,6 +9,7 @@ from .models import (
     CooperationDetail,
     CooperationStatusMapping,
     Customer,
+    DeviceSeries,
     DictionaryItem,
     FollowUpNote,
     GradeThresholds,
@@ -152,3 +153,8 @@ class ImportedPriceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(DeviceSeries)
+class DeviceSeriesAdmin(admin.ModelAdmin):
+    list_display = ("code", "name", "is_active", "sort_order")

@@ -19,6 +19,7 @@ from .models import (
     CooperationDetail,
     CooperationStatusMapping,
     Customer,
+    DeviceSeries,
     DictionaryItem,
     FollowUpNote,
     GradeThresholds,
@@ -36,6 +37,7 @@ from .models import (
 
 auditlog.register(Customer, m2m_fields={"ops_owners", "tags", "regions"})
 auditlog.register(DictionaryItem)
+auditlog.register(DeviceSeries)
 auditlog.register(CooperationStatusMapping)
 for model in (
     AttentionItem,

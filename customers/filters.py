@@ -11,21 +11,14 @@ from drf_spectacular.utils import extend_schema_field
 from accounts.models import User
 from accounts.roles import Role
 
-from .models import Customer, DictionaryItem, LifecycleStatus, Renewal, Tag
+from .models import Customer, DeviceSeries, DictionaryItem, LifecycleStatus, Renewal, Tag
 from .selectors import customer_search_q
 
 YES_NO = (("yes", "是"), ("no", "否"), ("none", "未填"))
 
 
 def _series_choices():
-    # Device series live in billing, which customers must not import; reach the
-    # model through the reverse relation `price_plans` instead.
-    try:
-        plan_model = Customer._meta.get_field("price_plans").related_model
-    except Exception:  # noqa: BLE001 - billing not installed
-        return []
-    series_model = plan_model._meta.get_field("series").related_model
-    return list(series_model.objects.filter(is_active=True).values_list("code", "name"))
+    return list(DeviceSeries.objects.filter(is_active=True).values_list("code", "name"))
 
 
 # Choices filled at request time leave drf-spectacular nothing to infer the
@@ -251,9 +244,10 @@ class CustomerFilter(df.FilterSet):
         return queryset.filter(customer_search_q(value, include_phone=include_phone))
 
     def filter_series(self, queryset, name, value):
-        plan_model = Customer._meta.get_field("price_plans").related_model
+        # A customer of a series is one with a price plan of it: the plans point at
+        # DeviceSeries (this app's dictionary) through the `price_plans` relation.
         return queryset.filter(
-            Exists(plan_model.objects.filter(customer_id=OuterRef("pk"), series__code=value))
+            Exists(DeviceSeries.objects.filter(code=value, price_plans__customer=OuterRef("pk")))
         )
 
     def filter_level(self, queryset, name, value):

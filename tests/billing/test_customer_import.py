@@ -1,12 +1,12 @@
-"""The customer import job on a real Celery worker through Redis (the task is found by name)."""
+"""The customer import job on a real Celery worker through Redis (billing's task, imported directly)."""
 
 import pytest
 
 from accounts.models import Job
 from accounts.services import job_create
 from customers.models import Customer
-
-from .import_files import SAMPLE
+from tests.customers.conftest import default_cooperation_mapping  # noqa: F401 - autouse fixture
+from tests.customers.import_files import SAMPLE
 
 
 @pytest.mark.redis
@@ -14,7 +14,7 @@ from .import_files import SAMPLE
 def test_import_job_runs_on_a_real_worker(require_redis, ops_user):
     from celery.contrib.testing.worker import start_worker
 
-    from customers.views_io import _billing_task
+    from billing.tasks import customer_import_task
     from opcms.celery import app
 
     job = job_create(
@@ -27,7 +27,7 @@ def test_import_job_runs_on_a_real_worker(require_redis, ops_user):
     app.conf.update(broker_url=require_redis, task_always_eager=False, result_backend=require_redis)
     try:
         with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
-            _billing_task("billing.customer_import").delay(job.pk).get(timeout=60)
+            customer_import_task.delay(job.pk).get(timeout=60)
     finally:
         app.conf.update(task_always_eager=True, broker_url="memory://", result_backend=None)
 

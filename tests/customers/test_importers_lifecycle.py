@@ -11,7 +11,7 @@ from customers.services import customer_change_status
 from tests.factories import CustomerFactory
 
 from .import_files import row, standard
-from .test_import_rules import run
+from .test_importers import run
 
 
 @pytest.mark.django_db

@@ -11,13 +11,13 @@ from django.urls import reverse
 
 from accounts.models import Job
 from customers.models import Customer
-
-from .import_files import SAMPLE, row, standard
+from tests.customers.conftest import default_cooperation_mapping  # noqa: F401 - autouse fixture
+from tests.customers.import_files import SAMPLE, row, standard
 
 
 def upload(client, data: bytes, name: str = "客户.xlsx", **extra):
     return client.post(
-        reverse("customers:import-start"),
+        reverse("customer_import:start"),
         {"file": SimpleUploadedFile(name, data), "series": "", "valid_from": "", **extra},
     )
 
@@ -34,14 +34,14 @@ def test_full_flow_with_sample(client, ops_user, django_capture_on_commit_callba
 
     post = {f"col_{i}": v for i, v in preview_job.params["mapping"].items()}
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("customers:import-mapping", args=[preview_job.pk]), post)
+        response = client.post(reverse("customer_import:mapping", args=[preview_job.pk]), post)
     preview = client.get(response.url).content.decode()
     assert 'data-count="created">1318<' in preview
     assert 'data-count="invalid">2<' in preview
     assert Customer.objects.count() == 0
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("customers:import-confirm", args=[preview_job.pk]))
+        response = client.post(reverse("customer_import:confirm", args=[preview_job.pk]))
     job = Job.objects.get(kind="customer_import")
     assert job.status == Job.Status.SUCCEEDED, job.message
     assert job.result["新增"] == 1318 and job.result["无效"] == 2
@@ -73,7 +73,7 @@ def test_mapping_without_name_column_is_refused(client, ops_user):
     job = Job.objects.get()
 
     response = client.post(
-        reverse("customers:import-mapping", args=[job.pk]), {"col_0": "company_id"}
+        reverse("customer_import:mapping", args=[job.pk]), {"col_0": "company_id"}
     )
 
     assert "必须指定“公司名称”所在的列" in response.content.decode()
@@ -83,7 +83,7 @@ def test_mapping_without_name_column_is_refused(client, ops_user):
 def test_sales_and_manager_cannot_import(client, sales_user, manager_user):
     for user in (sales_user, manager_user):
         client.force_login(user)
-        assert client.get(reverse("customers:import-start")).status_code == 403
+        assert client.get(reverse("customer_import:start")).status_code == 403
         assert upload(client, standard(row(1, "甲"))).status_code == 403
     assert not Job.objects.exists()
 
@@ -96,15 +96,15 @@ def test_other_users_preview_job_is_404(client, ops_user, admin_user):
 
     client.force_login(ops_user)
 
-    assert client.get(reverse("customers:import-preview", args=[job.pk])).status_code == 404
-    assert client.post(reverse("customers:import-confirm", args=[job.pk])).status_code == 404
+    assert client.get(reverse("customer_import:preview", args=[job.pk])).status_code == 404
+    assert client.post(reverse("customer_import:confirm", args=[job.pk])).status_code == 404
 
 
 @pytest.mark.django_db
 def test_template_workbook_downloads_and_imports(client, ops_user):
     client.force_login(ops_user)
 
-    response = client.get(reverse("customers:import-template"))
+    response = client.get(reverse("customer_import:template"))
 
     from customers.importers import import_analyse, table_open
 
@@ -119,7 +119,7 @@ def test_corrected_mapping_after_preview_runs_a_new_preview(
     client.force_login(ops_user)
     upload(client, standard(row(1, "甲", level="S")))
     first = Job.objects.get()
-    url = reverse("customers:import-mapping", args=[first.pk])
+    url = reverse("customer_import:mapping", args=[first.pk])
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url, {"col_0": "company_id", "col_1": "name", "col_6": "level"})
 
@@ -127,7 +127,7 @@ def test_corrected_mapping_after_preview_runs_a_new_preview(
         response = client.post(url, {"col_0": "company_id", "col_1": "name"})
 
     second = Job.objects.exclude(pk=first.pk).get()
-    assert response.url == reverse("customers:import-preview", args=[second.pk])
+    assert response.url == reverse("customer_import:preview", args=[second.pk])
     assert second.status == Job.Status.SUCCEEDED
     assert "6" not in second.params["mapping"]
 

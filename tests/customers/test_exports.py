@@ -164,13 +164,13 @@ def test_another_users_export_job_is_404(client, ops_user, sales_user):
 def test_navigation_links_import_only_for_import_roles(client, ops_user, sales_user):
     client.force_login(ops_user)
     assert (
-        reverse("customers:import-start")
+        reverse("customer_import:start")
         in client.get(reverse("customers:export-start")).content.decode()
     )
 
     client.force_login(sales_user)
     page = client.get(reverse("customers:export-start")).content.decode()
-    assert reverse("customers:import-start") not in page
+    assert reverse("customer_import:start") not in page
     assert reverse("customers:export-start") in page
 
 
@@ -278,10 +278,10 @@ def test_customer_list_offers_import_and_export_with_the_current_filter(
     sales_page = client.get(reverse("customers:customer-list") + "?level=A").content.decode()
 
     export = reverse("customers:export-start")
-    assert f'href="{reverse("customers:import-start")}"' in ops_page
+    assert f'href="{reverse("customer_import:start")}"' in ops_page
     assert f'href="{export}?level=A&amp;scope=filter"' in ops_page
     assert f'href="{export}?scope=all"' in ops_page
-    assert reverse("customers:import-start") not in sales_page
+    assert reverse("customer_import:start") not in sales_page
     assert f'href="{export}?level=A&amp;scope=filter"' in sales_page
 
 

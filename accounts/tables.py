@@ -1,0 +1,80 @@
+"""Tables of the accounts lists (audit log, background jobs): sorted and paged on the server."""
+
+from __future__ import annotations
+
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+
+TEMPLATE = "includes/table.html"
+
+
+class AuditTable(tables.Table):
+    timestamp = tables.DateTimeColumn(verbose_name="时间", format="Y-m-d H:i:s")
+    actor = tables.Column(verbose_name="操作人", order_by=("actor__username",), default="系统")
+    action = tables.Column(verbose_name="操作")
+    content_type = tables.Column(verbose_name="对象类型", order_by=("content_type__model",))
+    object_repr = tables.Column(verbose_name="对象")
+    changes = tables.Column(verbose_name="变更内容", accessor="pk", orderable=False)
+
+    class Meta:
+        template_name = TEMPLATE
+        attrs = {"class": "table table-sm table-hover bg-white", "id": "audit-rows"}
+        order_by = ("-timestamp",)
+        empty_text = "没有符合条件的审计记录。调整筛选条件试试。"
+
+    def render_actor(self, record) -> str:
+        return record.actor.display_name if record.actor else "系统"
+
+    def render_action(self, record) -> str:
+        return record.get_action_display()
+
+    def render_content_type(self, value) -> str:
+        model = value.model_class()
+        return str(model._meta.verbose_name) if model else value.model
+
+    def render_changes(self, record) -> str:
+        changes = record.changes_display_dict
+        if changes:
+            return format_html_join(
+                "",
+                "<div class='small'><strong>{}</strong>：{} → {}</div>",
+                ((f, c[0] or "—", c[1] or "—") for f, c in changes.items()),
+            )
+        if record.additional_data:
+            return format_html("<code>{}</code>", record.additional_data)
+        return ""
+
+
+class JobTable(tables.Table):
+    id = tables.Column(verbose_name="#")
+    title = tables.Column(verbose_name="任务", order_by=("title", "kind"))
+    status = tables.Column(verbose_name="状态")
+    percent = tables.Column(verbose_name="进度", accessor="pk", orderable=False)
+    created_by = tables.Column(
+        verbose_name="发起人", order_by=("created_by__username",), default="系统"
+    )
+    created_at = tables.DateTimeColumn(verbose_name="创建时间", format="Y-m-d H:i")
+
+    class Meta:
+        template_name = TEMPLATE
+        attrs = {"class": "table table-sm bg-white", "id": "job-rows"}
+        order_by = ("-created_at",)
+        empty_text = "还没有后台任务。导入、导出和批量生成账单会在这里显示进度。"
+
+    def render_id(self, value) -> str:
+        return format_html(
+            '<a href="{}">{}</a>', reverse("accounts:job-detail", args=[value]), value
+        )
+
+    def render_title(self, record) -> str:
+        return record.title or record.kind
+
+    def render_status(self, record) -> str:
+        return record.get_status_display()
+
+    def render_percent(self, record) -> str:
+        return f"{record.percent}%"
+
+    def render_created_by(self, record) -> str:
+        return record.created_by.display_name if record.created_by else "系统"
