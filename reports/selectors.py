@@ -28,8 +28,8 @@ from django.utils import timezone
 
 from accounts.roles import Scope, effective_scope
 from accounts.selectors import jobs_visible_to
+from billing.bills.selectors import OPEN_STATUSES, overdue_q
 from billing.models import Bill, BillLine, Payment, UsageRecord
-from billing.selectors import OPEN_STATUSES, overdue_q
 from customers.models import Customer, LifecycleStatus
 from customers.selectors import scoped_customers
 

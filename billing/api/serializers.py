@@ -19,7 +19,7 @@ from billing.models import (
     PricePlan,
     UsageRecord,
 )
-from billing.services import PLAN_FIELDS
+from billing.plans.services import PLAN_FIELDS
 from customers.models import Customer
 from customers.selectors import scoped_customers
 

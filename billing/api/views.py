@@ -21,20 +21,16 @@ from accounts.api.permissions import HasRole, predicate_permission
 from accounts.api.schema import ErrorSerializer, error_responses
 from accounts.api.serializers import JobOutputSerializer
 from accounts.roles import can_manage_billing, can_manage_plans
+from billing.bills.services import bills_generate_job_start
 from billing.models import Bill, BillLine, Payment, PaymentAllocation, PricePlan, UsageRecord
-from billing.reconciliation import (
+from billing.payments.services import (
     allocation_undo,
     payment_allocate,
     payment_allocate_oldest_first,
     payment_record,
 )
-from billing.services import (
-    bills_generate_job_start,
-    plan_create,
-    plan_new_version,
-    plan_update,
-)
-from billing.usage import usage_ingest
+from billing.plans.services import plan_create, plan_new_version, plan_update
+from billing.usage.services import usage_ingest
 from customers.selectors import scoped_customers
 
 from .filters import BillFilter, PaymentFilter, PricePlanFilter, UsageFilter

@@ -1,4 +1,4 @@
-"""Reads for billing: bills, lines, usage, plans and payments, always through the customer scope."""
+"""Reads of bills: the month list and totals, open and overdue bills, history, numbering, summary."""
 
 from __future__ import annotations
 
@@ -11,10 +11,8 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from billing.models import Bill, BillLine, Payment, PricePlan, UsageRecord
 from customers.selectors import scoped_customers
-
-from .models import Bill, BillLine, Payment, PaymentAllocation, PricePlan, UsageRecord
-from .pricing import Band, PlanTerms
 
 
 def month_bounds(period: date) -> tuple[date, date]:
@@ -25,14 +23,6 @@ def month_bounds(period: date) -> tuple[date, date]:
 def month_shift(period: date, months: int) -> date:
     index = period.year * 12 + period.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
-
-
-def scoped_usage(user: Any) -> QuerySet[UsageRecord]:
-    return UsageRecord.objects.filter(customer__in=scoped_customers(user))
-
-
-def scoped_plans(user: Any) -> QuerySet[PricePlan]:
-    return PricePlan.objects.filter(customer__in=scoped_customers(user))
 
 
 def bills_for_month(
@@ -90,63 +80,6 @@ def bill_line_usage(line: BillLine) -> QuerySet[UsageRecord]:
     return qs
 
 
-def plan_in_force(*, customer_id: int, series_id: int, day: date) -> PricePlan | None:
-    return (
-        PricePlan.objects.filter(customer_id=customer_id, series_id=series_id)
-        .filter(Q(valid_from__isnull=True) | Q(valid_from__lte=day))
-        .filter(Q(valid_to__isnull=True) | Q(valid_to__gte=day))
-        .first()
-    )
-
-
-def bands_from_json(raw: list | None) -> tuple[Band, ...]:
-    bands = []
-    for item in raw or []:
-        up_to = item.get("up_to")
-        bands.append(
-            Band(
-                up_to=int(up_to) if up_to not in (None, "") else None,
-                price=Decimal(str(item.get("price") or 0)),
-            )
-        )
-    return tuple(bands)
-
-
-def plan_terms(plan: PricePlan) -> PlanTerms:
-    """The frozen pricing terms of a stored plan, as the pure engines take them."""
-    return PlanTerms(
-        kind=plan.kind,
-        single_price=plan.single_price,
-        multi_rule=plan.multi_rule,
-        multi_price=plan.multi_price,
-        multi_base=plan.multi_base,
-        multi_step=plan.multi_step,
-        per_area=plan.per_area,
-        area_price=plan.area_price,
-        tier_mode=plan.tier_mode,
-        tier_unit=plan.tier_unit,
-        bands_shared=bands_from_json(plan.bands_shared),
-        bands_single=bands_from_json(plan.bands_single),
-        bands_multi=bands_from_json(plan.bands_multi),
-        annual_fee=plan.annual_fee,
-        annual_quota=plan.annual_quota,
-        overage_price=plan.overage_price,
-        fee_schedule=plan.fee_schedule,
-        contract_start=plan.contract_start or plan.valid_from,
-        minimum_charge=plan.minimum_charge,
-        discount_kind=plan.discount_kind,
-        discount_value=plan.discount_value,
-        discount_reason=plan.discount_reason,
-    )
-
-
-def plan_is_locked(plan: PricePlan) -> bool:
-    """Locked once it priced a bill that left draft (issued, paid or reversed)."""
-    if plan.is_locked or plan.pk is None:
-        return plan.is_locked
-    return BillLine.objects.filter(plan=plan).exclude(bill__status=Bill.Status.DRAFT).exists()
-
-
 def last_day(period: date) -> date:
     return month_bounds(period)[1]
 
@@ -174,16 +107,6 @@ def overdue_q(today: date, *, prefix: str = "") -> Q:
 
 def scoped_bills(user: Any) -> QuerySet[Bill]:
     return Bill.objects.filter(customer__in=scoped_customers(user)).select_related("customer")
-
-
-def scoped_payments(user: Any) -> QuerySet[Payment]:
-    return Payment.objects.filter(customer__in=scoped_customers(user)).select_related("customer")
-
-
-def scoped_allocations(user: Any) -> QuerySet[PaymentAllocation]:
-    return PaymentAllocation.objects.filter(
-        bill__customer__in=scoped_customers(user)
-    ).select_related("bill", "payment", "bill__customer")
 
 
 def bills_open_for_customer(customer: Any) -> QuerySet[Bill]:

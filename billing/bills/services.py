@@ -1,264 +1,46 @@
-"""Writes for billing: price plan versions (never overlapping) and monthly bill generation."""
+"""Writes of bills: monthly generation, issue, manual lines and reversal (冲正) by credit note."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from auditlog.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
+from auditlog.context import auditlog_value, set_actor
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import F, Max, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 
 from accounts.models import Job
-from accounts.roles import can_manage_billing, can_manage_plans
+from accounts.roles import can_manage_billing
 from accounts.services import job_create, job_enqueue
-from customers.models import Customer
-from customers.selectors import scoped_customers
-
-from .models import Bill, BillLine, DeviceSeries, PricePlan, UsageRecord
-from .money import format_money, to_money
-from .pricing import (
+from billing.audit import audit_bulk
+from billing.bills.selectors import bill_number_next, month_bounds, month_shift
+from billing.models import ZERO, Bill, BillLine, DeviceSeries, PricePlan, UsageRecord
+from billing.money import format_money, to_money
+from billing.plans.selectors import plan_terms
+from billing.plans.services import PLAN_FIELDS, plans_lock_for_bills
+from billing.pricing import (
     ANNUAL,
-    PER_SHOOT,
-    TIERED,
     AnnualContext,
     PlanTerms,
     UsageSummary,
     contract_month,
     price_month,
-    validate_bands,
 )
-from .selectors import (
-    bands_from_json,
-    bill_number_next,
-    day_before,
-    month_bounds,
-    month_shift,
-    plan_is_locked,
-    plan_terms,
-)
-
-ZERO = Decimal("0.00")
-
-# --- audit for bulk writes (django-auditlog does not see bulk_create or raw SQL) -------
-
-
-def audit_bulk(*, user: Any, model: type, summary: str, changes: dict[str, Any]) -> None:
-    LogEntry.objects.create(
-        content_type=ContentType.objects.get_for_model(model),
-        object_pk="",
-        object_repr=summary[:200],
-        action=LogEntry.Action.CREATE,
-        # auditlog's shape: field → [before, after]; a bulk write has no "before".
-        # (Chinese labels, not model field names: auditlog would try to parse them as fields.)
-        changes={label: ["", str(value)] for label, value in changes.items()},
-        actor=user if getattr(user, "is_authenticated", False) else None,
-    )
-
-
-# --- price plans ---------------------------------------------------------------------
-
-PLAN_FIELDS = [*PricePlan.TERMS_FIELDS, "source", "raw_single", "raw_multi"]
-
-
-def _plan_errors(plan: PricePlan) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    if plan.kind == PER_SHOOT:
-        if plan.per_area:
-            if plan.area_price is None:
-                errors["area_price"] = "按面积计价需要填写每平方米单价"
-        elif plan.single_price is None:
-            errors["single_price"] = "请填写单层单价"
-        if plan.multi_rule == PricePlan.MultiRule.INCREMENTAL:
-            if plan.multi_base is None:
-                errors["multi_base"] = "逐层递增需要填写多层首层价"
-            if plan.multi_step is None:
-                errors["multi_step"] = "逐层递增需要填写每增一层的价格"
-    elif plan.kind == TIERED:
-        groups = (
-            [("bands_shared", "共用阶梯")]
-            if plan.bands_shared
-            else [("bands_single", "单层阶梯"), ("bands_multi", "多层阶梯")]
-        )
-        for name, label in groups:
-            try:
-                validate_bands(bands_from_json(getattr(plan, name)))
-            except (ValueError, TypeError, ArithmeticError) as exc:
-                errors[name] = f"{label}：{exc}"
-    elif plan.kind == ANNUAL:
-        if plan.annual_fee is None:
-            errors["annual_fee"] = "请填写年费"
-        if not (plan.contract_start or plan.valid_from):
-            errors["contract_start"] = "请填写合同年度开始日期（或方案生效日期）"
-        if plan.annual_quota is not None and plan.overage_price is None:
-            errors["overage_price"] = "限量套餐需要填写超量单价"
-    for name in (
-        "single_price",
-        "multi_price",
-        "multi_base",
-        "multi_step",
-        "area_price",
-        "annual_fee",
-        "overage_price",
-        "minimum_charge",
-        "discount_value",
-    ):
-        value = getattr(plan, name)
-        if value is not None and value < 0:
-            errors[name] = "金额不能为负"
-    if plan.discount_kind and plan.discount_value is None:
-        errors["discount_value"] = "请填写折扣值"
-    if plan.discount_kind == PricePlan.DiscountKind.PERCENT and (plan.discount_value or 0) > 100:
-        errors["discount_value"] = "折扣百分比不能超过 100"
-    if plan.discount_kind and not plan.discount_reason:
-        errors["discount_reason"] = "请填写折扣原因"
-    if plan.valid_from and plan.valid_to and plan.valid_to < plan.valid_from:
-        errors["valid_to"] = "截止日期不能早于生效日期"
-    return errors
-
-
-def plans_overlapping(
-    *, customer_id: int, series_id: int, valid_from: date | None, valid_to: date | None
-):
-    """Plans of the same customer and series whose date range shares a day with the given one."""
-    qs = PricePlan.objects.filter(customer_id=customer_id, series_id=series_id)
-    if valid_to is not None:
-        qs = qs.filter(Q(valid_from__isnull=True) | Q(valid_from__lte=valid_to))
-    if valid_from is not None:
-        qs = qs.filter(Q(valid_to__isnull=True) | Q(valid_to__gte=valid_from))
-    return qs
-
-
-def _plan_check(plan: PricePlan, *, exclude: list[int] | None = None) -> None:
-    errors = _plan_errors(plan)
-    if errors:
-        raise ValidationError(errors)
-    clash = (
-        plans_overlapping(
-            customer_id=plan.customer_id,
-            series_id=plan.series_id,
-            valid_from=plan.valid_from,
-            valid_to=plan.valid_to,
-        )
-        .exclude(pk__in=[p for p in [plan.pk, *(exclude or [])] if p])
-        .first()
-    )
-    if clash is not None:
-        span = f"{clash.valid_from or '不限'} 至 {clash.valid_to or '不限'}"
-        raise ValidationError(
-            {
-                "valid_from": f"与 {clash.series.code} 系列的第 {clash.version} 版方案（{span}）"
-                f"日期重叠：同一客户同一系列同一天只能有一个方案生效"
-            }
-        )
-
-
-def _lock_customer(customer: Customer) -> None:
-    # Serialises plan writes per customer so two clerks cannot create overlapping plans at once.
-    Customer.objects.select_for_update().filter(pk=customer.pk).first()
-
-
-def _next_version(customer_id: int, series_id: int) -> int:
-    last = (
-        PricePlan.objects.filter(customer_id=customer_id, series_id=series_id)
-        .order_by("-version")
-        .values_list("version", flat=True)
-        .first()
-    )
-    return (last or 0) + 1
-
-
-def _check_plan_permission(user: Any) -> None:
-    if user is not None and not can_manage_plans(user):
-        raise PermissionDenied("无权维护价格方案")
-
-
-@transaction.atomic
-def plan_create(
-    *, user: Any, customer: Customer, series: DeviceSeries, data: dict[str, Any]
-) -> PricePlan:
-    _check_plan_permission(user)
-    _lock_customer(customer)
-    plan = PricePlan(customer=customer, series=series, created_by=user if user else None)
-    for name, value in data.items():
-        if name in PLAN_FIELDS:
-            setattr(plan, name, value)
-    plan.version = _next_version(customer.pk, series.pk)
-    _plan_check(plan)
-    plan.save()
-    return plan
-
-
-@transaction.atomic
-def plan_update(*, user: Any, plan: PricePlan, data: dict[str, Any]) -> PricePlan:
-    """Edit a plan that has not priced an issued bill; a locked plan needs a new version."""
-    _check_plan_permission(user)
-    _lock_customer(plan.customer)
-    if plan_is_locked(plan):
-        raise ValidationError("该方案已用于已出账账单，不能修改；请新建版本并指定生效日期。")
-    for name, value in data.items():
-        if name in PLAN_FIELDS:
-            setattr(plan, name, value)
-    _plan_check(plan)
-    plan.save()
-    return plan
-
-
-@transaction.atomic
-def plan_new_version(
-    *, user: Any, plan: PricePlan, valid_from: date, data: dict[str, Any]
-) -> PricePlan:
-    """A new version from `valid_from`; the old one ends the day before and is kept as it was."""
-    _check_plan_permission(user)
-    _lock_customer(plan.customer)
-    plan.refresh_from_db()
-    if plan.valid_from and valid_from <= plan.valid_from:
-        raise ValidationError({"valid_from": f"新版本的生效日期必须晚于 {plan.valid_from}"})
-    if plan.valid_to and valid_from > plan.valid_to:
-        raise ValidationError({"valid_from": f"原方案已于 {plan.valid_to} 截止，请直接新建方案"})
-    last_priced = (
-        Bill.objects.filter(lines__plan=plan)
-        .exclude(status=Bill.Status.DRAFT)
-        .order_by("-period")
-        .values_list("period", flat=True)
-        .first()
-    )
-    if last_priced and valid_from <= month_bounds(last_priced)[1]:
-        raise ValidationError(
-            {"valid_from": f"{last_priced:%Y-%m} 的账单已按原方案出账，新版本最早从下个月生效"}
-        )
-    new = PricePlan(customer=plan.customer, series=plan.series, created_by=user, supersedes=plan)
-    for name in PLAN_FIELDS:
-        setattr(new, name, data.get(name, getattr(plan, name)))
-    new.valid_from = valid_from
-    new.source = PricePlan.Source.MANUAL
-    new.version = _next_version(plan.customer_id, plan.series_id)
-    _plan_check(new, exclude=[plan.pk])
-    plan.valid_to = day_before(valid_from)
-    plan.save(update_fields=["valid_to"])
-    new.save()
-    return new
-
-
-def plans_lock_for_bills(*, bills: list[Bill]) -> int:
-    """Mark the plans that priced these bills as locked (called when bills are issued)."""
-    return PricePlan.objects.filter(billline__bill__in=bills, is_locked=False).update(
-        is_locked=True
-    )
-
+from customers.models import Customer
+from customers.selectors import scoped_customers
 
 # --- bill generation -----------------------------------------------------------------
 
@@ -899,7 +681,7 @@ def bills_generate_job_start(
     """Queue batch generation as a background job with progress; returns the job."""
     if not can_manage_billing(user):
         raise PermissionDenied("无权生成账单")
-    from .tasks import bills_generate_task  # tasks import services; avoid the cycle at load
+    from billing.tasks import bills_generate_task  # tasks import services; avoid the cycle at load
 
     start = period.replace(day=1)
     job = job_create(
@@ -933,3 +715,187 @@ def bills_generate_job_work(job: Job, progress) -> dict[str, Any]:
         "异常": len(result.anomalies),
         "已出账跳过": result.skipped_issued,
     }
+
+
+DEFAULT_PAYMENT_TERMS_DAYS = 30
+
+
+@contextlib.contextmanager
+def _audited(user: Any):
+    """Attribute audit entries to `user`, then restore whatever actor context was there.
+
+    auditlog's set_actor leaves its value behind on exit; restoring keeps the
+    request middleware's context intact when a view calls a service.
+    """
+    previous = auditlog_value.get(None)
+    try:
+        with set_actor(user):
+            yield
+    finally:
+        if previous is not None:
+            auditlog_value.set(previous)
+
+
+def _money_str(value: Decimal) -> str:
+    return f"¥{value:,.2f}"
+
+
+def _bill_status_for(bill: Bill) -> str:
+    """issued ↔ partially_paid ↔ paid follows amount_paid; the status is never set by hand."""
+    if bill.amount_paid <= 0:
+        return Bill.Status.ISSUED
+    if bill.amount_paid < bill.total:
+        return Bill.Status.PARTIALLY_PAID
+    return Bill.Status.PAID
+
+
+def bill_add_manual_line(
+    *, user: Any, bill: Bill, amount: Decimal, explanation: str, reason: str
+) -> BillLine:
+    """Add a manual adjustment (手工调整) to a draft bill; the reason is kept on the line and audited."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "请填写调整原因"})
+    with transaction.atomic(), _audited(user):
+        bill = Bill.objects.select_for_update().get(pk=bill.pk)
+        if bill.status != Bill.Status.DRAFT or bill.kind != Bill.Kind.BILL:
+            raise ValidationError(f"账单 {bill.number} 已出账，不能修改；如需更正请冲正后重新出账")
+        amount = to_money(amount)
+        if amount == 0:
+            raise ValidationError({"amount": "调整金额不能为 0"})
+        new_total = to_money(
+            sum((to_money(a) for a in bill.lines.values_list("amount", flat=True)), ZERO) + amount
+        )
+        if new_total < 0:
+            raise ValidationError(
+                {"amount": f"调整后账单金额为 {_money_str(new_total)}，不能为负数"}
+            )
+        position = (bill.lines.aggregate(m=Max("position"))["m"] or 0) + 1
+        line = BillLine.objects.create(
+            bill=bill,
+            position=position,
+            line_type=BillLine.LineType.MANUAL,
+            quantity=Decimal("1"),
+            unit_price=amount,
+            amount=amount,
+            explanation=(explanation or "").strip() or f"手工调整 {_money_str(amount)}",
+            reason=reason,
+            created_by=user,
+        )
+        bill.total = new_total
+        bill.save(update_fields=["total", "updated_at"])
+    return line
+
+
+def bill_issue(*, user: Any, bill: Bill, due_date: date | None = None) -> Bill:
+    """Issue a draft bill: fix its total from its lines, set the due date and freeze it.
+
+    The due date defaults to the customer's payment terms (账期) counted from the
+    issue day, 30 days when the customer has none.
+    """
+    with transaction.atomic(), _audited(user):
+        bill = Bill.objects.select_for_update().select_related("customer").get(pk=bill.pk)
+        if bill.kind != Bill.Kind.BILL:
+            raise ValidationError("冲正单在冲正时已出账")
+        if bill.status != Bill.Status.DRAFT:
+            raise ValidationError(
+                f"账单 {bill.number} 已是“{bill.get_status_display()}”，不能重复出账"
+            )
+        amounts = list(bill.lines.values_list("amount", flat=True))
+        total = to_money(sum((to_money(a) for a in amounts), ZERO)) if amounts else bill.total
+        if total < 0:
+            raise ValidationError(f"账单 {bill.number} 金额为负（{_money_str(total)}），请检查明细")
+        today = timezone.localdate()
+        terms = bill.customer.payment_terms_days
+        if terms is None:
+            terms = DEFAULT_PAYMENT_TERMS_DAYS
+        bill.total = total
+        bill.due_date = due_date or today + timedelta(days=terms)
+        bill.issued_at = timezone.now()
+        bill.issued_by = user
+        # A zero bill (e.g. fully discounted) owes nothing: it is settled the moment it is issued.
+        bill.status = Bill.Status.ISSUED if total > 0 else Bill.Status.PAID
+        bill.save(
+            update_fields=["total", "due_date", "issued_at", "issued_by", "status", "updated_at"]
+        )
+        # The plans that priced an issued bill are never edited again; changes need a version.
+        plans_lock_for_bills(bills=[bill])
+    return bill
+
+
+def bills_issue_for_period(*, user: Any, period: date, customers=None) -> list[Bill]:
+    """Issue every draft bill of a month (optionally only for `customers`, e.g. a user's scope).
+
+    All or nothing: one bill that cannot be issued stops the batch with its number.
+    """
+    qs = Bill.objects.filter(kind=Bill.Kind.BILL, status=Bill.Status.DRAFT, period=period)
+    if customers is not None:
+        qs = qs.filter(customer__in=customers)
+    issued = []
+    with transaction.atomic():
+        for bill in qs.order_by("customer__company_id"):
+            issued.append(bill_issue(user=user, bill=bill))
+    return issued
+
+
+def _next_credit_note_number(bill: Bill) -> str:
+    prefix = f"CN-{bill.period:%Y%m}-{bill.customer.company_id}-"
+    existing = Bill.objects.filter(number__startswith=prefix).values_list("number", flat=True)
+    used = [int(n.rsplit("-", 1)[1]) for n in existing if n.rsplit("-", 1)[1].isdigit()]
+    return f"{prefix}{max(used, default=0) + 1}"
+
+
+def bill_reverse(*, user: Any, bill: Bill, reason: str) -> Bill:
+    """Cancel an issued bill with a credit note (冲正单) for −total; returns the credit note.
+
+    Allocations must be undone first so the money goes back to the payment as
+    credit rather than vanishing. The original becomes `reversed`, which frees
+    its (customer, period) slot for a corrected bill.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "请填写冲正原因"})
+    with transaction.atomic(), _audited(user):
+        bill = Bill.objects.select_for_update().select_related("customer").get(pk=bill.pk)
+        if bill.kind != Bill.Kind.BILL:
+            raise ValidationError("冲正单不能再冲正")
+        if bill.status == Bill.Status.DRAFT:
+            raise ValidationError(f"账单 {bill.number} 还是草稿，直接修改或重新生成即可，无需冲正")
+        if bill.status == Bill.Status.REVERSED:
+            raise ValidationError(f"账单 {bill.number} 已冲正")
+        active = bill.allocations.filter(undone_at__isnull=True).count()
+        if active:
+            raise ValidationError(
+                f"账单 {bill.number} 还有 {active} 笔核销记录，请先撤销这些核销，再冲正"
+            )
+        now = timezone.now()
+        note = Bill.objects.create(
+            number=_next_credit_note_number(bill),
+            kind=Bill.Kind.CREDIT_NOTE,
+            customer=bill.customer,
+            period=bill.period,
+            status=Bill.Status.DRAFT,
+            total=-bill.total,
+            reverses=bill,
+            reason=reason,
+        )
+        BillLine.objects.create(
+            bill=note,
+            position=1,
+            line_type=BillLine.LineType.CREDIT,
+            quantity=Decimal("1"),
+            unit_price=-bill.total,
+            amount=-bill.total,
+            explanation=f"冲正账单 {bill.number}：{_money_str(-bill.total)}",
+            reason=reason,
+            created_by=user,
+        )
+        # Lines are written while the note is a draft; issuing it freezes it like any bill.
+        note.status = Bill.Status.ISSUED
+        note.issued_at = now
+        note.issued_by = user
+        note.due_date = bill.due_date
+        note.save(update_fields=["status", "issued_at", "issued_by", "due_date", "updated_at"])
+        bill.status = Bill.Status.REVERSED
+        bill.save(update_fields=["status", "updated_at"])
+    return note

@@ -1,4 +1,4 @@
-"""Pages of plans, usage and bills: parse and check, call one selector or service, render."""
+"""Pages of bills: list, generation, detail, line usage, issue, reversal, manual lines, credit."""
 
 from __future__ import annotations
 
@@ -9,49 +9,35 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.models import Job
-from accounts.roles import can_edit_customer, can_import, can_manage_billing, can_manage_plans
-from accounts.selectors import jobs_visible_to
-from accounts.services import job_attach_file, job_create
-from customers.selectors import grade_suggestion, scoped_customers
-
-from .forms import (
+from accounts.roles import can_edit_customer, can_manage_billing
+from billing.bills import services
+from billing.bills.forms import (
     BillFilterForm,
     GenerateForm,
-    PlanExampleForm,
-    PlanForm,
-    UsageEntryForm,
-    UsageImportForm,
+    IssuePeriodForm,
+    ManualLineForm,
+    ReasonForm,
 )
-from .models import Bill, DeviceSeries, PricePlan
-from .pricing import AnnualContext, UsageSummary, price_month
-from .reconciliation import customer_credit
-from .selectors import (
+from billing.bills.selectors import (
     bill_history,
     bill_line_usage,
     bills_for_month,
     bills_totals,
     customer_billing_summary,
     month_shift,
-    plan_is_locked,
-    plan_terms,
     scoped_bills,
-    scoped_plans,
-    scoped_usage,
 )
-from .services import (
-    bills_generate_for_period,
-    bills_generate_job_start,
-    plan_create,
-    plan_new_version,
-    plan_update,
-)
-from .usage import SheetError, error_workbook, usage_import_file, usage_ingest
+from billing.bills.services import bills_generate_for_period, bills_generate_job_start
+from billing.models import Bill
+from billing.payments import services as payment_services
+from billing.payments.services import customer_credit
+from customers.selectors import grade_suggestion, scoped_customers
 
 
 def _default_period() -> date:
@@ -62,6 +48,15 @@ def _default_period() -> date:
 def _require(allowed: bool) -> None:
     if not allowed:
         raise PermissionDenied
+
+
+def _require_manage(user) -> None:
+    if not can_manage_billing(user):
+        raise PermissionDenied("只有运营和管理员可以出账、冲正、登记和核销收款")
+
+
+def _error_text(exc: ValidationError) -> str:
+    return "；".join(exc.messages)
 
 
 @login_required
@@ -167,44 +162,6 @@ def bill_line_usage_view(request, pk: int, line_pk: int):
 
 
 @login_required
-def customer_usage(request, pk: int):
-    customer = get_object_or_404(scoped_customers(request.user), pk=pk)
-    can_enter = can_manage_billing(request.user)
-    form = UsageEntryForm(request.POST or None, initial={"shot_date": timezone.localdate()})
-    if request.method == "POST":
-        _require(can_enter)
-        if form.is_valid():
-            record = {
-                **form.cleaned_data,
-                "series": form.cleaned_data["series"].code,
-                "company_id": customer.company_id,
-            }
-            result = usage_ingest(records=[record], user=request.user, atomic=True, source="manual")
-            if result.errors:
-                for error in result.errors:
-                    form.add_error(
-                        error["field"] if error["field"] in form.fields else None, error["message"]
-                    )
-            elif result.duplicates:
-                form.add_error("source_ref", "该来源单号已录入过，未重复计入")
-            else:
-                messages.success(request, "用量已录入")
-                return redirect("billing:customer-usage", customer.pk)
-    context = {
-        "customer": customer,
-        "form": form,
-        "can_enter": can_enter,
-        "can_plan": can_manage_plans(request.user),
-        "records": Paginator(
-            scoped_usage(request.user).filter(customer=customer).select_related("series"), 50
-        ).get_page(request.GET.get("page")),
-        "plans": scoped_plans(request.user).filter(customer=customer).select_related("series"),
-        "bills": scoped_bills(request.user).filter(customer=customer).order_by("-period")[:12],
-    }
-    return render(request, "billing/customer_usage.html", context)
-
-
-@login_required
 def customer_summary(request, pk: int):
     """The billing slot of the customer page (loaded by htmx; a plain page without it)."""
     customer = get_object_or_404(scoped_customers(request.user), pk=pk)
@@ -223,180 +180,85 @@ def customer_summary(request, pk: int):
 
 
 @login_required
-def usage_import(request):
-    _require(can_import(request.user) and can_manage_billing(request.user))
-    form = UsageImportForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        content = upload.read()
-        params = {k: form.cleaned_data[k] for k in ("kind", "year")} | {
-            "series": form.cleaned_data["series"].code
-        }
-        job = job_create(
-            kind="usage_import",
-            created_by=request.user,
-            title="导入用量",
-            params=params,
-            input_name=upload.name,
-            input_bytes=content,
-        )
-        return redirect("billing:usage-import-preview", job.pk)
-    return render(request, "billing/usage_import.html", {"form": form})
+def bill_reconcile(request, pk: int):
+    """The former reconciliation page of a bill, merged into `billing:bill-detail`."""
+    return redirect("billing:bill-detail", pk=pk)
 
 
-def _run_import(job: Job, user, *, commit: bool):
-    with job.input_file.open("rb") as fh:
-        return usage_import_file(
-            file=fh,
-            user=user,
-            kind=job.params["kind"],
-            series=job.params["series"],
-            year=job.params.get("year"),
-            commit=commit,
-        )
+def _bill_action(request, pk: int, action) -> HttpResponse:
+    _require_manage(request.user)
+    bill = get_object_or_404(scoped_bills(request.user), pk=pk)
+    try:
+        message = action(bill)
+    except ValidationError as exc:
+        messages.error(request, _error_text(exc))
+    else:
+        messages.success(request, message)
+    return redirect("billing:bill-detail", pk=bill.pk)
 
 
 @login_required
-def usage_import_preview(request, pk: int):
-    _require(can_import(request.user) and can_manage_billing(request.user))
-    job = get_object_or_404(jobs_visible_to(request.user).filter(kind="usage_import"), pk=pk)
-    commit = request.method == "POST" and not job.is_finished
-    try:
-        parsed, result, problems = _run_import(job, request.user, commit=commit)
-    except SheetError as exc:
-        return render(
-            request,
-            "billing/usage_import.html",
-            {"form": UsageImportForm(), "sheet_error": str(exc)},
-        )
-    blocking = [p for p in problems if not p.get("warning")]
-    if problems and not job.error_file:
-        job_attach_file(
-            job=job,
-            field="error_file",
-            name="用量导入错误明细.xlsx",
-            content=error_workbook(problems),
-        )
-    if blocking and not job.is_finished:
-        # A file with errors is never imported; the job list says so.
-        job.status, job.finished_at = Job.Status.FAILED, timezone.now()
-        job.message = f"有 {len(blocking)} 处错误，未导入任何数据，请下载错误明细修改后重新上传"
-        job.save(update_fields=["status", "finished_at", "message"])
-    if commit and not blocking:
-        job.status, job.finished_at = Job.Status.SUCCEEDED, timezone.now()
-        job.result = {"新增": result.created, "重复": result.duplicates}
-        job.save(update_fields=["status", "finished_at", "result"])
-        messages.success(
-            request, f"已导入 {result.created} 条用量，跳过重复 {result.duplicates} 条"
-        )
-    context = {
-        "job": job,
-        "file_name": job.input_file.name.rsplit("/", 1)[-1],
-        "parsed": parsed,
-        "result": result,
-        "problems": problems[:200],
-        "blocking": len(blocking),
-    }
-    return render(request, "billing/usage_import_preview.html", context)
+@require_POST
+def bill_issue(request, pk: int):
+    def action(bill):
+        bill = services.bill_issue(user=request.user, bill=bill)
+        return f"账单 {bill.number} 已出账，到期日 {bill.due_date:%Y-%m-%d}"
+
+    return _bill_action(request, pk, action)
 
 
-def _plan_example(form: PlanForm, example: PlanExampleForm) -> dict:
-    """Price the example month with the plan as typed so far (nothing is saved)."""
-    if not form.is_valid() or not example.is_valid():
-        return {"error": "填写完整后显示示例"}
-    plan = form.save(commit=False)
-    single = example.cleaned_data.get("ex_single") or 0
-    multi = example.cleaned_data.get("ex_multi") or 0
-    floors = example.cleaned_data.get("ex_floors") or 2
-    usage = UsageSummary(single_shots=single, multi_shots=multi, multi_floors=multi * floors)
-    try:
-        ctx = AnnualContext(month_index=1) if plan.kind == "annual" else None
-        breakdown = price_month(plan_terms(plan), usage, ctx)
-    except ValueError as exc:
-        return {"error": str(exc)}
-    return {"single": single, "multi": multi, "floors": floors, "breakdown": breakdown}
+@login_required
+@require_POST
+def bill_reverse(request, pk: int):
+    form = ReasonForm(request.POST)
+
+    def action(bill):
+        reason = form.cleaned_data["reason"] if form.is_valid() else ""
+        note = services.bill_reverse(user=request.user, bill=bill, reason=reason)
+        return f"账单 {bill.number} 已冲正，冲正单 {note.number}；可重新生成并出账更正后的账单"
+
+    return _bill_action(request, pk, action)
 
 
-def _plan_form_page(request, *, customer, plan=None, mode="create"):
-    form = PlanForm(
-        request.POST or None,
-        instance=plan if mode == "edit" else None,
-        initial=_initial(plan, mode),
-    )
-    example_form = PlanExampleForm(
-        request.POST or None, initial={"ex_single": 10, "ex_multi": 2, "ex_floors": 3}
-    )
-    series_code = request.POST.get("series") or (plan.series.code if plan else "L")
-    if request.htmx and request.POST.get("_example"):
-        return render(
-            request,
-            "billing/plan_form.html#example",
-            {"example": _plan_example(form, example_form)},
-        )
+@login_required
+@require_POST
+def bill_apply_credit(request, pk: int):
+    def action(bill):
+        created = payment_services.bill_apply_credit(user=request.user, bill=bill)
+        total = sum(a.amount for a in created)
+        return f"已用客户余额核销 ¥{total:,.2f}（{len(created)} 笔收款）"
+
+    return _bill_action(request, pk, action)
+
+
+@login_required
+@require_POST
+def bill_add_line(request, pk: int):
+    form = ManualLineForm(request.POST)
+
+    def action(bill):
+        if not form.is_valid():
+            raise ValidationError("请填写金额和调整原因")
+        line = services.bill_add_manual_line(user=request.user, bill=bill, **form.cleaned_data)
+        return f"已添加手工调整 ¥{line.amount:,.2f}"
+
+    return _bill_action(request, pk, action)
+
+
+@login_required
+def bills_issue_period(request):
+    _require_manage(request.user)
+    form = IssuePeriodForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        period = form.cleaned_data["period"]
         try:
-            if mode == "create":
-                series = get_object_or_404(DeviceSeries, code=series_code)
-                saved = plan_create(
-                    user=request.user, customer=customer, series=series, data=form.plan_data()
-                )
-            elif mode == "edit":
-                saved = plan_update(
-                    user=request.user, plan=PricePlan.objects.get(pk=plan.pk), data=form.plan_data()
-                )
-            else:
-                saved = plan_new_version(
-                    user=request.user,
-                    plan=plan,
-                    valid_from=form.cleaned_data["valid_from"] or timezone.localdate(),
-                    data=form.plan_data(),
-                )
+            issued = services.bills_issue_for_period(
+                user=request.user, period=period, customers=scoped_customers(request.user)
+            )
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                for field, errs in exc.message_dict.items():
-                    form.add_error(field if field in form.fields else None, errs)
-            else:
-                form.add_error(None, exc.messages)
+            messages.error(request, _error_text(exc))
         else:
-            messages.success(request, f"价格方案第 {saved.version} 版已保存")
-            return redirect("billing:customer-usage", customer.pk)
-    context = {
-        "customer": customer,
-        "plan": plan,
-        "mode": mode,
-        "form": form,
-        "example_form": example_form,
-        "series": DeviceSeries.objects.filter(is_active=True),
-        "series_code": series_code,
-        "example": _plan_example(form, example_form) if request.method == "POST" or plan else None,
-    }
-    return render(request, "billing/plan_form.html", context)
-
-
-def _initial(plan, mode):
-    if plan is None:
-        return {"kind": PricePlan.Kind.PER_SHOOT}
-    if mode == "edit":
-        return None
-    return {name: getattr(plan, name) for name in PlanForm.Meta.fields} | {"valid_from": None}
-
-
-@login_required
-def plan_create_view(request, pk: int):
-    _require(can_manage_plans(request.user))
-    customer = get_object_or_404(scoped_customers(request.user), pk=pk)
-    return _plan_form_page(request, customer=customer)
-
-
-@login_required
-def plan_edit(request, plan_pk: int):
-    _require(can_manage_plans(request.user))
-    plan = get_object_or_404(
-        scoped_plans(request.user).select_related("customer", "series"), pk=plan_pk
-    )
-    mode = (
-        "version"
-        if plan_is_locked(plan) or request.GET.get("version") or request.POST.get("_version")
-        else "edit"
-    )
-    return _plan_form_page(request, customer=plan.customer, plan=plan, mode=mode)
+            messages.success(request, f"{period:%Y-%m} 共出账 {len(issued)} 张草稿账单")
+            return redirect("billing:payment-list")
+    drafts = scoped_bills(request.user).filter(status=Bill.Status.DRAFT, kind=Bill.Kind.BILL)
+    return render(request, "billing/bill_issue_period.html", {"form": form, "drafts": drafts[:200]})

@@ -1,16 +1,14 @@
-"""Forms for payments, allocations, bill issue/reversal and statements."""
+"""Forms of payments: record a payment, allocate it, upload bank receipts."""
 
 from __future__ import annotations
 
-import calendar
 import uuid
-from datetime import date
 from decimal import Decimal
 
 from django import forms
 from django.utils import timezone
 
-from .models import Bill, Payment
+from billing.models import Bill, Payment
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -83,68 +81,6 @@ class AllocationForm(forms.Form):
 
     def rows(self):
         return [(bill, self[f"bill_{bill.pk}"]) for bill in self.bills]
-
-
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label="原因", max_length=200)
-
-
-class ManualLineForm(forms.Form):
-    amount = forms.DecimalField(
-        label="金额", max_digits=14, decimal_places=2, help_text="负数为减免"
-    )
-    explanation = forms.CharField(label="说明", max_length=200, required=False)
-    reason = forms.CharField(label="调整原因", max_length=200)
-
-
-class IssuePeriodForm(forms.Form):
-    period = forms.DateField(
-        label="账期月份",
-        input_formats=["%Y-%m", "%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "month"}),
-    )
-
-    def clean_period(self) -> date:
-        return self.cleaned_data["period"].replace(day=1)
-
-
-def _month_start(value: date) -> date:
-    return value.replace(day=1)
-
-
-def _month_end(value: date) -> date:
-    return value.replace(day=calendar.monthrange(value.year, value.month)[1])
-
-
-class StatementForm(forms.Form):
-    customer = CustomerByCompanyIdField(label="客户（公司id）")
-    start = forms.DateField(
-        label="起始月份",
-        input_formats=["%Y-%m"],
-        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
-    )
-    end = forms.DateField(
-        label="截止月份",
-        input_formats=["%Y-%m"],
-        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
-    )
-
-    def __init__(self, *args, customers, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["customer"].customers = customers
-        this_month = timezone.localdate().strftime("%Y-%m")
-        self.initial.setdefault("start", this_month)
-        self.initial.setdefault("end", this_month)
-
-    def clean(self):
-        data = super().clean()
-        if data.get("start") and data.get("end"):
-            if data["end"] < data["start"]:
-                self.add_error("end", "截止月份不能早于起始月份")
-            else:
-                data["date_from"] = _month_start(data["start"])
-                data["date_to"] = _month_end(data["end"])
-        return data
 
 
 class ReceiptImportForm(forms.Form):

@@ -11,18 +11,16 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from celery import shared_task
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from accounts.models import Job
 from accounts.services import job_attach_file, job_create, job_enqueue, job_run
+from billing.bills.selectors import OPEN_STATUSES
+from billing.models import Bill, Payment
+from billing.money import to_money
+from billing.payments import services
 from customers.selectors import scoped_customers
-
-from . import reconciliation
-from .models import Bill, Payment
-from .money import to_money
-from .selectors import OPEN_STATUSES
 
 RECEIPT_JOB_KIND = "receipt_import"
 MAX_ROWS = 5000
@@ -294,7 +292,7 @@ def receipts_confirm(*, content: bytes, filename: str, user: Any, progress=None)
     }
     with transaction.atomic():
         for done, row in enumerate(preview.rows, start=1):
-            payment = reconciliation.payment_record(
+            payment = services.payment_record(
                 user=user,
                 customer=customers[row.customer_id],
                 amount=row.amount,
@@ -310,16 +308,14 @@ def receipts_confirm(*, content: bytes, filename: str, user: Any, progress=None)
                 bill = Bill.objects.get(pk=row.bill_id)
                 amount = min(bill.balance, payment.unallocated)
                 allocations = (
-                    reconciliation.payment_allocate(
+                    services.payment_allocate(
                         user=user, payment=payment, allocations=[(bill, amount)]
                     )
                     if amount > 0
                     else []
                 )
             else:
-                allocations = reconciliation.payment_allocate_oldest_first(
-                    user=user, payment=payment
-                )
+                allocations = services.payment_allocate_oldest_first(user=user, payment=payment)
             allocated_total += len(allocations)
             allocated_sum += sum((a.amount for a in allocations), Decimal("0.00"))
             if progress:
@@ -395,6 +391,8 @@ def receipts_import_start(*, job: Job, user: Any) -> Job:
             return job
         job.params = {**job.params, "confirmed": True, "confirmed_by": user.pk}
         job.save(update_fields=["params"])
+        from billing.tasks import receipt_import_task  # tasks import this module
+
         job_enqueue(job=job, task=receipt_import_task)
     return job
 
@@ -408,8 +406,3 @@ def receipts_import_run(*, job_id: int) -> Job:
         )
 
     return job_run(job_id=job_id, work=work)
-
-
-@shared_task(name="billing.receipt_import_task")
-def receipt_import_task(job_id: int) -> None:
-    receipts_import_run(job_id=job_id)

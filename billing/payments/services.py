@@ -1,211 +1,24 @@
-"""Writes for the bill lifecycle and reconciliation: issue, reverse, record and allocate payments."""
+"""Writes of payments: record, allocate (核销) by hand or oldest first, undo, pay a bill from credit."""
 
 from __future__ import annotations
 
-import contextlib
 from collections import OrderedDict
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from auditlog.context import auditlog_value, set_actor
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Sum
+from django.db.models import F, Sum
 from django.utils import timezone
 
+from billing.bills.selectors import OPEN_STATUSES, bills_open_for_customer
+from billing.bills.services import _audited, _bill_status_for, _money_str
+from billing.models import ZERO, Bill, Payment, PaymentAllocation
+from billing.money import to_money
 from customers.models import Customer
 
-from .models import ZERO, Bill, BillLine, Payment, PaymentAllocation
-from .money import to_money
-from .selectors import OPEN_STATUSES, bills_open_for_customer
-from .services import plans_lock_for_bills
-
-DEFAULT_PAYMENT_TERMS_DAYS = 30
-
-
-@contextlib.contextmanager
-def _audited(user: Any):
-    """Attribute audit entries to `user`, then restore whatever actor context was there.
-
-    auditlog's set_actor leaves its value behind on exit; restoring keeps the
-    request middleware's context intact when a view calls a service.
-    """
-    previous = auditlog_value.get(None)
-    try:
-        with set_actor(user):
-            yield
-    finally:
-        if previous is not None:
-            auditlog_value.set(previous)
-
-
-def _money_str(value: Decimal) -> str:
-    return f"¥{value:,.2f}"
-
-
-def _bill_status_for(bill: Bill) -> str:
-    """issued ↔ partially_paid ↔ paid follows amount_paid; the status is never set by hand."""
-    if bill.amount_paid <= 0:
-        return Bill.Status.ISSUED
-    if bill.amount_paid < bill.total:
-        return Bill.Status.PARTIALLY_PAID
-    return Bill.Status.PAID
-
-
 # --- lifecycle ---------------------------------------------------------------
-
-
-def bill_add_manual_line(
-    *, user: Any, bill: Bill, amount: Decimal, explanation: str, reason: str
-) -> BillLine:
-    """Add a manual adjustment (手工调整) to a draft bill; the reason is kept on the line and audited."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": "请填写调整原因"})
-    with transaction.atomic(), _audited(user):
-        bill = Bill.objects.select_for_update().get(pk=bill.pk)
-        if bill.status != Bill.Status.DRAFT or bill.kind != Bill.Kind.BILL:
-            raise ValidationError(f"账单 {bill.number} 已出账，不能修改；如需更正请冲正后重新出账")
-        amount = to_money(amount)
-        if amount == 0:
-            raise ValidationError({"amount": "调整金额不能为 0"})
-        new_total = to_money(
-            sum((to_money(a) for a in bill.lines.values_list("amount", flat=True)), ZERO) + amount
-        )
-        if new_total < 0:
-            raise ValidationError(
-                {"amount": f"调整后账单金额为 {_money_str(new_total)}，不能为负数"}
-            )
-        position = (bill.lines.aggregate(m=Max("position"))["m"] or 0) + 1
-        line = BillLine.objects.create(
-            bill=bill,
-            position=position,
-            line_type=BillLine.LineType.MANUAL,
-            quantity=Decimal("1"),
-            unit_price=amount,
-            amount=amount,
-            explanation=(explanation or "").strip() or f"手工调整 {_money_str(amount)}",
-            reason=reason,
-            created_by=user,
-        )
-        bill.total = new_total
-        bill.save(update_fields=["total", "updated_at"])
-    return line
-
-
-def bill_issue(*, user: Any, bill: Bill, due_date: date | None = None) -> Bill:
-    """Issue a draft bill: fix its total from its lines, set the due date and freeze it.
-
-    The due date defaults to the customer's payment terms (账期) counted from the
-    issue day, 30 days when the customer has none.
-    """
-    with transaction.atomic(), _audited(user):
-        bill = Bill.objects.select_for_update().select_related("customer").get(pk=bill.pk)
-        if bill.kind != Bill.Kind.BILL:
-            raise ValidationError("冲正单在冲正时已出账")
-        if bill.status != Bill.Status.DRAFT:
-            raise ValidationError(
-                f"账单 {bill.number} 已是“{bill.get_status_display()}”，不能重复出账"
-            )
-        amounts = list(bill.lines.values_list("amount", flat=True))
-        total = to_money(sum((to_money(a) for a in amounts), ZERO)) if amounts else bill.total
-        if total < 0:
-            raise ValidationError(f"账单 {bill.number} 金额为负（{_money_str(total)}），请检查明细")
-        today = timezone.localdate()
-        terms = bill.customer.payment_terms_days
-        if terms is None:
-            terms = DEFAULT_PAYMENT_TERMS_DAYS
-        bill.total = total
-        bill.due_date = due_date or today + timedelta(days=terms)
-        bill.issued_at = timezone.now()
-        bill.issued_by = user
-        # A zero bill (e.g. fully discounted) owes nothing: it is settled the moment it is issued.
-        bill.status = Bill.Status.ISSUED if total > 0 else Bill.Status.PAID
-        bill.save(
-            update_fields=["total", "due_date", "issued_at", "issued_by", "status", "updated_at"]
-        )
-        # The plans that priced an issued bill are never edited again; changes need a version.
-        plans_lock_for_bills(bills=[bill])
-    return bill
-
-
-def bills_issue_for_period(*, user: Any, period: date, customers=None) -> list[Bill]:
-    """Issue every draft bill of a month (optionally only for `customers`, e.g. a user's scope).
-
-    All or nothing: one bill that cannot be issued stops the batch with its number.
-    """
-    qs = Bill.objects.filter(kind=Bill.Kind.BILL, status=Bill.Status.DRAFT, period=period)
-    if customers is not None:
-        qs = qs.filter(customer__in=customers)
-    issued = []
-    with transaction.atomic():
-        for bill in qs.order_by("customer__company_id"):
-            issued.append(bill_issue(user=user, bill=bill))
-    return issued
-
-
-def _next_credit_note_number(bill: Bill) -> str:
-    prefix = f"CN-{bill.period:%Y%m}-{bill.customer.company_id}-"
-    existing = Bill.objects.filter(number__startswith=prefix).values_list("number", flat=True)
-    used = [int(n.rsplit("-", 1)[1]) for n in existing if n.rsplit("-", 1)[1].isdigit()]
-    return f"{prefix}{max(used, default=0) + 1}"
-
-
-def bill_reverse(*, user: Any, bill: Bill, reason: str) -> Bill:
-    """Cancel an issued bill with a credit note (冲正单) for −total; returns the credit note.
-
-    Allocations must be undone first so the money goes back to the payment as
-    credit rather than vanishing. The original becomes `reversed`, which frees
-    its (customer, period) slot for a corrected bill.
-    """
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationError({"reason": "请填写冲正原因"})
-    with transaction.atomic(), _audited(user):
-        bill = Bill.objects.select_for_update().select_related("customer").get(pk=bill.pk)
-        if bill.kind != Bill.Kind.BILL:
-            raise ValidationError("冲正单不能再冲正")
-        if bill.status == Bill.Status.DRAFT:
-            raise ValidationError(f"账单 {bill.number} 还是草稿，直接修改或重新生成即可，无需冲正")
-        if bill.status == Bill.Status.REVERSED:
-            raise ValidationError(f"账单 {bill.number} 已冲正")
-        active = bill.allocations.filter(undone_at__isnull=True).count()
-        if active:
-            raise ValidationError(
-                f"账单 {bill.number} 还有 {active} 笔核销记录，请先撤销这些核销，再冲正"
-            )
-        now = timezone.now()
-        note = Bill.objects.create(
-            number=_next_credit_note_number(bill),
-            kind=Bill.Kind.CREDIT_NOTE,
-            customer=bill.customer,
-            period=bill.period,
-            status=Bill.Status.DRAFT,
-            total=-bill.total,
-            reverses=bill,
-            reason=reason,
-        )
-        BillLine.objects.create(
-            bill=note,
-            position=1,
-            line_type=BillLine.LineType.CREDIT,
-            quantity=Decimal("1"),
-            unit_price=-bill.total,
-            amount=-bill.total,
-            explanation=f"冲正账单 {bill.number}：{_money_str(-bill.total)}",
-            reason=reason,
-            created_by=user,
-        )
-        # Lines are written while the note is a draft; issuing it freezes it like any bill.
-        note.status = Bill.Status.ISSUED
-        note.issued_at = now
-        note.issued_by = user
-        note.due_date = bill.due_date
-        note.save(update_fields=["status", "issued_at", "issued_by", "due_date", "updated_at"])
-        bill.status = Bill.Status.REVERSED
-        bill.save(update_fields=["status", "updated_at"])
-    return note
 
 
 # --- payments ------------------------------------------------------------------

@@ -19,12 +19,12 @@ from django.db.models import Max
 from django.utils import timezone
 
 from accounts.roles import can_manage_plans
+from billing.audit import audit_bulk
+from billing.bills.selectors import day_before, month_bounds
+from billing.models import Bill, BillLine, DeviceSeries, PricePlan
+from billing.plans.services import PLAN_FIELDS, _plan_errors
+from billing.pricing import ANNUAL, ParsedPrice, parse_workbook_prices
 from customers.models import Customer
-
-from .models import Bill, BillLine, DeviceSeries, PricePlan
-from .pricing import ANNUAL, ParsedPrice, parse_workbook_prices
-from .selectors import day_before, month_bounds
-from .services import PLAN_FIELDS, _plan_errors, audit_bulk
 
 PRICE_FIELDS = [
     "single_price",

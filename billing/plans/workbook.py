@@ -13,10 +13,9 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 
+from billing.plans.imports import plans_from_imported_prices
 from customers import importers
 from customers.models import ImportedPrice
-
-from .plan_import import plans_from_imported_prices
 
 
 @dataclass

@@ -14,9 +14,8 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from billing.models import ZERO, Bill, Payment
 from customers.models import Customer
-
-from .models import ZERO, Bill, Payment
 
 logger = logging.getLogger(__name__)
 

@@ -17,9 +17,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.roles import can_manage_billing
+from billing.models import DeviceSeries, UsageRecord
 from customers.selectors import scoped_customers
-
-from .models import DeviceSeries, UsageRecord
 
 FIELD_LABELS = {
     "company_id": "公司id",
@@ -191,7 +190,7 @@ def usage_ingest(
         result.duplicates += len(to_create) - created
         result.created = created
         if created:
-            from .services import audit_bulk
+            from billing.audit import audit_bulk
 
             audit_bulk(
                 user=user,

@@ -8,8 +8,8 @@ from datetime import date
 import pytest
 from django.db import connection, connections
 
+from billing.bills.services import GENERATION_LOCK_CLASS, GenerationBusy, bills_generate_for_period
 from billing.models import Bill
-from billing.services import GENERATION_LOCK_CLASS, GenerationBusy, bills_generate_for_period
 from customers.models import Customer
 from tests.factories import (
     CustomerFactory,

@@ -11,12 +11,12 @@ from auditlog.models import LogEntry
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 
+from billing.bills.services import bill_reverse
 from billing.models import Bill, Payment, PaymentAllocation
-from billing.reconciliation import (
+from billing.payments.services import (
     DuplicateBankRefError,
     allocation_undo,
     bill_apply_credit,
-    bill_reverse,
     customer_credit,
     payment_allocate,
     payment_allocate_oldest_first,

@@ -13,7 +13,7 @@ from openpyxl import Workbook, load_workbook
 
 from accounts.models import Job
 from billing.models import Bill, Payment
-from billing.receipts import receipts_confirm, receipts_error_workbook, receipts_preview
+from billing.payments.receipts import receipts_confirm, receipts_error_workbook, receipts_preview
 from tests.factories import CustomerFactory, PaymentFactory, issued_bill
 
 pytestmark = pytest.mark.django_db
@@ -163,7 +163,7 @@ def test_failed_import_job_reports_the_reason_and_records_nothing(
     ops_user, ledger, django_capture_on_commit_callbacks
 ):
     from accounts.services import job_create
-    from billing.receipts import receipts_import_start
+    from billing.payments.receipts import receipts_import_start
 
     content = xlsx(good_rows(ledger))
     job = job_create(

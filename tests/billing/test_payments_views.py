@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from billing.models import Bill, Payment, PaymentAllocation
-from billing.reconciliation import payment_allocate
+from billing.payments.services import payment_allocate
 from tests.factories import BillFactory, CustomerFactory, PaymentFactory, issued_bill
 
 pytestmark = pytest.mark.django_db

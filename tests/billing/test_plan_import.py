@@ -13,7 +13,7 @@ from decimal import Decimal as D
 import pytest
 
 from billing.models import Bill, PricePlan
-from billing.plan_import import plans_from_imported_prices
+from billing.plans.imports import plans_from_imported_prices
 from tests.factories import (
     BillFactory,
     BillLineFactory,

@@ -11,16 +11,15 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from billing.models import Bill, BillLine
-from billing.reconciliation import (
-    allocation_undo,
+from billing.bills.selectors import bill_history, bill_number_for, overdue_q
+from billing.bills.services import (
     bill_add_manual_line,
     bill_issue,
     bill_reverse,
     bills_issue_for_period,
-    payment_allocate,
 )
-from billing.selectors import bill_history, bill_number_for, overdue_q
+from billing.models import Bill, BillLine
+from billing.payments.services import allocation_undo, payment_allocate
 from tests.factories import (
     BillFactory,
     BillLineFactory,

@@ -12,15 +12,15 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from billing.models import Bill, BillLine
-from billing.reconciliation import bill_add_manual_line, bill_issue, bill_reverse
-from billing.selectors import bill_history, bill_line_usage
-from billing.services import (
+from billing.bills.selectors import bill_history, bill_line_usage
+from billing.bills.services import (
+    bill_add_manual_line,
+    bill_issue,
+    bill_reverse,
     bills_generate_for_period,
-    plan_create,
-    plan_new_version,
-    plan_update,
 )
+from billing.models import Bill, BillLine
+from billing.plans.services import plan_create, plan_new_version, plan_update
 from customers.models import Customer
 from tests.factories import (
     BillFactory,

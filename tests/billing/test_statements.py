@@ -14,9 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openpyxl import load_workbook
 
+from billing.bills.services import bill_reverse
 from billing.models import Bill
-from billing.reconciliation import bill_reverse, payment_allocate
-from billing.statements import statement_build
+from billing.payments.services import payment_allocate
+from billing.statements.documents import statement_build
 from tests.factories import BillFactory, CustomerFactory, PaymentFactory, issued_bill
 
 pytestmark = pytest.mark.django_db

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from billing.models import UsageRecord
-from billing.usage import read_usage_workbook, usage_ingest
+from billing.usage.services import read_usage_workbook, usage_ingest
 from tests.factories import CustomerFactory, DeviceSeriesFactory, UsageRecordFactory
 
 pytestmark = pytest.mark.django_db
@@ -111,7 +111,7 @@ def test_a_reference_stored_meanwhile_by_another_sender_counts_as_duplicate(
 ):
     # Given a client retrying after a timeout: its first request stores B after this one
     # looked up the known references, just before this one inserts.
-    from billing import usage
+    from billing.usage import services as usage
 
     customer = CustomerFactory(company_id=15)
     insert = usage._insert_unnest

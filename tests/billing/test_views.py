@@ -310,7 +310,7 @@ def test_bill_list_shows_overdue_badge_and_links_to_the_bill_page(client, ops_us
 
 
 def test_customer_summary_shows_usage_bills_payments_credit_and_grade(client, ops_user, series_l):
-    from billing.reconciliation import payment_allocate
+    from billing.payments.services import payment_allocate
 
     customer = CustomerFactory(level="D")
     today = timezone.localdate()
@@ -346,7 +346,7 @@ def test_customer_summary_shows_usage_bills_payments_credit_and_grade(client, op
 
 
 def test_customer_summary_leaves_out_drafts_reversals_and_old_bills(client, ops_user):
-    from billing.reconciliation import bill_reverse
+    from billing.bills.services import bill_reverse
 
     customer = CustomerFactory()
     this_month = timezone.localdate().replace(day=1)

@@ -15,12 +15,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
-from billing.customer_import import customer_import_run
+from billing.bills.selectors import month_shift
+from billing.bills.services import bill_issue, bills_generate_for_period
 from billing.models import Bill, DeviceSeries, Payment, UsageRecord
-from billing.reconciliation import bill_issue, payment_allocate_oldest_first, payment_record
-from billing.selectors import month_shift
-from billing.services import bills_generate_for_period
-from billing.usage import read_usage_workbook, usage_ingest
+from billing.payments.services import payment_allocate_oldest_first, payment_record
+from billing.plans.workbook import customer_import_run
+from billing.usage.services import read_usage_workbook, usage_ingest
 from customers.models import Customer
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
