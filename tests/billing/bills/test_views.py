@@ -1,17 +1,15 @@
-"""Bill, usage and plan pages: permissions, scope (out-of-scope ids answer 404), forms."""
+"""Bill pages: list, scope (out-of-scope ids answer 404), detail, drill-down, customer summary."""
 
 from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal as D
-from io import BytesIO
 
-import openpyxl
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.models import Bill, PricePlan, UsageRecord
+from billing.models import Bill
 from customers.models import Customer
 from tests.factories import (
     BillFactory,
@@ -102,135 +100,6 @@ def test_bill_detail_shows_lines_and_drills_down_to_usage(
         reverse("billing:bill-line-usage", args=[bill.pk, line.pk]), HTTP_HX_REQUEST="true"
     )
     assert "SO1" in usage.text
-
-
-def test_manual_usage_entry(client, ops_user, series_l):
-    customer = CustomerFactory()
-    client.force_login(ops_user)
-    url = reverse("billing:customer-usage", args=[customer.pk])
-    data = {"series": series_l.pk, "shot_date": "2025-10-05", "floors": 2, "shots": 3}
-    assert client.post(url, {**data, "source_ref": "M1"}).status_code == 302
-    again = client.post(url, {**data, "source_ref": "M1"})
-    assert "已录入过" in again.text
-    record = UsageRecord.objects.get()
-    assert (record.shots, record.floors, record.source) == (3, 2, "manual")
-
-
-def test_sales_cannot_enter_usage(client, sales_user, series_l):
-    customer = CustomerFactory(sales_owner=sales_user)
-    client.force_login(sales_user)
-    response = client.post(
-        reverse("billing:customer-usage", args=[customer.pk]),
-        {"series": series_l.pk, "shot_date": "2025-10-05", "floors": 1, "shots": 1},
-    )
-    assert response.status_code == 403
-
-
-def test_plan_form_live_example_and_create(client, ops_user, series_l):
-    customer = CustomerFactory()
-    client.force_login(ops_user)
-    url = reverse("billing:plan-create", args=[customer.pk])
-    data = {
-        "series": "L",
-        "kind": "per_shoot",
-        "single_price": "8",
-        "multi_rule": "incremental",
-        "multi_base": "14",
-        "multi_step": "10",
-        "tier_mode": "graduated",
-        "tier_unit": "shoots",
-        "fee_schedule": "upfront",
-        "ex_single": "10",
-        "ex_multi": "2",
-        "ex_floors": "3",
-    }
-    example = client.post(url, {**data, "_example": "1"}, HTTP_HX_REQUEST="true")
-    assert "10 次单层和 2 次 3 层拍摄，本月费用 ¥148.00" in example.text
-    assert client.post(url, data).status_code == 302
-    plan = PricePlan.objects.get()
-    assert (plan.multi_base, plan.version) == (D("14.00"), 1)
-
-
-def test_locked_plan_edit_makes_a_new_version(client, ops_user, series_l):
-    plan = PricePlanFactory(series=series_l, valid_from=date(2025, 1, 1), is_locked=True)
-    client.force_login(ops_user)
-    url = reverse("billing:plan-edit", args=[plan.pk])
-    page = client.get(url)
-    assert "新版本" in page.text
-    response = client.post(
-        url,
-        {
-            "kind": "per_shoot",
-            "single_price": "9",
-            "valid_from": "2025-11-01",
-            "multi_rule": "unified",
-            "tier_mode": "graduated",
-            "tier_unit": "shoots",
-            "fee_schedule": "upfront",
-        },
-    )
-    assert response.status_code == 302
-    assert PricePlan.objects.filter(customer=plan.customer).count() == 2
-    plan.refresh_from_db()
-    assert (plan.single_price, plan.valid_to) == (D("8.00"), date(2025, 10, 31))
-
-
-def workbook(rows: list[list], title="拍摄明细") -> BytesIO:
-    wb = openpyxl.Workbook()
-    ws = wb.active
-    ws.title = title
-    for row in rows:
-        ws.append(row)
-    buffer = BytesIO()
-    wb.save(buffer)
-    buffer.seek(0)
-    buffer.name = "usage.xlsx"
-    return buffer
-
-
-def test_usage_upload_preview_then_commit(client, ops_user, series_l):
-    CustomerFactory(company_id=15)
-    client.force_login(ops_user)
-    upload = workbook(
-        [
-            ["公司id", "设备系列", "日期", "楼层数", "拍摄量", "来源单号"],
-            [15, "L", "2025-10-16", 1, 1, "SO1"],
-            [15, "L", "2025-10-17", 2, 3, "SO2"],
-        ]
-    )
-    response = client.post(
-        reverse("billing:usage-import"), {"file": upload, "kind": "long", "series": "L"}
-    )
-    preview_url = response["Location"]
-    preview = client.get(preview_url)
-    assert "将新增 <strong>2</strong> 条" in preview.text
-    assert UsageRecord.objects.count() == 0
-    client.post(preview_url)
-    assert UsageRecord.objects.count() == 2
-
-
-def test_usage_upload_with_errors_imports_nothing(client, ops_user, series_l):
-    CustomerFactory(company_id=15)
-    client.force_login(ops_user)
-    upload = workbook(
-        [
-            ["公司id", "设备系列", "日期", "楼层数", "拍摄量", "来源单号"],
-            [15, "L", "2025-10-16", 1, 1, "SO1"],
-            [99, "L", "2025-13-01", 0, 1, "SO2"],
-        ]
-    )
-    response = client.post(
-        reverse("billing:usage-import"), {"file": upload, "kind": "long", "series": "L"}
-    )
-    page = client.post(response["Location"])
-    assert "拍摄日期“2025-13-01”必须是日期" in page.text
-    assert UsageRecord.objects.count() == 0
-    job = page.context["job"]
-    assert job.error_file
-    assert (job.status, job.message) == (
-        "failed",
-        "有 2 处错误，未导入任何数据，请下载错误明细修改后重新上传",
-    )
 
 
 def test_bill_list_filters_swap_only_the_table(client, manager_user):
