@@ -75,11 +75,8 @@ GENERATION_LOCK_CLASS = 0x0B11  # advisory-lock namespace of bill generation; ob
 def _acquire_generation_lock(period: date) -> None:
     """Only one generation per month at a time. A second run is told so instead of waiting.
 
-    The transaction-scoped advisory lock is released at commit or rollback. SQLite
-    (tests, development) serialises writers anyway.
+    The transaction-scoped advisory lock is released at commit or rollback.
     """
-    if connection.vendor != "postgresql":
-        return
     with connection.cursor() as cur:
         cur.execute(
             "SELECT pg_try_advisory_xact_lock(%s, %s)",
@@ -531,65 +528,23 @@ def _replace_drafts(*, customers_qs, start: date, bills: list[dict[str, Any]]) -
     """Replace the month's drafts of these customers with `bills`, lines included, in bulk.
 
     Raw SQL (auditlog's per-row signals would make 100,000 drafts crawl; the run is
-    audited as one entry instead). On PostgreSQL a draft that is still wanted is
+    audited as one entry instead). A draft that is still wanted is
     updated in place and only new bills are inserted, by COPY: deleting and
     re-inserting 100,000 bills costs as many foreign-key checks again.
     """
     sub_sql, sub_params = _customer_subquery(customers_qs)
-    bill_table, line_table = Bill._meta.db_table, BillLine._meta.db_table
+    bill_table = Bill._meta.db_table
     drafts = (
         f"SELECT id FROM {bill_table} WHERE period = %s AND kind = %s AND status = %s "  # noqa: S608
         f"AND customer_id IN ({sub_sql})"
     )
     params = [start, Bill.Kind.BILL, Bill.Status.DRAFT, *sub_params]
     now = timezone.now()
-    if connection.vendor == "postgresql":
-        _write_postgres(drafts, params, bills, start, now)
-        return
-    with connection.cursor() as cur:
-        cur.execute(f"DELETE FROM {line_table} WHERE bill_id IN ({drafts})", params)  # noqa: S608
-        cur.execute(f"DELETE FROM {bill_table} WHERE id IN ({drafts})", params)  # noqa: S608
-    objs = [
-        Bill(
-            number=b["number"],
-            customer_id=b["customer_id"],
-            period=start,
-            total=b["total"],
-            anomalies=b["anomalies"],
-        )
-        for b in bills
-    ]
-    Bill.objects.bulk_create(objs, batch_size=500)
-    BillLine.objects.bulk_create(
-        [
-            _line_obj(bill.pk, position, series_id, plan_id, line)
-            for bill, b in zip(objs, bills, strict=True)
-            for position, (series_id, plan_id, line) in enumerate(b["lines"], 1)
-        ],
-        batch_size=500,
-    )
-
-
-def _line_obj(bill_id, position, series_id, plan_id, line) -> BillLine:
-    return BillLine(
-        bill_id=bill_id,
-        position=position,
-        series_id=series_id,
-        plan_id=plan_id,
-        line_type=line.line_type,
-        band=line.band,
-        quantity=line.quantity,
-        unit_price=line.unit_price,
-        amount=line.amount,
-        explanation=line.explanation,
-        floor_type=line.floor_type,
-        reason=getattr(line, "reason", ""),
-        created_by_id=getattr(line, "created_by_id", None),
-    )
+    _write_postgres(drafts, params, bills, start, now)
 
 
 def _write_postgres(drafts: str, params: list, bills: list[dict[str, Any]], start, now) -> None:
-    """PostgreSQL: a constant number of statements whatever the number of bills."""
+    """A constant number of statements whatever the number of bills (COPY, UPDATE ... FROM)."""
     bill_table, line_table = Bill._meta.db_table, BillLine._meta.db_table
     with connection.cursor() as cur:
         raw = cur.cursor

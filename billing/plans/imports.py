@@ -295,11 +295,8 @@ def _version_error(plan: PricePlan, valid_from: date, last_priced: date | None) 
 
 
 def _insert(plans: list[PricePlan]) -> None:
-    """Insert new plans: bulk_create, or COPY on PostgreSQL (several times faster at 100,000)."""
+    """Insert new plans by COPY (several times faster than bulk_create at 100,000)."""
     if not plans:
-        return
-    if connection.vendor != "postgresql":
-        PricePlan.objects.bulk_create(plans, batch_size=1000)
         return
     now = timezone.now()
     fields = [f for f in PricePlan._meta.concrete_fields if not f.primary_key]
@@ -325,15 +322,12 @@ def _insert(plans: list[PricePlan]) -> None:
 
 
 def _write_fields(plans: list[PricePlan], names: list[str]) -> None:
-    """Save these fields of existing plans: bulk_update, or COPY + one UPDATE … FROM on PostgreSQL.
+    """Save these fields of existing plans: COPY into a temporary table + one UPDATE … FROM.
 
     Django's bulk_update builds a CASE per field with a WHEN per row: 2.6 s per
     1,000 plans (52 s for 20,000 in a profile); the temporary table is linear.
     """
     if not plans:
-        return
-    if connection.vendor != "postgresql":
-        PricePlan.objects.bulk_update(plans, names, batch_size=500)
         return
     fields = [PricePlan._meta.get_field(n) for n in names]
     quote = connection.ops.quote_name

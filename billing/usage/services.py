@@ -179,14 +179,8 @@ def usage_ingest(
         return result
     with transaction.atomic():
         # A concurrent sender of the same source_ref (a client retrying after a timeout)
-        # loses quietly; on PostgreSQL the insert's row count tells how many were new.
-        if connection.vendor == "postgresql":
-            created = _insert_unnest(to_create)
-        else:
-            UsageRecord.objects.bulk_create(
-                [UsageRecord(**row) for row in to_create], batch_size=1000, ignore_conflicts=True
-            )
-            created = len(to_create)
+        # loses quietly; the insert's row count tells how many were new.
+        created = _insert_unnest(to_create)
         result.duplicates += len(to_create) - created
         result.created = created
         if created:
