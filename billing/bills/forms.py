@@ -6,8 +6,6 @@ from datetime import date
 
 from django import forms
 
-from billing.models import Bill
-
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label="原因", max_length=200)
@@ -46,29 +44,6 @@ class MonthField(forms.CharField):
             return date(year, month, 1)
         except ValueError:
             raise forms.ValidationError("月份格式应为 YYYY-MM，如 2025-10") from None
-
-
-class BillFilterForm(forms.Form):
-    period = MonthField(label="账期", required=False)
-    status = forms.ChoiceField(
-        label="状态",
-        required=False,
-        # 逾期 is derived (billing.selectors.overdue_q), offered beside the stored statuses.
-        choices=[("", "全部状态"), *Bill.Status.choices, ("overdue", "逾期")],
-        widget=forms.Select(attrs={"class": "form-select"}),
-    )
-    q = forms.CharField(
-        label="客户",
-        required=False,
-        widget=forms.TextInput(
-            attrs={"class": "form-control", "placeholder": "公司名称、公司id或账单号"}
-        ),
-    )
-    anomalies = forms.BooleanField(
-        label="只看异常",
-        required=False,
-        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
-    )
 
 
 class GenerateForm(forms.Form):

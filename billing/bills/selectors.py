@@ -9,7 +9,6 @@ from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
-from django.utils import timezone
 
 from billing.models import Bill, BillLine, Payment, PricePlan, UsageRecord
 from customers.selectors import scoped_customers
@@ -23,29 +22,6 @@ def month_bounds(period: date) -> tuple[date, date]:
 def month_shift(period: date, months: int) -> date:
     index = period.year * 12 + period.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
-
-
-def bills_for_month(
-    user: Any, *, period: date, status: str = "", query: str = "", anomalies_only: bool = False
-) -> QuerySet[Bill]:
-    qs = (
-        scoped_bills(user)
-        .filter(period=period.replace(day=1), kind=Bill.Kind.BILL)
-        .select_related("customer")
-        .order_by("customer__company_id")
-    )
-    if status == "overdue":
-        qs = qs.filter(overdue_q(timezone.localdate()))
-    elif status:
-        qs = qs.filter(status=status)
-    if query:
-        condition = Q(customer__name__icontains=query) | Q(number__icontains=query)
-        if query.isdigit():
-            condition |= Q(customer__company_id=int(query))
-        qs = qs.filter(condition)
-    if anomalies_only:
-        qs = qs.exclude(anomalies=[])
-    return qs
 
 
 def bills_totals(qs: QuerySet[Bill]) -> dict[str, Any]:

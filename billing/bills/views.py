@@ -7,18 +7,18 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
 
 from accounts.roles import can_edit_customer, can_manage_billing
 from billing.bills import services
+from billing.bills.filters import BillFilter
 from billing.bills.forms import (
-    BillFilterForm,
     GenerateForm,
     IssuePeriodForm,
     ManualLineForm,
@@ -27,13 +27,14 @@ from billing.bills.forms import (
 from billing.bills.selectors import (
     bill_history,
     bill_line_usage,
-    bills_for_month,
     bills_totals,
     customer_billing_summary,
     month_shift,
     scoped_bills,
 )
 from billing.bills.services import bills_generate_for_period, bills_generate_job_start
+from billing.bills.tables import PER_PAGE as BILL_PAGE
+from billing.bills.tables import BillTable
 from billing.models import Bill
 from billing.payments import services as payment_services
 from billing.payments.services import customer_credit
@@ -61,21 +62,20 @@ def _error_text(exc: ValidationError) -> str:
 
 @login_required
 def bill_list(request):
-    form = BillFilterForm(request.GET or None)
-    data = form.cleaned_data if form.is_valid() else {}
-    period = data.get("period") or _default_period()
-    qs = bills_for_month(
-        request.user,
-        period=period,
-        status=data.get("status") or "",
-        query=data.get("q") or "",
-        anomalies_only=bool(data.get("anomalies")),
-    )
+    # The page lists one month's bills; the API lists any period with the same FilterSet.
+    data = request.GET.copy()
+    data.setdefault("period", f"{_default_period():%Y-%m}")
+    qs = scoped_bills(request.user).filter(kind=Bill.Kind.BILL)
+    bill_filter = BillFilter(data, queryset=qs, request=request)
+    bills = bill_filter.qs if bill_filter.is_valid() else qs.none()
+    period = bill_filter.form.cleaned_data.get("period") or _default_period()
+    table = BillTable(bills, order_by=request.GET.get("sort") or "company_id")
+    RequestConfig(request, paginate={"per_page": BILL_PAGE}).configure(table)
     context = {
-        "form": form,
-        "period": period,
-        "totals": bills_totals(qs),
-        "page": Paginator(qs, 50).get_page(request.GET.get("page")),
+        "filter": bill_filter,
+        "table": table,
+        "period": period.replace(day=1),
+        "totals": bills_totals(bills),
         "can_generate": can_manage_billing(request.user),
         "generate_form": GenerateForm(initial={"period": f"{period:%Y-%m}"}),
     }

@@ -5,12 +5,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import F, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
 
 from accounts.roles import can_manage_billing
 from accounts.selectors import jobs_visible_to
@@ -18,8 +17,10 @@ from billing.bills.forms import ReasonForm
 from billing.bills.selectors import bills_open_for_customer
 from billing.models import Payment
 from billing.payments import receipts, services
+from billing.payments.filters import PaymentFilter
 from billing.payments.forms import AllocationForm, PaymentForm, ReceiptImportForm
 from billing.payments.selectors import company_id_options, scoped_allocations, scoped_payments
+from billing.payments.tables import PER_PAGE, PaymentTable
 from customers.selectors import scoped_customers
 
 
@@ -35,26 +36,16 @@ def _error_text(exc: ValidationError) -> str:
 # --- payments --------------------------------------------------------------------
 
 
-PAYMENT_SORTS = {"date": "received_on", "amount": "amount", "customer": "customer__company_id"}
-
-
 @login_required
 def payment_list(request):
-    qs = scoped_payments(request.user)
-    q = request.GET.get("q", "").strip()
-    if q:
-        cond = Q(customer__name__icontains=q) | Q(bank_ref__icontains=q) | Q(payer__icontains=q)
-        if q.isdigit():
-            cond |= Q(customer__company_id=int(q))
-        qs = qs.filter(cond)
-    if request.GET.get("open") == "1":
-        qs = qs.filter(allocated__lt=F("amount"))
-    sort = request.GET.get("sort", "")
-    if sort.lstrip("-") in PAYMENT_SORTS:
-        field = PAYMENT_SORTS[sort.lstrip("-")]
-        qs = qs.order_by(f"-{field}" if sort.startswith("-") else field, "-pk")
-    page = Paginator(qs, 30).get_page(request.GET.get("page"))
-    context = {"page": page, "q": q, "sort": sort, "can_manage": can_manage_billing(request.user)}
+    payment_filter = PaymentFilter(
+        request.GET, queryset=scoped_payments(request.user), request=request
+    )
+    qs = payment_filter.qs if payment_filter.is_valid() else Payment.objects.none()
+    can_manage = can_manage_billing(request.user)
+    table = PaymentTable(qs.order_by("-received_on", "-pk"), can_manage=can_manage)
+    RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
+    context = {"filter": payment_filter, "table": table, "can_manage": can_manage}
     template = "billing/payment_list.html#table" if request.htmx else "billing/payment_list.html"
     return render(request, template, context)
 

@@ -48,7 +48,7 @@ def test_sales_sees_only_own_bills_and_cannot_generate(client, sales_user):
     other = BillFactory()
     client.force_login(sales_user)
     response = client.get(reverse("billing:bill-list"), {"period": "2025-10"})
-    assert list(response.context["page"]) == [own]
+    assert [row.record for row in response.context["table"].page.object_list] == [own]
     assert "生成本月账单" not in response.text
     assert client.get(reverse("billing:bill-detail", args=[other.pk])).status_code == 404
     assert client.post(reverse("billing:bill-generate"), {"period": "2025-10"}).status_code == 403
@@ -172,7 +172,7 @@ def test_bill_list_shows_overdue_badge_and_links_to_the_bill_page(client, ops_us
     only_overdue = client.get(
         reverse("billing:bill-list"), {"period": "2025-10", "status": "overdue"}
     )
-    assert list(only_overdue.context["page"]) == [overdue]
+    assert [row.record for row in only_overdue.context["table"].page.object_list] == [overdue]
 
 
 # --- the billing slot of the customer page -----------------------------------------------
