@@ -247,3 +247,18 @@ def test_customer_page_loads_the_billing_slot(client, ops_user):
     client.force_login(ops_user)
     page = client.get(reverse("customers:customer-detail", args=[customer.pk])).text
     assert reverse("billing:customer-summary", args=[customer.pk]) in page
+
+
+def test_bill_list_sorts_and_pages_on_the_server(client, ops_user):
+    for total in ("30", "10", "20"):
+        BillFactory(total=D(total))
+    client.force_login(ops_user)
+    url = reverse("billing:bill-list")
+
+    page = client.get(url, {"period": "2025-10", "sort": "-total"})
+    fragment = client.get(url, {"period": "2025-10", "sort": "total"}, HTTP_HX_REQUEST="true")
+
+    totals = [row.record.total for row in page.context["table"].page.object_list]
+    assert totals == [D("30"), D("20"), D("10")]
+    assert fragment.text.index("¥10.00") < fragment.text.index("¥30.00")
+    assert "<html" not in fragment.text and 'hx-select="#bill-table"' in fragment.text
