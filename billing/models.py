@@ -313,7 +313,7 @@ class Bill(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        """Derived like `billing.selectors.overdue_q`: open, past due, something still owed."""
+        """Derived like `billing.bills.selectors.overdue_q`: open, past due, something still owed."""
         return (
             self.kind == self.Kind.BILL
             and self.status in (self.Status.ISSUED, self.Status.PARTIALLY_PAID)

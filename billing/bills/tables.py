@@ -18,7 +18,13 @@ class MoneyColumn(tables.Column):
 
 
 class BillTable(tables.Table):
-    number = tables.LinkColumn("billing:bill-detail", args=[tables.A("pk")], verbose_name="账单号")
+    # Record links leave the boosted table (hx-boost="false"); sort and page links swap it.
+    number = tables.LinkColumn(
+        "billing:bill-detail",
+        args=[tables.A("pk")],
+        attrs={"a": {"hx-boost": "false"}},
+        verbose_name="账单号",
+    )
     company_id = tables.Column(accessor="customer__company_id", verbose_name="公司id")
     customer = tables.Column(
         accessor="customer__name", order_by=("customer__name",), verbose_name="客户"
@@ -30,7 +36,7 @@ class BillTable(tables.Table):
     amount_paid = MoneyColumn(verbose_name="已核销")
     anomalies = tables.TemplateColumn(
         "{% for a in record.anomalies %}"
-        '<a class="badge text-bg-warning text-decoration-none anomaly-link" '
+        '<a class="badge text-bg-warning text-decoration-none anomaly-link" hx-boost="false" '
         "href=\"{% url 'billing:bill-detail' record.pk %}#anomalies\">{{ a.message }}</a> "
         "{% endfor %}",
         orderable=False,

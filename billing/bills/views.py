@@ -64,7 +64,8 @@ def _error_text(exc: ValidationError) -> str:
 def bill_list(request):
     # The page lists one month's bills; the API lists any period with the same FilterSet.
     data = request.GET.copy()
-    data.setdefault("period", f"{_default_period():%Y-%m}")
+    if not data.get("period"):
+        data["period"] = f"{_default_period():%Y-%m}"
     qs = scoped_bills(request.user).filter(kind=Bill.Kind.BILL)
     bill_filter = BillFilter(data, queryset=qs, request=request)
     bills = bill_filter.qs if bill_filter.is_valid() else qs.none()

@@ -57,5 +57,7 @@ class PaymentTable(tables.Table):
     def render_action(self, record):
         label = "核销" if self.can_manage and record.unallocated else "查看"
         return format_html(
-            '<a href="{}">{}</a>', reverse("billing:payment-detail", args=[record.pk]), label
+            '<a href="{}" hx-boost="false">{}</a>',
+            reverse("billing:payment-detail", args=[record.pk]),
+            label,
         )

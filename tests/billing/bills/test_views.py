@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal as D
 
@@ -262,3 +263,16 @@ def test_bill_list_sorts_and_pages_on_the_server(client, ops_user):
     assert totals == [D("30"), D("20"), D("10")]
     assert fragment.text.index("¥10.00") < fragment.text.index("¥30.00")
     assert "<html" not in fragment.text and 'hx-select="#bill-table"' in fragment.text
+
+
+def test_bill_list_links_to_bills_leave_the_boosted_table(client, ops_user):
+    bill = BillFactory(anomalies=[{"code": "spike", "message": "用量异常"}])
+    client.force_login(ops_user)
+
+    page = client.get(reverse("billing:bill-list"), {"period": "2025-10"}).text
+
+    detail = reverse("billing:bill-detail", args=[bill.pk])
+    links = re.findall(r"<a [^>]*>", page)
+    to_bill = [a for a in links if f'href="{detail}' in a]
+    assert len(to_bill) == 2  # the number and the anomaly badge
+    assert all('hx-boost="false"' in a for a in to_bill)
