@@ -34,7 +34,7 @@ from customers.models import Customer, LifecycleStatus
 from customers.selectors import scoped_customers
 
 ZERO = Decimal("0.00")
-# Overdue has one definition, billing.selectors.overdue_q (open, past due, balance left).
+# Overdue has one definition, billing.bills.selectors.overdue_q (open, past due, balance left).
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 
 # 应收 counts live bills (kind=bill, not reversed) that have been issued: a draft
