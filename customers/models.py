@@ -614,7 +614,7 @@ class ImportedPrice(models.Model):
 
     The customer import never interprets prices (billing owns that); it keeps
     the three cells exactly as written so nothing is lost between the import
-    and `billing.plan_import.plans_from_imported_prices`, which marks them consumed.
+    and `billing.plans.imports.plans_from_imported_prices`, which marks them consumed.
     """
 
     customer = models.ForeignKey(

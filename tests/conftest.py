@@ -7,6 +7,8 @@ import shutil
 
 import pytest
 from django.conf import settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from accounts.roles import Role
 
@@ -15,6 +17,13 @@ from . import factories
 # Playwright's sync API runs an event loop in the test thread; the ORM calls
 # made by fixtures around it are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Property tests share two cores with the rest of the suite (and other suites): a slow
+# draw is the machine being busy, not a bad strategy, and a deadline only adds noise.
+hypothesis_settings.register_profile(
+    "opcms", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("opcms")
 
 CHROMIUM = os.environ.get("OPCMS_CHROMIUM", "/usr/bin/chromium")
 

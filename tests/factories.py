@@ -7,8 +7,7 @@ from factory.django import DjangoModelFactory
 
 from accounts.models import Job, Team, User
 from accounts.roles import Role
-from billing.models import DeviceSeries
-from customers.models import Customer
+from customers.models import Customer, DeviceSeries
 from customers.pinyin import name_sort_key
 
 PASSWORD = "correct-horse-9"
@@ -156,7 +155,7 @@ def issued_bill(
     *, user, customer=None, period=_dt.date(2025, 10, 1), lines=("100.00",), due_date=None
 ):
     """A bill issued through the lifecycle service (the only way a bill leaves draft)."""
-    from billing.reconciliation import bill_issue
+    from billing.bills.services import bill_issue
 
     bill = BillFactory(customer=customer or CustomerFactory(), period=period, lines=list(lines))
     return bill_issue(user=user, bill=bill, due_date=due_date)
