@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from customers.models import Customer
 
+from . import reminders
 from .models import ZERO, Bill, BillLine, Payment, PaymentAllocation
 from .money import to_money
 from .selectors import OPEN_STATUSES, bills_open_for_customer
@@ -127,6 +128,7 @@ def bill_issue(*, user: Any, bill: Bill, due_date: date | None = None) -> Bill:
         )
         # The plans that priced an issued bill are never edited again; changes need a version.
         plans_lock_for_bills(bills=[bill])
+        reminders.bill_issued_emit(bill=bill)
     return bill
 
 
@@ -275,6 +277,7 @@ def payment_record(
     try:
         with transaction.atomic(), _audited(user):
             payment.save()
+            reminders.payment_recorded_notify(payment=payment)
     except IntegrityError:
         # Lost a race: the same key or bank reference was committed a moment ago.
         if idempotency_key:
@@ -343,6 +346,7 @@ def payment_allocate(
             bill.save(update_fields=["amount_paid", "status", "updated_at"])
         payment.allocated += total
         payment.save(update_fields=["allocated"])
+        reminders.allocations_notify(allocations=created)
     return created
 
 

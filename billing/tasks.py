@@ -17,3 +17,27 @@ def bills_generate_task(job_id: int) -> None:
 @shared_task(name="billing.customer_import")
 def customer_import_task(job_id: int) -> None:
     job_run(job_id=job_id, work=customer_import_job_work)
+
+
+# --- the scheduler's duties (beat entries: billing.schedules.DUTIES) ---
+
+
+@shared_task(name="billing.schedule_monthly_drafts")
+def schedule_monthly_drafts_task() -> dict:
+    from .schedules import duty_run
+
+    return duty_run(key="monthly_drafts")
+
+
+@shared_task(name="billing.schedule_reminders")
+def schedule_reminders_task() -> dict:
+    from .schedules import duty_run
+
+    return duty_run(key="reminders")
+
+
+@shared_task(name="billing.schedule_lifecycle_rules")
+def schedule_lifecycle_rules_task() -> dict:
+    from .schedules import duty_run
+
+    return duty_run(key="lifecycle_rules")
