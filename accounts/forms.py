@@ -50,3 +50,14 @@ class AuditFilterForm(forms.Form):
             ct.model_class()._meta.verbose_name if ct.model_class() else ct.model
         )
         self.fields["actor"].label_from_instance = lambda u: u.display_name
+
+
+class CrontabForm(forms.Form):
+    """A schedule's switch and timing (crontab fields, Asia/Shanghai)."""
+
+    enabled = forms.BooleanField(label="启用", required=False)
+    minute = forms.CharField(label="分", max_length=60)
+    hour = forms.CharField(label="时", max_length=60)
+    day_of_month = forms.CharField(label="日", max_length=60)
+    month_of_year = forms.CharField(label="月", max_length=60)
+    day_of_week = forms.CharField(label="星期", max_length=60)

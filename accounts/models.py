@@ -204,6 +204,9 @@ class NotificationPreference(models.Model):
             models.UniqueConstraint(fields=["user", "kind"], name="notification_pref_one_per_kind")
         ]
 
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_kind_display()}"
+
 
 class TeamChannel(models.Model):
     """A team's group robot: its members' notifications are also posted there."""
@@ -293,6 +296,9 @@ class WebhookDelivery(models.Model):
         verbose_name = "Webhook 投递"
         verbose_name_plural = "Webhook 投递"
         ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event} #{self.pk}"
 
 
 class ScheduleRun(models.Model):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from .models import EmailMode, Notification, NotificationKind, NotificationPreference, User
@@ -126,7 +127,7 @@ def _email_text(items: list[Notification]) -> str:
         if n.link:
             lines.append(f"查看：{absolute_url(n.link)}")
         parts.append("\n".join(lines))
-    footer = f"\n\n—— OP_CMS 客户运营系统\n通知设置：{absolute_url('/accounts/notifications/preferences/')}"
+    footer = f"\n\n—— OP_CMS 客户运营系统\n通知设置：{absolute_url(reverse('accounts:notification-preferences'))}"
     return "\n\n".join(parts) + footer
 
 

@@ -12,6 +12,7 @@ from .models import (
     GradeThresholds,
     ImportedPrice,
     LifecycleChange,
+    LifecycleRule,
     QualityIssue,
     Renewal,
     SavedFilter,
@@ -132,3 +133,18 @@ class ImportedPriceAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(LifecycleRule)
+class LifecycleRuleAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "from_status",
+        "to_status",
+        "condition",
+        "days",
+        "manual_hold_days",
+        "enabled",
+        "sort_order",
+    )
+    list_editable = ("enabled", "sort_order")

@@ -21,6 +21,7 @@ from .models import (
     FollowUpNote,
     GradeThresholds,
     LifecycleChange,
+    LifecycleRule,
     QualityIssue,
     Renewal,
     Tag,
@@ -42,3 +43,4 @@ for model in (
     Tag,
 ):
     auditlog.register(model)
+auditlog.register(LifecycleRule)
