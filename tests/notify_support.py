@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
+from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 @dataclass
 class Received:
     path: str
-    headers: dict[str, str]
+    headers: Message  # case-insensitive, as HTTP headers are
     body: bytes
 
 
@@ -30,7 +31,7 @@ def start_recorder() -> tuple[Recorder, ThreadingHTTPServer]:
         def do_POST(self):  # noqa: N802
             length = int(self.headers.get("Content-Length") or 0)
             recorder.requests.append(
-                Received(path=self.path, headers=dict(self.headers), body=self.rfile.read(length))
+                Received(path=self.path, headers=self.headers, body=self.rfile.read(length))
             )
             self.send_response(recorder.status)
             self.end_headers()
