@@ -9,6 +9,7 @@ from io import StringIO
 import pytest
 from django.core import mail
 from django.core.management import call_command
+from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from accounts.models import Job, Notification, NotificationKind, ScheduleRun
@@ -184,9 +185,7 @@ def test_a_lead_whose_scope_was_narrowed_is_not_told(sales_team, ops_user):
 
 def test_renewal_reminders_at_30_and_7_days(sales_team):
     owner, _, outsider = sales_team
-    renewal = RenewalFactory(
-        customer=CustomerFactory(sales_owner=owner), expires_on=dt.date(2027, 1, 31)
-    )
+    RenewalFactory(customer=CustomerFactory(sales_owner=owner), expires_on=dt.date(2027, 1, 31))
     sent_on = []
     for offset in range(45):
         today = dt.date(2026, 12, 17) + dt.timedelta(days=offset)
@@ -254,7 +253,7 @@ def test_a_status_set_by_hand_is_not_overridden_during_the_hold(only_rule, sales
     owner, _, _ = sales_team
     only_rule(days=90, manual_hold_days=30)
     customer = CustomerFactory(sales_owner=owner, lifecycle_status="dormant")
-    today = dt.date.today()
+    today = timezone.localdate()
     _age(customer, today, 400)
     # ops moved it back to active by hand today
     customer_change_status(
