@@ -222,3 +222,12 @@ def smtp_server():
     handler.port = port
     yield handler
     controller.stop()
+
+
+@pytest.fixture
+def beat_schedules(db):
+    """The duties' beat entries. Migrations create them, but a transactional test
+    elsewhere on the same worker flushes every table; seeding is idempotent."""
+    from billing.schedules import beat_schedules_seed
+
+    beat_schedules_seed()

@@ -178,7 +178,7 @@ def test_a_robot_limited_to_some_kinds_stays_quiet_for_others(
 # --- the schedules page ------------------------------------------------------------
 
 
-def test_admin_switches_a_schedule_off_and_moves_it_audited(client, admin_user):
+def test_admin_switches_a_schedule_off_and_moves_it_audited(client, admin_user, beat_schedules):
     task = PeriodicTask.objects.get(task="billing.schedule_monthly_drafts")
     client.force_login(admin_user)
     assert "每月生成上月草稿账单" in client.get(reverse("accounts:schedule-list")).content.decode()
@@ -195,7 +195,7 @@ def test_admin_switches_a_schedule_off_and_moves_it_audited(client, admin_user):
     assert LogEntry.objects.get_for_object(task).filter(actor=admin_user).exists()
 
 
-def test_a_bad_crontab_is_refused_in_chinese(client, admin_user):
+def test_a_bad_crontab_is_refused_in_chinese(client, admin_user, beat_schedules):
     task = PeriodicTask.objects.get(task="billing.schedule_reminders")
     client.force_login(admin_user)
     response = client.post(
