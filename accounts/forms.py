@@ -53,11 +53,11 @@ class AuditFilterForm(forms.Form):
 
 
 class CrontabForm(forms.Form):
-    """A schedule's switch and timing (crontab fields, Asia/Shanghai)."""
+    """A schedule's switch and timing (crontab fields, Asia/Shanghai; blank means every)."""
 
     enabled = forms.BooleanField(label="启用", required=False)
-    minute = forms.CharField(label="分", max_length=60)
-    hour = forms.CharField(label="时", max_length=60)
-    day_of_month = forms.CharField(label="日", max_length=60)
-    month_of_year = forms.CharField(label="月", max_length=60)
-    day_of_week = forms.CharField(label="星期", max_length=60)
+    minute = forms.CharField(label="分", max_length=60, required=False)
+    hour = forms.CharField(label="时", max_length=60, required=False)
+    day_of_month = forms.CharField(label="日", max_length=60, required=False)
+    month_of_year = forms.CharField(label="月", max_length=60, required=False)
+    day_of_week = forms.CharField(label="星期", max_length=60, required=False)

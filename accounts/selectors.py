@@ -83,7 +83,7 @@ def notification_preferences_table(user: User) -> list[dict]:
 def periodic_tasks() -> QuerySet:
     from django_celery_beat.models import PeriodicTask
 
-    return PeriodicTask.objects.select_related("crontab").order_by("name")
+    return PeriodicTask.objects.select_related("crontab", "interval").order_by("name")
 
 
 def schedule_runs_recent(limit: int = 30) -> QuerySet[ScheduleRun]:

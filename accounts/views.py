@@ -153,15 +153,17 @@ def schedule_edit(request, pk: int):
         raise PermissionDenied
     task = get_object_or_404(periodic_tasks(), pk=pk)
     c = task.crontab
-    initial = {"enabled": task.enabled}
+    initial: dict = {"enabled": task.enabled}
     if c is not None:
         initial.update({f: getattr(c, f) for f in CRONTAB_FIELDS})
-    form = CrontabForm(request.POST or None, initial=initial)
+    form = CrontabForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
+            # Interval schedules (e.g. the cockpit warm-up) are only switched on or off here.
+            crontab = data if task.interval_id is None else None
             periodic_task_update(
-                user=request.user, task=task, enabled=data["enabled"], crontab=data
+                user=request.user, task=task, enabled=data["enabled"], crontab=crontab
             )
         except ValidationError as exc:
             form.add_error(None, exc)

@@ -224,3 +224,14 @@ def test_only_admins_replay(client, ops_user):
     delivery = WebhookDelivery.objects.create(event="bill.issued", body="{}")
     client.force_login(ops_user)
     assert client.post(reverse("accounts:webhook-replay", args=[delivery.pk])).status_code == 403
+
+
+def test_an_interval_schedule_is_only_switched_not_turned_into_a_crontab(client, admin_user):
+    from django_celery_beat.models import IntervalSchedule
+
+    every = IntervalSchedule.objects.create(every=10, period="minutes")
+    task = PeriodicTask.objects.create(name="预计算", task="reports.cockpit_warm", interval=every)
+    client.force_login(admin_user)
+    client.post(reverse("accounts:schedule-edit", args=[task.pk]), {})
+    task.refresh_from_db()
+    assert (task.enabled, task.interval_id, task.crontab_id) == (False, every.pk, None)
