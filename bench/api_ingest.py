@@ -139,9 +139,7 @@ def main() -> None:
     finally:
         server.shutdown()
 
-    print(
-        f"database: {connection.vendor}; body {len(body) / 1024 / 1024:.2f} MB, {RECORDS:,} records"
-    )
+    print(f"body {len(body) / 1024 / 1024:.2f} MB, {RECORDS:,} records")
     print(
         f"first send : HTTP {status1}, created {first['created']:,}, "
         f"duplicates {first['duplicates']:,}, errors {len(first['errors'])}, {t1:.3f} s (target < 2 s)"

@@ -137,8 +137,6 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[1320, 100_000])
     args = parser.parse_args()
-    if connection.vendor != "postgresql":
-        print("warning: not PostgreSQL; the figures that matter are PostgreSQL's")
     call_command("migrate", verbosity=0)
     user, _ = User.objects.get_or_create(username="bench_ops", defaults={"role": Role.OPS})
     if user.role != Role.OPS:

@@ -62,18 +62,13 @@ def peak_rss_mb() -> float:
 
 
 def wipe() -> None:
-    if connection.vendor == "postgresql":
-        tables = [
-            ImportedPrice._meta.db_table,
-            Customer.ops_owners.through._meta.db_table,
-            Customer._meta.db_table,
-        ]
-        with connection.cursor() as cursor:
-            cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")  # noqa: S608
-        return
-    ImportedPrice.objects.all().delete()
-    Customer.ops_owners.through.objects.all().delete()
-    Customer.objects.all().delete()
+    tables = [
+        ImportedPrice._meta.db_table,
+        Customer.ops_owners.through._meta.db_table,
+        Customer._meta.db_table,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")  # noqa: S608
 
 
 def generate(path: Path, rows: int, seed: int = 4) -> None:
@@ -160,7 +155,7 @@ def main() -> None:
         User.objects.get_or_create(
             username=f"bench{n}", defaults={"full_name": full_name, "role": "sales"}
         )
-    print(f"database: {connection.vendor} {settings.DATABASES['default']['NAME']}")
+    print(f"database: PostgreSQL {settings.DATABASES['default']['NAME']}")
 
     wipe()
     seconds, job = import_job(SAMPLE, user)

@@ -4,16 +4,13 @@ The service layer already refuses to touch an issued bill; the triggers are the
 second lock for every path that bypasses services. Only the lifecycle columns
 (status, amount_paid, issued_*, updated_at, reason, anomalies) may change once a
 bill has left draft, and a bill never returns to draft. Lines of a non-draft bill
-cannot be inserted, changed or deleted. Both raise SQLSTATE 23514 / SQLITE_CONSTRAINT,
-which Django surfaces as IntegrityError.
+cannot be inserted, changed or deleted. They raise SQLSTATE 23514, which Django
+surfaces as IntegrityError.
 """
-
-from __future__ import annotations
 
 FROZEN_COLUMNS = ("number", "kind", "customer_id", "period", "total", "reverses_id", "due_date")
 
 _PG_CHANGED = " OR ".join(f"NEW.{c} IS DISTINCT FROM OLD.{c}" for c in FROZEN_COLUMNS)
-_SQLITE_CHANGED = " OR ".join(f"NEW.{c} IS NOT OLD.{c}" for c in FROZEN_COLUMNS)
 
 POSTGRES_INSTALL = f"""
 CREATE OR REPLACE FUNCTION billing_bill_freeze() RETURNS trigger AS $$
@@ -70,43 +67,3 @@ DROP TRIGGER IF EXISTS billing_billline_freeze ON billing_billline;
 DROP FUNCTION IF EXISTS billing_bill_freeze();
 DROP FUNCTION IF EXISTS billing_billline_freeze();
 """
-
-# SQLite: no DELETE triggers, because the test runner's flush empties tables with
-# DELETE. SQLite also drops triggers when a later migration rebuilds the table,
-# hence `install_freeze_triggers` runs again after every migrate (billing/apps.py).
-SQLITE_INSTALL = [
-    f"""CREATE TRIGGER IF NOT EXISTS billing_bill_freeze BEFORE UPDATE ON billing_bill
-    FOR EACH ROW WHEN OLD.status <> 'draft' AND (NEW.status = 'draft' OR {_SQLITE_CHANGED})
-    BEGIN SELECT RAISE(ABORT, 'issued bill is frozen'); END""",
-    """CREATE TRIGGER IF NOT EXISTS billing_billline_freeze_insert BEFORE INSERT ON billing_billline
-    FOR EACH ROW WHEN (SELECT status FROM billing_bill WHERE id = NEW.bill_id) <> 'draft'
-    BEGIN SELECT RAISE(ABORT, 'lines of an issued bill are frozen'); END""",
-    """CREATE TRIGGER IF NOT EXISTS billing_billline_freeze_update BEFORE UPDATE ON billing_billline
-    FOR EACH ROW WHEN (SELECT status FROM billing_bill WHERE id = OLD.bill_id) <> 'draft'
-      OR (SELECT status FROM billing_bill WHERE id = NEW.bill_id) <> 'draft'
-    BEGIN SELECT RAISE(ABORT, 'lines of an issued bill are frozen'); END""",
-]
-
-SQLITE_UNINSTALL = [
-    "DROP TRIGGER IF EXISTS billing_bill_freeze",
-    "DROP TRIGGER IF EXISTS billing_billline_freeze_insert",
-    "DROP TRIGGER IF EXISTS billing_billline_freeze_update",
-]
-
-
-def install_freeze_triggers(connection) -> None:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(POSTGRES_INSTALL)
-        elif connection.vendor == "sqlite":
-            for statement in SQLITE_INSTALL:
-                cursor.execute(statement)
-
-
-def uninstall_freeze_triggers(connection) -> None:
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute(POSTGRES_UNINSTALL)
-        elif connection.vendor == "sqlite":
-            for statement in SQLITE_UNINSTALL:
-                cursor.execute(statement)

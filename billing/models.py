@@ -3,9 +3,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.constraints import ExclusionConstraint
+from django.contrib.postgres.fields import DateRangeField, RangeOperators
 from django.core.validators import MinValueValidator
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Deferrable, F, Func, Q, Value
 from django.utils import timezone
 
 from customers.models import Customer
@@ -181,6 +183,28 @@ class PricePlan(models.Model):
                 | Q(valid_to__gte=F("valid_from")),
                 name="price_plan_valid_range",
             ),
+            # One plan per (customer, series) in force on any day. The services refuse an
+            # overlap with a clerk's message first; this is the lock for every other path.
+            # Deferred to commit, so one transaction may end a version and start the next
+            # in either order (the workbook import inserts first, then closes).
+            ExclusionConstraint(
+                name="price_plan_no_overlap",
+                expressions=[
+                    ("customer", RangeOperators.EQUAL),
+                    ("series", RangeOperators.EQUAL),
+                    (
+                        Func(
+                            F("valid_from"),
+                            F("valid_to"),
+                            Value("[]"),
+                            function="daterange",
+                            output_field=DateRangeField(),
+                        ),
+                        RangeOperators.OVERLAPS,
+                    ),
+                ],
+                deferrable=Deferrable.DEFERRED,
+            ),
         ]
 
     def __str__(self) -> str:
@@ -290,6 +314,16 @@ class Bill(models.Model):
         verbose_name = "账单"
         verbose_name_plural = "账单"
         ordering = ["-period", "customer_id"]
+        indexes = [
+            # The receivables reports read live bills by customer and month and need only
+            # these columns: INCLUDE answers them from the index alone.
+            models.Index(
+                fields=["customer", "period"],
+                include=["status", "due_date", "total", "amount_paid"],
+                condition=Q(kind="bill"),
+                name="billing_bill_receivables_idx",
+            ),
+        ]
         constraints = [
             # One live bill per customer and month; concurrency-safe idempotency.
             models.UniqueConstraint(

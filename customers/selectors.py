@@ -72,12 +72,10 @@ def editable_customers(user: Any) -> QuerySet[Customer]:
 
 
 def name_order(descending: bool = False):
-    """Order by name in pinyin on PostgreSQL (ICU collation); code point order elsewhere."""
-    from django.db import connection
+    """Order by name in pinyin: the stored key (customers/pinyin.py), the same on every PostgreSQL."""
     from django.db.models import F
-    from django.db.models.functions import Collate
 
-    expr = Collate(F("name"), "zh-x-icu") if connection.vendor == "postgresql" else F("name")
+    expr = F("name_pinyin")
     return expr.desc() if descending else expr.asc()
 
 

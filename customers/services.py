@@ -43,6 +43,7 @@ from .models import (
     Tag,
     parse_onboarded,
 )
+from .pinyin import name_sort_key
 from .selectors import (
     cooperation_status_for,
     editable_customers,
@@ -141,6 +142,7 @@ def customer_create(*, user: Any, data: dict[str, Any]) -> Customer:
             raise ValidationError({"sales_owner": "销售只能新建本人负责的客户"})
         customer.sales_owner_id = user.pk
     _full_clean(customer)
+    customer.name_pinyin = name_sort_key(customer.name)
     with set_actor(user):
         customer.save()
         for name, values in m2m.items():
@@ -191,6 +193,7 @@ def customer_update(*, user: Any, customer: Customer, data: dict[str, Any]) -> C
             raise ValidationError({"sales_owner": "您无权更改销售负责人"})
     m2m = _assign(customer, data)
     _full_clean(customer)
+    customer.name_pinyin = name_sort_key(customer.name)
     with set_actor(user):
         customer.save()
         for name, values in m2m.items():

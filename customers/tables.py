@@ -89,7 +89,7 @@ class CustomerTable(tables.Table):
 
     def order_name(self, queryset, is_descending):
         # pk breaks ties in the same direction, so PostgreSQL can walk the
-        # (name COLLATE "zh-x-icu", id) index backwards for a descending sort.
+        # (name_pinyin, id) index backwards for a descending sort.
         return queryset.order_by(name_order(is_descending), "-pk" if is_descending else "pk"), True
 
     def render_company_id(self, value):

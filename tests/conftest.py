@@ -7,7 +7,6 @@ import shutil
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from accounts.roles import Role
 
@@ -25,12 +24,6 @@ def _missing(what: str) -> None:
     if settings.OPCMS_REQUIRE_SERVICES:
         pytest.fail(f"{what} is required (OPCMS_REQUIRE_SERVICES=1) but not available")
     pytest.skip(f"{what} not available")
-
-
-@pytest.fixture
-def require_postgres(db):
-    if connection.vendor != "postgresql":
-        _missing("PostgreSQL (DATABASE_URL)")
 
 
 @pytest.fixture

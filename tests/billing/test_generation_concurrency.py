@@ -30,7 +30,7 @@ def make_customers(n: int) -> None:
         UsageRecordFactory(customer=customer, series=series, shots=2)
 
 
-def test_concurrent_runs_never_duplicate(require_postgres, ops_user):
+def test_concurrent_runs_never_duplicate(ops_user):
     make_customers(40)
     outcomes: list[str] = []
     barrier = threading.Barrier(4)
@@ -58,7 +58,7 @@ def test_concurrent_runs_never_duplicate(require_postgres, ops_user):
     assert Bill.objects.values("customer_id").distinct().count() == 40
 
 
-def test_second_run_is_told_one_is_going(require_postgres, ops_user):
+def test_second_run_is_told_one_is_going(ops_user):
     make_customers(2)
     held = threading.Event()
     release = threading.Event()

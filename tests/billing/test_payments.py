@@ -256,7 +256,7 @@ def test_reversed_bill_cannot_take_money(ops_user):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_tabs_cannot_over_allocate_on_postgres(require_postgres, ops_user):
+def test_two_tabs_cannot_over_allocate_on_postgres(ops_user):
     """Two allocations of the same payment race; the row lock makes the second see the first."""
     customer = CustomerFactory()
     bill_a = issued_bill(
@@ -292,7 +292,7 @@ def test_two_tabs_cannot_over_allocate_on_postgres(require_postgres, ops_user):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_payments_cannot_overpay_one_bill_on_postgres(require_postgres, ops_user):
+def test_two_payments_cannot_overpay_one_bill_on_postgres(ops_user):
     """Two payments race for the same bill's balance; the bill row lock lets only one through."""
     customer = CustomerFactory()
     bill = issued_bill(user=ops_user, customer=customer, lines=["100"])
@@ -322,7 +322,7 @@ def test_two_payments_cannot_overpay_one_bill_on_postgres(require_postgres, ops_
 
 
 @pytest.mark.django_db(transaction=True)
-def test_concurrent_replays_of_one_form_record_one_payment_on_postgres(require_postgres, ops_user):
+def test_concurrent_replays_of_one_form_record_one_payment_on_postgres(ops_user):
     """Three replays race. A replay that finds the bank reference already committed by its
     own first submission (between the key check and the bank-reference check) must get
     that payment back, not a duplicate-reference error."""

@@ -144,7 +144,7 @@ def test_draft_bill_remains_editable_in_the_database(ops_user):
     assert not Bill.objects.filter(pk=bill.pk).exists()
 
 
-def test_deleting_an_issued_bill_fails_on_postgres(require_postgres, ops_user):
+def test_deleting_an_issued_bill_fails_on_postgres(ops_user):
     bill = issued_bill(user=ops_user)
     with pytest.raises(IntegrityError), transaction.atomic():
         Bill.objects.filter(pk=bill.pk).delete()

@@ -107,7 +107,7 @@ def test_ingest_queries_do_not_grow_with_records(ops_user, series_l):
 
 
 def test_a_reference_stored_meanwhile_by_another_sender_counts_as_duplicate(
-    require_postgres, ops_user, series_l, monkeypatch
+    ops_user, series_l, monkeypatch
 ):
     # Given a client retrying after a timeout: its first request stores B after this one
     # looked up the known references, just before this one inserts.

@@ -140,7 +140,7 @@ def test_sort_on_any_column(client, ops_user):
         assert client.get(LIST, {"sort": column}).status_code == 200
 
 
-def test_names_sort_in_pinyin_order_on_postgresql(require_postgres):
+def test_names_sort_in_pinyin_order_on_postgresql(db):
     for name in ("中原地产", "安居客", "北京链家", "贝壳"):
         CustomerFactory(name=name)
 

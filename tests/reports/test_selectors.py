@@ -423,7 +423,7 @@ def test_reports_use_billing_overdue_rule():
 
 
 @pytest.mark.django_db
-def test_receivables_covering_index_exists_on_postgres(require_postgres):
+def test_receivables_covering_index_exists_on_postgres(db):
     from django.db import connection
 
     with connection.cursor() as cur:

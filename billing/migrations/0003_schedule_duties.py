@@ -19,7 +19,7 @@ def remove_schedules(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0005_bill_receivables_index"),
+        ("billing", "0002_freeze_triggers_and_series"),
         ("accounts", "0003_notifications_schedules"),
         ("django_celery_beat", "0019_alter_periodictasks_options"),
     ]

@@ -17,6 +17,6 @@ def seed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("customers", "0002_imported_price")]
+    dependencies = [("customers", "0001_initial")]
 
     operations = [migrations.RunPython(seed, migrations.RunPython.noop)]
