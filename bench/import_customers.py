@@ -7,7 +7,8 @@
 Wipes the customers of the target database first. Measures:
 1. the 1,320-row sample, end to end through the import job (target < 3 s);
 2. N generated rows through the same job (target < 60 s for 100,000, peak RSS < 400 MB);
-3. the raw openpyxl read-only parse of the same generated file, and import / raw-parse;
+3. the raw openpyxl read-only parse of the same generated file, and import / raw-parse,
+   beside the project's upload reader (python-calamine) on the same file;
 4. export of every customer to .xlsx (target < 30 s for 100,000).
 
 Measured 2026-11-22 on the 2-core machine, PostgreSQL 15, load average ~3:
@@ -53,6 +54,7 @@ from billing.customer_import import customer_import_job_work  # noqa: E402
 from customers.exports import EXPORT_FIELDS, export_write  # noqa: E402
 from customers.importers import COLUMNS  # noqa: E402
 from customers.models import Customer, ImportedPrice  # noqa: E402
+from opcms.spreadsheets import spreadsheet_read  # noqa: E402
 
 SAMPLE = Path(settings.BASE_DIR) / "fixtures" / "customers_sample.xlsx"
 
@@ -136,6 +138,14 @@ def raw_parse(path: Path) -> tuple[float, int]:
     return time.perf_counter() - started, count
 
 
+def reader_parse(path: Path) -> tuple[float, int]:
+    """The same file through the project's upload reader (python-calamine, all checks)."""
+    started = time.perf_counter()
+    book = spreadsheet_read(path.read_bytes(), filename=path.name)
+    count = len(next(book.sheets()).rows)
+    return time.perf_counter() - started, count
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
@@ -207,6 +217,8 @@ def main() -> None:
         )
         raw_seconds, count = raw_parse(path)
         print(f"raw openpyxl read-only parse: {raw_seconds:.1f} s ({count:,} rows)")
+        reader_seconds, count = reader_parse(path)
+        print(f"upload reader (python-calamine) parse: {reader_seconds:.1f} s ({count:,} rows)")
         print(f"ratio import / raw parse: {import_seconds / raw_seconds:.2f}")
 
         out = Path(tmp) / "export.xlsx"

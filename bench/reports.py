@@ -41,7 +41,8 @@ from accounts.models import User  # noqa: E402
 from accounts.roles import Role  # noqa: E402
 from billing.models import DeviceSeries  # noqa: E402
 from customers.models import Customer  # noqa: E402
-from reports.selectors import add_months, settlement_month  # noqa: E402
+from opcms.months import month_shift  # noqa: E402
+from reports.selectors import settlement_month  # noqa: E402
 
 BASE_ID = 5_000_000
 SALES_USERS = 20
@@ -50,7 +51,7 @@ SALES_USERS = 20
 def generate(customers: int) -> None:
     today = timezone.localdate()
     last = settlement_month(today)
-    first = add_months(last, -11)
+    first = month_shift(last, -11)
     series, _ = DeviceSeries.objects.get_or_create(code="L", defaults={"name": "L 系列"})
     sales = [
         User.objects.get_or_create(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
 from decimal import Decimal, InvalidOperation
 
 from django import forms
+
+from opcms.months import month_parse
+from opcms.spreadsheets import SpreadsheetFileField
 
 from .models import Bill, DeviceSeries, PricePlan
 
@@ -20,8 +22,7 @@ class MonthField(forms.CharField):
         if not value:
             return None
         try:
-            year, month = (int(x) for x in value.split("-")[:2])
-            return date(year, month, 1)
+            return month_parse(value)
         except ValueError:
             raise forms.ValidationError("月份格式应为 YYYY-MM，如 2025-10") from None
 
@@ -98,10 +99,7 @@ class UsageEntryForm(forms.Form):
 
 
 class UsageImportForm(forms.Form):
-    file = forms.FileField(
-        label="Excel 文件（.xlsx）",
-        widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".xlsx"}),
-    )
+    file = SpreadsheetFileField(label="用量文件（.xlsx / .csv）")
     kind = forms.ChoiceField(
         label="表格类型",
         choices=[
@@ -128,9 +126,6 @@ class UsageImportForm(forms.Form):
         data = super().clean()
         if data.get("kind") == "wide" and not data.get("year"):
             self.add_error("year", "导入分月汇总表需要填写年份")
-        upload = data.get("file")
-        if upload and upload.size > 20 * 1024 * 1024:
-            self.add_error("file", "文件不能超过 20 MB")
         return data
 
 
@@ -203,19 +198,7 @@ class PlanForm(forms.ModelForm):
         "minimum_charge": "本月费用（折扣后）不足时补足到该金额",
         "discount_value": "百分比填 10 表示九折；固定金额为每月减免",
     }
-    KIND_FIELDS = {
-        "per_shoot": [
-            "single_price",
-            "multi_rule",
-            "multi_price",
-            "multi_base",
-            "multi_step",
-            "per_area",
-            "area_price",
-        ],
-        "tiered": ["tier_mode", "tier_unit", "bands_shared", "bands_single", "bands_multi"],
-        "annual": ["annual_fee", "annual_quota", "overage_price", "fee_schedule", "contract_start"],
-    }
+    KIND_FIELDS = PricePlan.KIND_TERMS
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

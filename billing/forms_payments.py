@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import calendar
 import uuid
 from datetime import date
 from decimal import Decimal
@@ -10,7 +9,11 @@ from decimal import Decimal
 from django import forms
 from django.utils import timezone
 
+from opcms.months import month_end, month_start
+from opcms.spreadsheets import SpreadsheetFileField
+
 from .models import Bill, Payment
+from .money import format_money
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -70,7 +73,7 @@ class AllocationForm(forms.Form):
                 decimal_places=2,
                 min_value=Decimal("0"),
                 max_value=bill.balance,
-                error_messages={"max_value": f"不能超过未收余额 ¥{bill.balance:,.2f}"},
+                error_messages={"max_value": f"不能超过未收余额 {format_money(bill.balance)}"},
             )
 
     def allocations(self) -> list[tuple[Bill, Decimal]]:
@@ -108,14 +111,6 @@ class IssuePeriodForm(forms.Form):
         return self.cleaned_data["period"].replace(day=1)
 
 
-def _month_start(value: date) -> date:
-    return value.replace(day=1)
-
-
-def _month_end(value: date) -> date:
-    return value.replace(day=calendar.monthrange(value.year, value.month)[1])
-
-
 class StatementForm(forms.Form):
     customer = CustomerByCompanyIdField(label="客户（公司id）")
     start = forms.DateField(
@@ -142,10 +137,10 @@ class StatementForm(forms.Form):
             if data["end"] < data["start"]:
                 self.add_error("end", "截止月份不能早于起始月份")
             else:
-                data["date_from"] = _month_start(data["start"])
-                data["date_to"] = _month_end(data["end"])
+                data["date_from"] = month_start(data["start"])
+                data["date_to"] = month_end(data["end"])
         return data
 
 
 class ReceiptImportForm(forms.Form):
-    file = forms.FileField(label="银行收款文件（.xlsx / .csv）")
+    file = SpreadsheetFileField(label="银行收款文件（.xlsx / .csv）")

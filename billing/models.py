@@ -68,29 +68,30 @@ class PricePlan(models.Model):
         MANUAL = "manual", "手工"
         IMPORT = "import", "导入"
 
+    # The terms each kind of plan reads (the form shows only the chosen kind's; the
+    # workbook's price columns set the per-shoot ones).
+    KIND_TERMS = {
+        "per_shoot": (
+            "single_price",
+            "multi_rule",
+            "multi_price",
+            "multi_base",
+            "multi_step",
+            "per_area",
+            "area_price",
+        ),
+        "tiered": ("tier_mode", "tier_unit", "bands_shared", "bands_single", "bands_multi"),
+        "annual": ("annual_fee", "annual_quota", "overage_price", "fee_schedule", "contract_start"),
+    }
     # The terms a person sets on a plan, in form order: forms, services, the API
     # and the import all use this one list.
     TERMS_FIELDS = (
         "kind",
         "valid_from",
         "valid_to",
-        "single_price",
-        "multi_rule",
-        "multi_price",
-        "multi_base",
-        "multi_step",
-        "per_area",
-        "area_price",
-        "tier_mode",
-        "tier_unit",
-        "bands_shared",
-        "bands_single",
-        "bands_multi",
-        "annual_fee",
-        "annual_quota",
-        "overage_price",
-        "fee_schedule",
-        "contract_start",
+        *KIND_TERMS["per_shoot"],
+        *KIND_TERMS["tiered"],
+        *KIND_TERMS["annual"],
         "minimum_charge",
         "discount_kind",
         "discount_value",

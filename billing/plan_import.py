@@ -26,15 +26,8 @@ from .pricing import ANNUAL, ParsedPrice, parse_workbook_prices
 from .selectors import day_before, month_bounds
 from .services import PLAN_FIELDS, _plan_errors, audit_bulk
 
-PRICE_FIELDS = [
-    "single_price",
-    "multi_rule",
-    "multi_price",
-    "multi_base",
-    "multi_step",
-    "per_area",
-    "area_price",
-]
+# The plan terms a workbook price text sets (ParsedPrice carries each of them).
+PRICE_FIELDS = PricePlan.KIND_TERMS["per_shoot"]
 
 
 def _plan_data(parsed: ParsedPrice, imported: Any, valid_from: date | None) -> dict[str, Any]:

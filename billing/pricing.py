@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
 
+from opcms.missing import PRICE_MISSING, is_missing
+
 from .money import format_money, format_quantity, to_money
 
 ZERO = Decimal("0")
@@ -406,7 +408,6 @@ def contract_month(contract_start: date, period: date) -> tuple[date, int]:
 
 # --- the workbook's raw price texts --------------------------------------------------
 
-MISSING = {"", "#N/A", "#N/A N/A", "—", "-", "--", "N/A", "无"}
 METHODS = {
     "定价结算": (PER_SHOOT, False),
     "包年套餐": (ANNUAL, False),
@@ -457,7 +458,7 @@ def _text(raw) -> str:
 
 
 def _is_missing(text: str) -> bool:
-    return text.upper() in MISSING
+    return is_missing(text, PRICE_MISSING)
 
 
 def _number(text: str, column: str) -> Decimal:

@@ -18,7 +18,7 @@ from customers.models import Customer
 
 from . import reminders
 from .models import ZERO, Bill, BillLine, Payment, PaymentAllocation
-from .money import to_money
+from .money import format_money, to_money
 from .selectors import OPEN_STATUSES, bills_open_for_customer
 from .services import plans_lock_for_bills
 
@@ -39,10 +39,6 @@ def _audited(user: Any):
     finally:
         if previous is not None:
             auditlog_value.set(previous)
-
-
-def _money_str(value: Decimal) -> str:
-    return f"¥{value:,.2f}"
 
 
 def _bill_status_for(bill: Bill) -> str:
@@ -76,7 +72,7 @@ def bill_add_manual_line(
         )
         if new_total < 0:
             raise ValidationError(
-                {"amount": f"调整后账单金额为 {_money_str(new_total)}，不能为负数"}
+                {"amount": f"调整后账单金额为 {format_money(new_total)}，不能为负数"}
             )
         position = (bill.lines.aggregate(m=Max("position"))["m"] or 0) + 1
         line = BillLine.objects.create(
@@ -86,7 +82,7 @@ def bill_add_manual_line(
             quantity=Decimal("1"),
             unit_price=amount,
             amount=amount,
-            explanation=(explanation or "").strip() or f"手工调整 {_money_str(amount)}",
+            explanation=(explanation or "").strip() or f"手工调整 {format_money(amount)}",
             reason=reason,
             created_by=user,
         )
@@ -112,7 +108,9 @@ def bill_issue(*, user: Any, bill: Bill, due_date: date | None = None) -> Bill:
         amounts = list(bill.lines.values_list("amount", flat=True))
         total = to_money(sum((to_money(a) for a in amounts), ZERO)) if amounts else bill.total
         if total < 0:
-            raise ValidationError(f"账单 {bill.number} 金额为负（{_money_str(total)}），请检查明细")
+            raise ValidationError(
+                f"账单 {bill.number} 金额为负（{format_money(total)}），请检查明细"
+            )
         today = timezone.localdate()
         terms = bill.customer.payment_terms_days
         if terms is None:
@@ -195,7 +193,7 @@ def bill_reverse(*, user: Any, bill: Bill, reason: str) -> Bill:
             quantity=Decimal("1"),
             unit_price=-bill.total,
             amount=-bill.total,
-            explanation=f"冲正账单 {bill.number}：{_money_str(-bill.total)}",
+            explanation=f"冲正账单 {bill.number}：{format_money(-bill.total)}",
             reason=reason,
             created_by=user,
         )
@@ -223,7 +221,7 @@ class DuplicateBankRefError(ValidationError):
         self.existing = existing
         message = (
             f"银行流水号 {existing.bank_ref} 已登记过（收款 #{existing.pk}，"
-            f"{existing.received_on:%Y-%m-%d} {_money_str(existing.amount)}，{existing.customer.name}），"
+            f"{existing.received_on:%Y-%m-%d} {format_money(existing.amount)}，{existing.customer.name}），"
             "不能重复录入"
         )
         super().__init__({"bank_ref": ValidationError(message, code="duplicate_bank_ref")})
@@ -322,7 +320,7 @@ def payment_allocate(
         total = sum(wanted.values(), ZERO)
         if total > payment.unallocated:
             raise ValidationError(
-                f"核销合计 {_money_str(total)} 超过收款未核销余额 {_money_str(payment.unallocated)}"
+                f"核销合计 {format_money(total)} 超过收款未核销余额 {format_money(payment.unallocated)}"
             )
         for bill_id, amount in wanted.items():
             bill = bills[bill_id]
@@ -334,7 +332,7 @@ def payment_allocate(
                 )
             if amount > bill.balance:
                 raise ValidationError(
-                    f"账单 {bill.number}：核销 {_money_str(amount)} 超过未收余额 {_money_str(bill.balance)}"
+                    f"账单 {bill.number}：核销 {format_money(amount)} 超过未收余额 {format_money(bill.balance)}"
                 )
             created.append(
                 PaymentAllocation.objects.create(

@@ -18,16 +18,13 @@ from customers.reminders import ReminderCounts
 from customers.selectors import users_in_scope_of
 
 from .models import Bill, Payment, PaymentAllocation
+from .money import format_money
 from .selectors import overdue_q
 
 # Days overdue at which each person hears about a bill. The highest threshold
 # reached wins, so a scan after downtime sends one reminder, not a backlog.
 OWNER_THRESHOLDS = (1, 7, 30)
 LEAD_THRESHOLDS = (15, 30)
-
-
-def _money(value) -> str:
-    return f"¥{value:,.2f}"
 
 
 def _reached(days: int, thresholds: tuple[int, ...]) -> int | None:
@@ -51,7 +48,7 @@ def overdue_reminders_send(*, today: date) -> ReminderCounts:
         lead = team.lead if team is not None else None
         link = reverse("billing:bill-detail", args=[bill.pk])
         title = f"{customer.name} 账单 {bill.number} 已逾期 {days} 天"
-        body = f"未收金额 {_money(bill.balance)}，到期日 {bill.due_date:%Y-%m-%d}。请在 24 小时内联系客户。"
+        body = f"未收金额 {format_money(bill.balance)}，到期日 {bill.due_date:%Y-%m-%d}。请在 24 小时内联系客户。"
         for person, thresholds in ((owner, OWNER_THRESHOLDS), (lead, LEAD_THRESHOLDS)):
             threshold = _reached(days, thresholds)
             if person is None or threshold is None:
@@ -89,7 +86,7 @@ def payment_recorded_notify(*, payment: Payment) -> NotifyResult:
         recipients=users_in_scope_of(customer, [customer.sales_owner]),
         kind=NotificationKind.PAYMENT,
         event_key=f"payment:{payment.pk}:received",
-        title=f"{customer.name} 收款 {_money(payment.amount)}",
+        title=f"{customer.name} 收款 {format_money(payment.amount)}",
         body=f"收款日期 {payment.received_on:%Y-%m-%d}，{payment.get_method_display()}。",
         link=reverse("billing:payment-detail", args=[payment.pk]),
         obj=payment,
@@ -104,8 +101,8 @@ def allocations_notify(*, allocations: list[PaymentAllocation]) -> None:
             recipients=users_in_scope_of(customer, [customer.sales_owner]),
             kind=NotificationKind.PAYMENT,
             event_key=f"allocation:{allocation.pk}",
-            title=f"{customer.name} 账单 {bill.number} 核销 {_money(allocation.amount)}",
-            body=f"账单状态：{bill.get_status_display()}，未收余额 {_money(bill.balance)}。",
+            title=f"{customer.name} 账单 {bill.number} 核销 {format_money(allocation.amount)}",
+            body=f"账单状态：{bill.get_status_display()}，未收余额 {format_money(bill.balance)}。",
             link=reverse("billing:bill-detail", args=[bill.pk]),
             obj=bill,
         )

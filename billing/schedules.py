@@ -26,10 +26,10 @@ from accounts.schedules import (
     system_user,
 )
 from customers.reminders import attention_reminders_send, renewal_reminders_send
+from opcms.months import month_shift
 
 from .lifecycle_rules import lifecycle_rules_apply
 from .reminders import drafts_ready_notify, overdue_reminders_send
-from .selectors import month_shift
 
 TIMEZONE = "Asia/Shanghai"
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import calendar
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -12,19 +11,10 @@ from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from customers.selectors import scoped_customers
+from opcms.months import day_before, month_bounds, month_shift  # noqa: F401 (re-exported)
 
 from .models import Bill, BillLine, Payment, PaymentAllocation, PricePlan, UsageRecord
 from .pricing import Band, PlanTerms
-
-
-def month_bounds(period: date) -> tuple[date, date]:
-    start = period.replace(day=1)
-    return start, start.replace(day=calendar.monthrange(start.year, start.month)[1])
-
-
-def month_shift(period: date, months: int) -> date:
-    index = period.year * 12 + period.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def scoped_usage(user: Any) -> QuerySet[UsageRecord]:
@@ -145,14 +135,6 @@ def plan_is_locked(plan: PricePlan) -> bool:
     if plan.is_locked or plan.pk is None:
         return plan.is_locked
     return BillLine.objects.filter(plan=plan).exclude(bill__status=Bill.Status.DRAFT).exists()
-
-
-def last_day(period: date) -> date:
-    return month_bounds(period)[1]
-
-
-def day_before(day: date) -> date:
-    return day - timedelta(days=1)
 
 
 # --- lifecycle, payments and reconciliation (issue 6) ---

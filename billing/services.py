@@ -16,7 +16,7 @@ from typing import Any
 from auditlog.models import LogEntry
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connection, transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce, TruncMonth
 from django.urls import reverse
@@ -72,6 +72,12 @@ def audit_bulk(*, user: Any, model: type, summary: str, changes: dict[str, Any])
 # --- price plans ---------------------------------------------------------------------
 
 PLAN_FIELDS = [*PricePlan.TERMS_FIELDS, "source", "raw_single", "raw_multi"]
+# The amount terms (prices, fees, discount value): the decimal fields among the terms.
+MONEY_TERMS = tuple(
+    f.name
+    for f in PricePlan._meta.concrete_fields
+    if f.name in PricePlan.TERMS_FIELDS and isinstance(f, models.DecimalField)
+)
 
 
 def _plan_errors(plan: PricePlan) -> dict[str, str]:
@@ -105,17 +111,7 @@ def _plan_errors(plan: PricePlan) -> dict[str, str]:
             errors["contract_start"] = "请填写合同年度开始日期（或方案生效日期）"
         if plan.annual_quota is not None and plan.overage_price is None:
             errors["overage_price"] = "限量套餐需要填写超量单价"
-    for name in (
-        "single_price",
-        "multi_price",
-        "multi_base",
-        "multi_step",
-        "area_price",
-        "annual_fee",
-        "overage_price",
-        "minimum_charge",
-        "discount_value",
-    ):
+    for name in MONEY_TERMS:
         value = getattr(plan, name)
         if value is not None and value < 0:
             errors[name] = "金额不能为负"

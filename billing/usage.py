@@ -4,13 +4,13 @@ the readers of the two usage sheets (the long list of shoots and the wide monthl
 from __future__ import annotations
 
 import io
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, BinaryIO
 
-import openpyxl
 import xlsxwriter
 from django.core.exceptions import PermissionDenied
 from django.db import connection, transaction
@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from accounts.roles import can_manage_billing
 from customers.selectors import scoped_customers
+from opcms.spreadsheets import SpreadsheetError, spreadsheet_read
 
 from .models import DeviceSeries, UsageRecord
 
@@ -260,21 +261,36 @@ class ParsedSheet:
     columns: dict[str, str]  # field → column letter/title, for messages
     problems: list[dict[str, Any]] = field(default_factory=list)  # {row, column, message}
 
+    def to_json(self) -> dict[str, Any]:
+        """Plain JSON, so the upload parses once and the preview reads it back from the job."""
+        return {
+            "kind": self.kind,
+            "sheet": self.sheet,
+            "records": [{k: _json_cell(v) for k, v in r.items()} for r in self.records],
+            "rows": self.rows,
+            "columns": self.columns,
+            "problems": self.problems,
+        }
 
-class SheetError(ValueError):
-    pass
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ParsedSheet:
+        return cls(**data)
 
 
-def _workbook(file: BinaryIO):
-    try:
-        return openpyxl.load_workbook(file, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many kinds for a file that is not xlsx
-        raise SheetError("无法读取文件：请上传 .xlsx 格式的 Excel 工作簿") from exc
+def _json_cell(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.date().isoformat()  # a shoot is a calendar day
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)  # PostgreSQL's jsonb has no NaN
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    return str(value)
 
 
-def _rows(ws) -> list[tuple]:
-    ws.reset_dimensions()
-    return [tuple(r) for r in ws.iter_rows(values_only=True)]
+# A file that cannot be read at all (hostile, broken, no usage sheet): a Chinese message.
+SheetError = SpreadsheetError
 
 
 def _header(row: tuple) -> list[str]:
@@ -290,14 +306,18 @@ def sheet_kind(header: list[str]) -> str | None:
 
 
 def read_usage_workbook(
-    file: BinaryIO, *, kind: str, series: str, year: int | None = None
+    file: BinaryIO | bytes,
+    *,
+    kind: str,
+    series: str,
+    year: int | None = None,
+    filename: str = "",
 ) -> ParsedSheet:
-    """Read the first sheet of the wanted kind. The wide sheet needs `year`; its cells become
-    one record per customer and month with a deterministic source ref, so a re-import of
-    the same sheet never counts twice."""
-    wb = _workbook(file)
-    for ws in wb.worksheets:
-        rows = _rows(ws)
+    """Read the first sheet of the wanted kind (.xlsx, or .csv). The wide sheet needs `year`;
+    its cells become one record per customer and month with a deterministic source ref,
+    so a re-import of the same sheet never counts twice."""
+    for ws in spreadsheet_read(file, filename=filename).sheets():
+        rows = ws.rows
         if not rows:
             continue
         header = _header(rows[0])
@@ -347,7 +367,7 @@ def _read_wide(title, header, rows, series, year) -> ParsedSheet:
         company_id = row[id_col]
         try:
             company_id = int(company_id)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             parsed.problems.append(
                 {"row": offset, "column": "公司id", "message": f"公司id“{company_id}”不是整数"}
             )
@@ -383,7 +403,8 @@ def _read_wide(title, header, rows, series, year) -> ParsedSheet:
                 }
             )
             parsed.rows.append(offset)
-        if total_col is not None and isinstance(row[total_col], int | float):
+        total = row[total_col] if total_col is not None and total_col < len(row) else None
+        if isinstance(total, int | float) and math.isfinite(total):
             if int(row[total_col]) != month_sum:
                 parsed.problems.append(
                     {
@@ -428,10 +449,24 @@ def error_workbook(problems: list[dict[str, Any]]) -> bytes:
 
 
 def usage_import_file(
-    *, file: BinaryIO, user: Any, kind: str, series: str, year: int | None, commit: bool
+    *,
+    file: BinaryIO,
+    user: Any,
+    kind: str,
+    series: str,
+    year: int | None,
+    commit: bool,
+    filename: str = "",
+) -> tuple[ParsedSheet, UsageIngestResult, list[dict[str, Any]]]:
+    """Read the file, then preview or import it (see usage_import_parsed)."""
+    parsed = read_usage_workbook(file, kind=kind, series=series, year=year, filename=filename)
+    return usage_import_parsed(parsed=parsed, user=user, commit=commit)
+
+
+def usage_import_parsed(
+    *, parsed: ParsedSheet, user: Any, commit: bool
 ) -> tuple[ParsedSheet, UsageIngestResult, list[dict[str, Any]]]:
     """Preview (commit=False: validate only) or import atomically (nothing stored on any error)."""
-    parsed = read_usage_workbook(file, kind=kind, series=series, year=year)
     blocking = [p for p in parsed.problems if not p.get("warning")]
     if not commit or blocking:
         with transaction.atomic():

@@ -51,7 +51,14 @@ from .services import (
     plan_new_version,
     plan_update,
 )
-from .usage import SheetError, error_workbook, usage_import_file, usage_ingest
+from .usage import (
+    ParsedSheet,
+    SheetError,
+    error_workbook,
+    read_usage_workbook,
+    usage_import_parsed,
+    usage_ingest,
+)
 
 
 def _default_period() -> date:
@@ -224,36 +231,30 @@ def customer_summary(request, pk: int):
 
 @login_required
 def usage_import(request):
+    """Upload: the file is read here, once; the job keeps the parsed sheet for the preview."""
     _require(can_import(request.user) and can_manage_billing(request.user))
     form = UsageImportForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        content = upload.read()
         params = {k: form.cleaned_data[k] for k in ("kind", "year")} | {
             "series": form.cleaned_data["series"].code
         }
-        job = job_create(
-            kind="usage_import",
-            created_by=request.user,
-            title="导入用量",
-            params=params,
-            input_name=upload.name,
-            input_bytes=content,
-        )
-        return redirect("billing:usage-import-preview", job.pk)
+        try:
+            parsed = read_usage_workbook(upload, **params, filename=upload.name)
+        except SheetError as exc:
+            form.add_error("file", str(exc))
+        else:
+            upload.seek(0)
+            job = job_create(
+                kind="usage_import",
+                created_by=request.user,
+                title="导入用量",
+                params=params | {"parsed": parsed.to_json()},
+                input_name=upload.name,
+                input_bytes=upload.read(),
+            )
+            return redirect("billing:usage-import-preview", job.pk)
     return render(request, "billing/usage_import.html", {"form": form})
-
-
-def _run_import(job: Job, user, *, commit: bool):
-    with job.input_file.open("rb") as fh:
-        return usage_import_file(
-            file=fh,
-            user=user,
-            kind=job.params["kind"],
-            series=job.params["series"],
-            year=job.params.get("year"),
-            commit=commit,
-        )
 
 
 @login_required
@@ -261,14 +262,18 @@ def usage_import_preview(request, pk: int):
     _require(can_import(request.user) and can_manage_billing(request.user))
     job = get_object_or_404(jobs_visible_to(request.user).filter(kind="usage_import"), pk=pk)
     commit = request.method == "POST" and not job.is_finished
-    try:
-        parsed, result, problems = _run_import(job, request.user, commit=commit)
-    except SheetError as exc:
+    if "parsed" not in job.params:
         return render(
             request,
             "billing/usage_import.html",
-            {"form": UsageImportForm(), "sheet_error": str(exc)},
+            {
+                "form": UsageImportForm(),
+                "sheet_error": "该导入任务没有可预览的数据，请重新上传文件",
+            },
         )
+    parsed, result, problems = usage_import_parsed(
+        parsed=ParsedSheet.from_json(job.params["parsed"]), user=request.user, commit=commit
+    )
     blocking = [p for p in problems if not p.get("warning")]
     if problems and not job.error_file:
         job_attach_file(

@@ -29,6 +29,7 @@ from .forms_payments import (
     StatementForm,
 )
 from .models import Bill, Payment
+from .money import format_money
 from .selectors import (
     bills_open_for_customer,
     scoped_allocations,
@@ -94,7 +95,7 @@ def payment_create(request):
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            messages.success(request, f"已登记收款 ¥{payment.amount:,.2f}，请核销到账单")
+            messages.success(request, f"已登记收款 {format_money(payment.amount)}，请核销到账单")
             return redirect("billing:payment-detail", pk=payment.pk)
     return render(
         request,
@@ -179,7 +180,7 @@ def allocation_undo(request, pk: int):
             messages.error(request, _error_text(exc))
         else:
             messages.success(
-                request, f"已撤销核销 {allocation.bill.number} ¥{allocation.amount:,.2f}"
+                request, f"已撤销核销 {allocation.bill.number} {format_money(allocation.amount)}"
             )
     if request.POST.get("back") == "bill":
         return redirect("billing:bill-detail", pk=allocation.bill_id)
@@ -236,7 +237,7 @@ def bill_apply_credit(request, pk: int):
     def action(bill):
         created = reconciliation.bill_apply_credit(user=request.user, bill=bill)
         total = sum(a.amount for a in created)
-        return f"已用客户余额核销 ¥{total:,.2f}（{len(created)} 笔收款）"
+        return f"已用客户余额核销 {format_money(total)}（{len(created)} 笔收款）"
 
     return _bill_action(request, pk, action)
 
@@ -252,7 +253,7 @@ def bill_add_line(request, pk: int):
         line = reconciliation.bill_add_manual_line(
             user=request.user, bill=bill, **form.cleaned_data
         )
-        return f"已添加手工调整 ¥{line.amount:,.2f}"
+        return f"已添加手工调整 {format_money(line.amount)}"
 
     return _bill_action(request, pk, action)
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django import forms
-from django.conf import settings
+
+from opcms.spreadsheets import SpreadsheetFileField
 
 from .exports import EXPORT_FIELDS
 from .importers import COLUMNS, IGNORE
@@ -17,10 +18,7 @@ SERIES_CHOICES = [
 
 
 class ImportUploadForm(forms.Form):
-    file = forms.FileField(
-        label="客户工作簿",
-        help_text=f"支持 .xlsx 和 .csv（UTF-8 或 GBK），不超过 {settings.OPCMS_UPLOAD_MAX_BYTES // (1024 * 1024)} MB。",
-    )
+    file = SpreadsheetFileField(label="客户工作簿")
     series = forms.ChoiceField(label="价格所属设备系列", choices=SERIES_CHOICES, required=False)
     valid_from = forms.DateField(
         label="价格生效日期",
@@ -28,15 +26,6 @@ class ImportUploadForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="留空则由价格方案按默认规则生效。",
     )
-
-    def clean_file(self):
-        upload = self.cleaned_data["file"]
-        if upload.size > settings.OPCMS_UPLOAD_MAX_BYTES:
-            limit = settings.OPCMS_UPLOAD_MAX_BYTES // (1024 * 1024)
-            raise forms.ValidationError(f"文件超过 {limit} MB 上限，请拆分后再导入。")
-        if not upload.name.lower().endswith((".xlsx", ".xlsm", ".csv", ".txt")):
-            raise forms.ValidationError("只支持 .xlsx 或 .csv 文件。")
-        return upload
 
 
 FIELD_CHOICES = [(IGNORE, "（忽略此列）"), *[(c.field, c.label) for c in COLUMNS]]

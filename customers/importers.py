@@ -10,13 +10,12 @@ classify every row against the database, writes nothing) → `import_commit`
 from __future__ import annotations
 
 import contextlib
-import csv
 import gc
 import io
 import re
 import tempfile
-import zipfile
 from collections.abc import Callable, Iterator
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +23,9 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils import timezone
+
+from opcms.missing import CODE_MISSING, MISSING, PERSON_MISSING
+from opcms.spreadsheets import MAX_CELL_CHARS, SpreadsheetError, spreadsheet_read, too_many_rows
 
 from .lifecycle import cooperation_key
 from .models import (
@@ -38,11 +40,7 @@ from .pinyin import name_sort_key
 
 Progress = Callable[..., None]
 
-# Limits for hostile files. The upload limit itself is settings.OPCMS_UPLOAD_MAX_BYTES.
-MAX_ROWS = getattr(settings, "OPCMS_IMPORT_MAX_ROWS", 200_000)
-MAX_UNZIPPED_BYTES = getattr(settings, "OPCMS_IMPORT_MAX_UNZIPPED_BYTES", 300 * 1024 * 1024)
-MAX_ZIP_RATIO = 120  # real workbooks compress ~5-20x; a bomb compresses ~1000x
-MAX_CELL_CHARS = 32_767  # Excel's own limit: a longer cell was not written by Excel
+# File limits (size, rows, cells, zip checks) live in opcms/spreadsheets.py.
 HEADER_SEARCH_ROWS = 30
 MAX_HINT_ROWS = 3
 CHUNK = 2000
@@ -64,8 +62,8 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-class ImportFileError(Exception):
-    """The file as a whole cannot be imported; the message is Chinese and shown to the user."""
+# The file as a whole cannot be imported; the message is Chinese and shown to the user.
+ImportFileError = SpreadsheetError
 
 
 @dataclass(frozen=True)
@@ -158,130 +156,20 @@ def header_find(rows: list[tuple]) -> Header | None:
     return best
 
 
-def _read_limited(fileobj: Any) -> bytes:
-    limit = settings.OPCMS_UPLOAD_MAX_BYTES
-    data = fileobj.read(limit + 1)
-    if len(data) > limit:
-        raise ImportFileError(f"文件超过 {limit // (1024 * 1024)} MB 上限，请拆分后再导入。")
-    if not data:
-        raise ImportFileError("文件是空的。")
-    return data
-
-
-def _check_zip(data: bytes) -> None:
-    """Refuse zip bombs from the archive's declared sizes, before any XML is parsed.
-
-    zipfile never inflates a member beyond its declared size, so checking the
-    declared sizes and ratios bounds what openpyxl can be made to read.
-    """
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
-        raise ImportFileError("文件已损坏或不是 Excel 工作簿（.xlsx）。") from exc
-    infos = archive.infolist()
-    names = {i.filename for i in infos}
-    if "xl/workbook.xml" not in names:
-        raise ImportFileError("文件不是 Excel 工作簿（.xlsx）：缺少工作簿内容。")
-    if len(infos) > 10_000:
-        raise ImportFileError("工作簿内部文件过多，疑似恶意文件，已拒绝。")
-    total = 0
-    for info in infos:
-        total += info.file_size
-        ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > 1024 * 1024 and ratio > MAX_ZIP_RATIO:
-            raise ImportFileError("工作簿解压后体积异常（压缩比过高），疑似压缩炸弹，已拒绝。")
-    if total > MAX_UNZIPPED_BYTES:
-        raise ImportFileError(
-            f"工作簿解压后超过 {MAX_UNZIPPED_BYTES // (1024 * 1024)} MB，已拒绝，请拆分后再导入。"
-        )
-
-
-def _sniff(data: bytes, filename: str) -> str:
-    if data[:4] == b"PK\x03\x04":
-        return "xlsx"
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        # An OLE container: either a legacy .xls or an encrypted .xlsx (Excel
-        # stores password-protected workbooks as OLE with an EncryptionInfo stream).
-        if "EncryptionInfo".encode("utf-16-le") in data:
-            raise ImportFileError(
-                "工作簿设有密码保护，请在 Excel 中取消密码后另存为 .xlsx 再导入。"
-            )
-        raise ImportFileError("不支持旧版 .xls 格式，请在 Excel 中另存为 .xlsx 后再导入。")
-    if filename.lower().endswith((".csv", ".txt")):
-        return "csv"
-    raise ImportFileError("文件不是 Excel 工作簿（.xlsx）或 CSV 文件，请检查后重新上传。")
-
-
-def _decode_csv(data: bytes) -> str:
-    if b"\x00" in data:
-        raise ImportFileError("CSV 文件含有二进制内容，不是有效的文本表格。")
-    # Chinese Excel saves CSV as GBK; gb18030 is its superset.
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ImportFileError("无法识别 CSV 文件的编码，请在 Excel 中另存为“CSV UTF-8”后再导入。")
-
-
 def table_open(fileobj: Any, *, filename: str = "") -> Table:
     """Open an uploaded .xlsx or .csv and find its header row; raises ImportFileError."""
-    data = _read_limited(fileobj)
-    kind = _sniff(data, filename)
-    if kind == "csv":
-        text = _decode_csv(data)
-        try:
-            all_rows = [tuple(r) for r in csv.reader(io.StringIO(text, newline=""))]
-        except csv.Error as exc:
-            raise ImportFileError(f"CSV 文件格式错误：{exc}") from exc
-        header = header_find(all_rows[:HEADER_SEARCH_ROWS])
-        if header is None:
-            raise _no_header()
-        return Table(
-            kind="csv",
-            title=filename.rsplit("/", 1)[-1],
-            header=header,
-            rows=lambda: iter(all_rows),
-            estimated_rows=len(all_rows),
-        )
-
-    _check_zip(data)
-    import openpyxl  # imported late: only needed for workbooks
-
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for broken files
-        raise ImportFileError("无法读取工作簿：文件已损坏或不是 .xlsx 格式。") from exc
-    for sheet in workbook.worksheets[:20]:
-        if not hasattr(sheet, "reset_dimensions"):
-            continue  # chartsheets
-        declared = sheet.max_row
-        # The <dimension> tag may be wrong (it can claim 2 rows of 300,000):
-        # forget it and let iteration count the rows.
-        sheet.reset_dimensions()
-        try:
-            head = list(_limited_rows(sheet.iter_rows(values_only=True), HEADER_SEARCH_ROWS))
-        except ImportFileError:
-            raise
-        except Exception as exc:
-            raise ImportFileError("无法读取工作簿：文件已损坏或不是 .xlsx 格式。") from exc
-        header = header_find(head)
+    book = spreadsheet_read(fileobj, filename=filename)
+    for sheet in book.sheets():
+        header = header_find(sheet.rows[:HEADER_SEARCH_ROWS])
         if header is not None:
             return Table(
-                kind="xlsx",
+                kind=book.kind,
                 title=sheet.title,
                 header=header,
-                rows=lambda sheet=sheet: sheet.iter_rows(values_only=True),
-                estimated_rows=declared,
+                rows=lambda rows=sheet.rows: iter(rows),
+                estimated_rows=len(sheet.rows),
             )
     raise _no_header()
-
-
-def _limited_rows(rows: Iterator[tuple], n: int) -> Iterator[tuple]:
-    for i, row in enumerate(rows):
-        if i >= n:
-            return
-        yield row
 
 
 def _no_header() -> ImportFileError:
@@ -299,9 +187,6 @@ def series_from_title(title: str) -> str:
 
 # --- normalising cells ------------------------------------------------------
 
-MISSING = {"", "#n/a", "n/a", "#na", "—", "——", "-", "--", "－", "#value!", "#ref!", "null", "none"}
-PERSON_MISSING = MISSING | {"0", "无"}
-CODE_MISSING = MISSING | {"0"}
 YES_NO = {"是": True, "否": False, "yes": True, "no": False, "y": True, "n": False}
 BILLING = {"是": "yes", "否": "no", "待确认": "pending", "yes": "yes", "no": "no"}
 SETTLEMENT = {
@@ -318,7 +203,7 @@ DICTIONARY_FIELDS = {
 }
 
 
-def cell_text(value: Any, missing: set[str] = MISSING) -> str:
+def cell_text(value: Any, missing: AbstractSet[str] = MISSING) -> str:
     """A cell as trimmed text, "" when it means "missing"; integral floats lose their `.0`."""
     if value is None:
         return ""
@@ -668,8 +553,8 @@ def import_analyse(
     with _gc_paused():
         for index, raw in enumerate(table.rows()):
             physical += 1
-            if physical > MAX_ROWS + HEADER_SEARCH_ROWS:
-                raise ImportFileError(f"文件超过 {MAX_ROWS} 行上限，请拆分后再导入。")
+            if physical > settings.OPCMS_UPLOAD_MAX_ROWS + HEADER_SEARCH_ROWS:
+                raise too_many_rows()
             if index <= table.header.row_index:
                 continue
             raw = tuple(map(ctx.share, raw[:width]))
@@ -688,8 +573,8 @@ def import_analyse(
                 progress(physical, estimate * 2)
     if not plan.rows:
         raise ImportFileError("表头下方没有数据行。")
-    if len(plan.rows) > MAX_ROWS:
-        raise ImportFileError(f"文件超过 {MAX_ROWS} 行上限，请拆分后再导入。")
+    if len(plan.rows) > settings.OPCMS_UPLOAD_MAX_ROWS:
+        raise too_many_rows()
     if not series_code and any(r.price for r in plan.rows):
         plan.notes.append(
             "未指定设备系列（工作表名中也没有（X）/（N）/（L）），价格仅暂存、不会生成价格方案"

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django import forms
@@ -8,6 +9,7 @@ from accounts.models import User
 from billing.models import DeviceSeries
 from customers.models import Customer
 from customers.selectors import scoped_customers
+from opcms.months import month_parse, month_start
 
 from .selectors import ReportFilters
 
@@ -23,8 +25,14 @@ class MonthField(forms.DateField):
         super().__init__(**kwargs)
 
     def to_python(self, value: Any):
-        day = super().to_python(value)
-        return day.replace(day=1) if day else None
+        if value in self.empty_values:
+            return None
+        if isinstance(value, date):
+            return month_start(value)
+        try:
+            return month_parse(value)
+        except ValueError:
+            raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
 class ReportFilterForm(forms.Form):

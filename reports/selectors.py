@@ -32,6 +32,7 @@ from billing.models import Bill, BillLine, Payment, UsageRecord
 from billing.selectors import OPEN_STATUSES, overdue_q
 from customers.models import Customer, LifecycleStatus
 from customers.selectors import scoped_customers
+from opcms.months import month_end, month_shift, month_start
 
 ZERO = Decimal("0.00")
 # Overdue has one definition, billing.selectors.overdue_q (open, past due, balance left).
@@ -69,19 +70,6 @@ class ReportFilters:
 
 
 NO_FILTERS = ReportFilters()
-
-
-def month_start(day: date) -> date:
-    return day.replace(day=1)
-
-
-def add_months(first_of_month: date, months: int) -> date:
-    index = first_of_month.year * 12 + first_of_month.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def month_end(first_of_month: date) -> date:
-    return add_months(first_of_month, 1) - timedelta(days=1)
 
 
 def report_customers(user: Any, filters: ReportFilters = NO_FILTERS) -> QuerySet[Customer]:
@@ -362,7 +350,7 @@ def _monthly_series(rows: dict[date, dict], first: date, months: int, keys: tupl
     """Fill a month-keyed result so every month of the window has a row (zeros if none)."""
     series = []
     for offset in range(months):
-        period = add_months(first, offset)
+        period = month_shift(first, offset)
         row = rows.get(period, {})
         series.append({"period": period, **{k: row.get(k) or 0 for k in keys}})
     return series
@@ -370,13 +358,13 @@ def _monthly_series(rows: dict[date, dict], first: date, months: int, keys: tupl
 
 def settlement_month(today: date) -> date:
     """The month being settled: bills for a month are generated and issued after it ends."""
-    return add_months(month_start(today), -1)
+    return month_shift(month_start(today), -1)
 
 
 def shots_trend(user: Any, *, today: date, months: int = TREND_MONTHS) -> list[dict]:
     """Shoots and floors shot per month, the last `months` full months."""
     last = settlement_month(today)
-    first = add_months(last, -(months - 1))
+    first = month_shift(last, -(months - 1))
     rows = (
         UsageRecord.objects.filter(
             customer__in=scoped_customers(user),
@@ -415,7 +403,7 @@ def top_customers(user: Any, *, today: date, limit: int = TOP_CUSTOMERS_LIMIT) -
     a narrower group key over 100,000 customers.
     """
     last = settlement_month(today)
-    first = add_months(last, -(TREND_MONTHS - 1))
+    first = month_shift(last, -(TREND_MONTHS - 1))
     top = (
         billed_bills(user, ReportFilters(month_from=first, month_to=last))
         .values("customer_id")
@@ -444,8 +432,8 @@ def churn_warnings(user: Any, *, today: date, limit: int = CHURN_LIST_LIMIT) -> 
     lifecycle's 'dormant'). Disabled and churned customers are left out: they
     are known already.
     """
-    last_month = add_months(month_start(today), -1)
-    base_from = add_months(last_month, -3)
+    last_month = month_shift(month_start(today), -1)
+    base_from = month_shift(last_month, -3)
     quiet_since = today - timedelta(days=CHURN_NO_USAGE_DAYS)
     window_from = min(base_from, today - timedelta(days=365))
     customers = (
@@ -505,7 +493,7 @@ def cockpit(user: Any, *, today: date) -> dict[str, Any]:
     per month); the trend is its last twelve months.
     """
     last = settlement_month(today)
-    first = add_months(last, -(TREND_MONTHS - 1))
+    first = month_shift(last, -(TREND_MONTHS - 1))
     months = receivables_by_month(user, filters=NO_FILTERS, today=today)
     totals = receivable_totals_of(months)
     trend = _monthly_series(

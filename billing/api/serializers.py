@@ -22,6 +22,7 @@ from billing.models import (
 from billing.services import PLAN_FIELDS
 from customers.models import Customer
 from customers.selectors import scoped_customers
+from opcms.months import month_format, month_parse
 
 MAX_INGEST_RECORDS = 10_000
 # Ids beyond a 64-bit integer cannot exist; refusing them early keeps the
@@ -159,17 +160,13 @@ class MonthField(serializers.Field):
     default_error_messages = {"invalid": "账期应为 YYYY-MM 格式，例如 2025-10"}
 
     def to_internal_value(self, data: Any) -> date:
-        text = str(data).strip()
         try:
-            if len(text) == 7:
-                year, month = text.split("-")
-                return date(int(year), int(month), 1)
-            return date.fromisoformat(text).replace(day=1)
+            return month_parse(str(data))
         except ValueError:
             self.fail("invalid")
 
     def to_representation(self, value: date) -> str:
-        return f"{value:%Y-%m}"
+        return month_format(value)
 
 
 extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2025-10"})(

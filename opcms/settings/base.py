@@ -163,8 +163,10 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
-# Uploads: workbooks up to 20 MB; anything bigger is refused before parsing.
+# Uploads (every import, through opcms/spreadsheets.py): workbooks up to 20 MB and
+# 200,000 rows; anything bigger is refused before parsing.
 OPCMS_UPLOAD_MAX_BYTES = env.int("OPCMS_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+OPCMS_UPLOAD_MAX_ROWS = env.int("OPCMS_UPLOAD_MAX_ROWS", default=200_000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 25 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 20000

@@ -1,22 +1,11 @@
-"""Formatting and link helpers for report pages: money as ¥1,234.50, months as 2025-10."""
+"""Formatting and link helpers for report pages: months as 2025-10 (money: billing's `money`)."""
 
 from __future__ import annotations
-
-from decimal import Decimal
 
 from django import template
 from django.urls import NoReverseMatch, reverse
 
 register = template.Library()
-
-
-@register.filter
-def money(value) -> str:
-    if value is None or value == "":
-        return ""
-    amount = Decimal(value).quantize(Decimal("0.01"))
-    sign = "-" if amount < 0 else ""
-    return f"{sign}¥{abs(amount):,.2f}"
 
 
 @register.filter

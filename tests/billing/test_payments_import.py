@@ -114,8 +114,8 @@ def test_csv_in_gb18030_and_missing_columns(ops_user, ledger):
     assert preview.rows[0].customer_id == ledger["c"].pk
     with pytest.raises(ValidationError, match="缺少列：付款人、流水号"):
         receipts_preview(content="日期,金额\n".encode(), filename="r.csv", user=ops_user)
-    with pytest.raises(ValidationError, match="只支持"):
-        receipts_preview(content=b"x", filename="r.txt", user=ops_user)
+    with pytest.raises(ValidationError, match="不是 Excel 工作簿（.xlsx）或 CSV"):
+        receipts_preview(content=b"x", filename="r.pdf", user=ops_user)
 
 
 def test_sales_scope_limits_matching(sales_user, ledger):

@@ -35,16 +35,6 @@ def standard(*rows: list, title: str = "客户（L）") -> bytes:
     return xlsx_bytes([HEADER, *rows], title=title)
 
 
-def zip_bomb() -> bytes:
-    """A .xlsx-shaped zip whose sheet inflates from ~100 KB to 100 MB."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        archive.writestr("[Content_Types].xml", "<Types/>")
-        archive.writestr("xl/workbook.xml", "<workbook/>")
-        archive.writestr("xl/worksheets/sheet1.xml", b"<" + b" " * (100 * 1024 * 1024) + b"/>")
-    return buffer.getvalue()
-
-
 def lying_dimension(rows: int) -> bytes:
     """A workbook whose <dimension> tag claims A1:B2 although it holds `rows` data rows."""
     data = standard(*[row(1000 + i, f"公司{i}") for i in range(rows)])

@@ -8,11 +8,11 @@ from io import StringIO
 import pytest
 from django.core.management import CommandError, call_command
 
-from customers import importers
 from customers.importers import ImportFileError, import_analyse, table_open
 from customers.models import Customer
+from tests.opcms.hostile_files import zip_bomb
 
-from .import_files import HEADER, lying_dimension, row, standard, xlsx_bytes, zip_bomb
+from .import_files import HEADER, lying_dimension, row, standard, xlsx_bytes
 
 
 def open_and_analyse(data: bytes, filename: str = "f.xlsx"):
@@ -66,8 +66,8 @@ def test_upload_over_size_limit_is_refused(settings):
 
 
 @pytest.mark.django_db
-def test_too_many_rows_refused(monkeypatch):
-    monkeypatch.setattr(importers, "MAX_ROWS", 5)
+def test_too_many_rows_refused(settings):
+    settings.OPCMS_UPLOAD_MAX_ROWS = 5
 
     with pytest.raises(ImportFileError, match="行上限"):
         open_and_analyse(standard(*[row(i, f"公司{i}") for i in range(1, 60)]))

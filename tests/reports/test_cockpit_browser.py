@@ -9,7 +9,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from accounts.roles import Role
-from reports.selectors import add_months, month_start
+from opcms.months import month_shift, month_start
 from reports.templatetags.reports_tags import customer_url
 from tests.factories import CustomerFactory, DeviceSeriesFactory, UsageRecordFactory, UserFactory
 
@@ -23,10 +23,10 @@ def test_manager_follows_a_churn_warning_to_the_customer(login_page):
     this_month = month_start(timezone.localdate())
     for back in (4, 3, 2):
         UsageRecordFactory(
-            customer=customer, series=series, shot_date=add_months(this_month, -back), shots=20
+            customer=customer, series=series, shot_date=month_shift(this_month, -back), shots=20
         )
     UsageRecordFactory(
-        customer=customer, series=series, shot_date=add_months(this_month, -1), shots=2
+        customer=customer, series=series, shot_date=month_shift(this_month, -1), shots=2
     )
 
     page = login_page(manager)

@@ -142,7 +142,7 @@ def test_payments_and_settlement_pages(client, world, manager_user):
     settlement = client.get(reverse("reports:settlement"), {"month": "2025-10"}).content.decode()
 
     assert "¥2,200.00" in payments and "¥1,300.00" in payments
-    assert "冲正单" in settlement and "-¥999.00" in settlement
+    assert "冲正单" in settlement and "−¥999.00" in settlement
     assert "丁租房" in settlement and "戊停用" not in settlement
 
 

@@ -1,7 +1,5 @@
 """`python manage.py generate_bills YYYY-MM [--customer COMPANY_ID]`: draft bills for a month."""
 
-from datetime import date
-
 from django.core.exceptions import ValidationError
 from django.core.management import BaseCommand, CommandError
 
@@ -9,6 +7,7 @@ from accounts.models import User
 from accounts.roles import Role
 from billing.services import bills_generate_for_period
 from customers.models import Customer
+from opcms.months import month_parse
 
 
 def system_user(username: str | None) -> User:
@@ -34,8 +33,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            year, month = (int(x) for x in options["period"].split("-"))
-            period = date(year, month, 1)
+            period = month_parse(options["period"])
         except ValueError as exc:
             raise CommandError("账期格式应为 YYYY-MM，如 2025-10") from exc
         customer_ids = None

@@ -36,6 +36,7 @@ class Command(BaseCommand):
                     series=options["series"].upper(),
                     year=options["year"],
                     commit=not options["dry_run"],
+                    filename=path.name,
                 )
         except SheetError as exc:
             raise CommandError(str(exc)) from exc
