@@ -22,3 +22,27 @@ def customer_import_task(job_id: int) -> None:
 @shared_task(name="billing.receipt_import_task")
 def receipt_import_task(job_id: int) -> None:
     receipts_import_run(job_id=job_id)
+
+
+# --- the scheduler's duties (beat entries: billing.schedules.services.DUTIES) ---
+
+
+@shared_task(name="billing.schedule_monthly_drafts")
+def schedule_monthly_drafts_task() -> dict:
+    from billing.schedules.services import duty_run
+
+    return duty_run(key="monthly_drafts")
+
+
+@shared_task(name="billing.schedule_reminders")
+def schedule_reminders_task() -> dict:
+    from billing.schedules.services import duty_run
+
+    return duty_run(key="reminders")
+
+
+@shared_task(name="billing.schedule_lifecycle_rules")
+def schedule_lifecycle_rules_task() -> dict:
+    from billing.schedules.services import duty_run
+
+    return duty_run(key="lifecycle_rules")

@@ -13,6 +13,7 @@ from .models import (
     GradeThresholds,
     ImportedPrice,
     LifecycleChange,
+    LifecycleRule,
     QualityIssue,
     Renewal,
     SavedFilter,
@@ -138,3 +139,18 @@ class ImportedPriceAdmin(admin.ModelAdmin):
 @admin.register(DeviceSeries)
 class DeviceSeriesAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "is_active", "sort_order")
+
+
+@admin.register(LifecycleRule)
+class LifecycleRuleAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "from_status",
+        "to_status",
+        "condition",
+        "days",
+        "manual_hold_days",
+        "enabled",
+        "sort_order",
+    )
+    list_editable = ("enabled", "sort_order")

@@ -22,6 +22,7 @@ from .models import (
     FollowUpNote,
     GradeThresholds,
     LifecycleChange,
+    LifecycleRule,
     QualityIssue,
     Renewal,
     Tag,
@@ -44,3 +45,4 @@ for model in (
     Tag,
 ):
     auditlog.register(model)
+auditlog.register(LifecycleRule)

@@ -303,3 +303,56 @@ class ApiAllocationFactory(AllocationFactory):
     payment = factory.SubFactory(ApiPaymentFactory)
     bill = factory.SubFactory(ApiBillFactory, customer=factory.SelfAttribute("..payment.customer"))
     amount = _Decimal("100.00")
+
+
+# --- schedules, notifications, channels (issue 13) ---------------------------
+
+
+class RenewalFactory(DjangoModelFactory):
+    class Meta:
+        model = "customers.Renewal"
+
+    customer = factory.SubFactory(CustomerFactory)
+    expires_on = _dt.date(2026, 1, 31)
+    amount = _Decimal("12000.00")
+
+
+class AttentionItemFactory(DjangoModelFactory):
+    class Meta:
+        model = "customers.AttentionItem"
+
+    customer = factory.SubFactory(CustomerFactory)
+    category = "risk"
+    text = "客户对价格敏感，月底前回访"
+
+
+class LifecycleRuleFactory(DjangoModelFactory):
+    class Meta:
+        model = "customers.LifecycleRule"
+
+    name = factory.Sequence(lambda n: f"测试规则{n}")
+    from_status = "active"
+    to_status = "dormant"
+    condition = "no_usage_days"
+    days = 90
+    manual_hold_days = 30
+
+
+class WebhookSubscriptionFactory(DjangoModelFactory):
+    class Meta:
+        model = "accounts.WebhookSubscription"
+
+    name = factory.Sequence(lambda n: f"财务系统{n}")
+    url = "http://127.0.0.1:9/hook"
+    secret = "s3cret-key"
+    events = factory.LazyFunction(lambda: ["bill.issued", "payment.recorded"])
+
+
+class TeamChannelFactory(DjangoModelFactory):
+    class Meta:
+        model = "accounts.TeamChannel"
+
+    team = factory.SubFactory(TeamFactory)
+    provider = "dingtalk"
+    webhook_url = "http://127.0.0.1:9/robot/send?access_token=abc"
+    secret = "SEC-test-secret"

@@ -39,6 +39,7 @@ from billing.pricing import (
     contract_month,
     price_month,
 )
+from billing.schedules import reminders
 from customers.models import Customer, DeviceSeries
 from customers.selectors import scoped_customers
 from opcms.months import month_bounds, month_shift
@@ -774,6 +775,7 @@ def bill_issue(*, user: Any, bill: Bill, due_date: date | None = None) -> Bill:
         )
         # The plans that priced an issued bill are never edited again; changes need a version.
         plans_lock_for_bills(bills=[bill])
+        reminders.bill_issued_emit(bill=bill)
     return bill
 
 

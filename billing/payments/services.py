@@ -16,6 +16,7 @@ from billing.bills.selectors import OPEN_STATUSES, bills_open_for_customer
 from billing.bills.services import _audited, _bill_status_for
 from billing.models import ZERO, Bill, Payment, PaymentAllocation
 from billing.money import format_money, to_money
+from billing.schedules import reminders
 from customers.models import Customer
 
 # --- lifecycle ---------------------------------------------------------------
@@ -88,6 +89,7 @@ def payment_record(
     try:
         with transaction.atomic(), _audited(user):
             payment.save()
+            reminders.payment_recorded_notify(payment=payment)
     except IntegrityError:
         # Lost a race: the same key or bank reference was committed a moment ago.
         if idempotency_key:
@@ -156,6 +158,7 @@ def payment_allocate(
             bill.save(update_fields=["amount_paid", "status", "updated_at"])
         payment.allocated += total
         payment.save(update_fields=["allocated"])
+        reminders.allocations_notify(allocations=created)
     return created
 
 
