@@ -1,7 +1,18 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import Job, Team, User
+from .models import (
+    Job,
+    Notification,
+    NotificationKind,
+    Team,
+    TeamChannel,
+    User,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
 
 
 @admin.register(User)
@@ -35,3 +46,62 @@ class JobAdmin(admin.ModelAdmin):
     )
     list_filter = ("kind", "status")
     readonly_fields = [f.name for f in Job._meta.fields]
+
+
+# --- notifications, channels, webhooks (issue 13) ---
+
+
+class EventsField(forms.MultipleChoiceField):
+    widget = forms.CheckboxSelectMultiple
+
+
+class WebhookSubscriptionForm(forms.ModelForm):
+    events = EventsField(label="订阅的事件", choices=WebhookEvent.choices)
+
+    class Meta:
+        model = WebhookSubscription
+        fields = ("name", "url", "secret", "events", "enabled")
+
+
+class TeamChannelForm(forms.ModelForm):
+    kinds = EventsField(
+        label="推送的通知类型（不选表示全部）", choices=NotificationKind.choices, required=False
+    )
+
+    class Meta:
+        model = TeamChannel
+        fields = ("team", "provider", "webhook_url", "secret", "kinds", "enabled")
+
+
+@admin.register(WebhookSubscription)
+class WebhookSubscriptionAdmin(admin.ModelAdmin):
+    form = WebhookSubscriptionForm
+    list_display = ("name", "url", "enabled", "created_at")
+
+
+@admin.register(TeamChannel)
+class TeamChannelAdmin(admin.ModelAdmin):
+    form = TeamChannelForm
+    list_display = ("team", "provider", "enabled")
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("pk", "event", "subscription", "channel", "status", "response_code", "attempts")
+    list_filter = ("status", "event")
+    readonly_fields = [f.name for f in WebhookDelivery._meta.fields]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "recipient",
+        "kind",
+        "email_mode",
+        "emailed_at",
+        "read_at",
+        "created_at",
+    )
+    list_filter = ("kind", "email_mode")
+    readonly_fields = [f.name for f in Notification._meta.fields]

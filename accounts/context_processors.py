@@ -1,6 +1,7 @@
 """Navigation for the one layout: which sections the current user may open."""
 
 from . import roles
+from .selectors import unread_count
 
 
 def navigation(request):
@@ -11,6 +12,10 @@ def navigation(request):
         "nav_can_admin": roles.can_use_admin_site(user),
         "nav_can_manage_billing": roles.can_manage_billing(user),
         "nav_can_import": roles.can_import(user),
+        "nav_can_schedules": roles.can_manage_schedules(user),
+        "nav_can_webhooks": roles.can_manage_webhooks(user),
+        # A callable: the template evaluates it only where the bell is drawn (one COUNT).
+        "nav_unread_count": (lambda: unread_count(user)) if user.is_authenticated else 0,
         "nav_can_configure": roles.can_configure_archive(user)
         or roles.can_set_grade_thresholds(user),
     }

@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 
@@ -11,3 +12,14 @@ class LoginForm(AuthenticationForm):
         super().__init__(*args, **kwargs)
         self.fields["username"].label = "用户名"
         self.fields["password"].label = "密码"
+
+
+class CrontabForm(forms.Form):
+    """A schedule's switch and timing (crontab fields, Asia/Shanghai; blank means every)."""
+
+    enabled = forms.BooleanField(label="启用", required=False)
+    minute = forms.CharField(label="分", max_length=60, required=False)
+    hour = forms.CharField(label="时", max_length=60, required=False)
+    day_of_month = forms.CharField(label="日", max_length=60, required=False)
+    month_of_year = forms.CharField(label="月", max_length=60, required=False)
+    day_of_week = forms.CharField(label="星期", max_length=60, required=False)

@@ -116,3 +116,209 @@ class Job(models.Model):
         if not self.progress_total:
             return 0
         return min(100, int(self.progress_done * 100 / self.progress_total))
+
+
+# --- notifications, channels and schedule runs (issue 13) -----------------------
+
+
+class NotificationKind(models.TextChoices):
+    BILL_OVERDUE = "bill_overdue", "账单逾期"
+    PAYMENT = "payment", "收款与核销"
+    RENEWAL_DUE = "renewal_due", "续约到期"
+    ATTENTION_DUE = "attention_due", "特别关注提醒"
+    LIFECYCLE_CHANGED = "lifecycle_changed", "生命周期变更"
+    DRAFTS_READY = "drafts_ready", "月度草稿账单已生成"
+    JOB_DONE = "job_done", "后台任务完成或失败"
+
+
+class EmailMode(models.TextChoices):
+    OFF = "off", "不发邮件"
+    IMMEDIATE = "immediate", "立即发送"
+    DIGEST = "digest", "每日汇总"
+
+
+class Notification(models.Model):
+    """One event told to one person. The (recipient, event_key) pair is unique: sent once."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="接收人",
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    kind = models.CharField("类型", max_length=24, choices=NotificationKind.choices)
+    event_key = models.CharField("事件标识", max_length=120)
+    title = models.CharField("标题", max_length=200)
+    body = models.TextField("内容", blank=True)
+    link = models.CharField("链接", max_length=300, blank=True)
+    object_type = models.CharField("对象类型", max_length=40, blank=True)
+    object_id = models.CharField("对象编号", max_length=40, blank=True)
+    in_inbox = models.BooleanField("站内显示", default=True)
+    email_mode = models.CharField(
+        "邮件", max_length=10, choices=EmailMode.choices, default=EmailMode.OFF
+    )
+    emailed_at = models.DateTimeField("邮件发送时间", null=True, blank=True)
+    read_at = models.DateTimeField("已读时间", null=True, blank=True)
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "通知"
+        verbose_name_plural = "通知"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["recipient", "event_key"], name="notification_once_per_event"
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["recipient"],
+                condition=models.Q(read_at__isnull=True, in_inbox=True),
+                name="notification_unread_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class NotificationPreference(models.Model):
+    """A user's choice for one kind; without a row the kind's defaults apply."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="用户",
+        on_delete=models.CASCADE,
+        related_name="notification_preferences",
+    )
+    kind = models.CharField("类型", max_length=24, choices=NotificationKind.choices)
+    in_app = models.BooleanField("站内通知", default=True)
+    email = models.CharField(
+        "邮件", max_length=10, choices=EmailMode.choices, default=EmailMode.IMMEDIATE
+    )
+
+    class Meta:
+        verbose_name = "通知偏好"
+        verbose_name_plural = "通知偏好"
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="notification_pref_one_per_kind")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_kind_display()}"
+
+
+class TeamChannel(models.Model):
+    """A team's group robot: its members' notifications are also posted there."""
+
+    class Provider(models.TextChoices):
+        DINGTALK = "dingtalk", "钉钉群机器人"
+        WECOM = "wecom", "企业微信群机器人"
+
+    team = models.ForeignKey(
+        Team, verbose_name="团队", on_delete=models.CASCADE, related_name="channels"
+    )
+    provider = models.CharField("类型", max_length=10, choices=Provider.choices)
+    webhook_url = models.URLField("Webhook 地址", max_length=500)
+    secret = models.CharField("加签密钥", max_length=200, blank=True, help_text="钉钉加签时填写")
+    kinds = models.JSONField("推送的通知类型", default=list, blank=True, help_text="留空表示全部")
+    enabled = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = "团队群机器人"
+        verbose_name_plural = "团队群机器人"
+
+    def __str__(self) -> str:
+        return f"{self.team} · {self.get_provider_display()}"
+
+
+class WebhookEvent(models.TextChoices):
+    BILL_ISSUED = "bill.issued", "账单出账"
+    PAYMENT_RECORDED = "payment.recorded", "收款登记"
+    PERIOD_CLOSED = "period.closed", "月结完成"
+
+
+class WebhookSubscription(models.Model):
+    """An outside system that receives signed event posts (HMAC-SHA256 over the body)."""
+
+    name = models.CharField("名称", max_length=100)
+    url = models.URLField("接收地址", max_length=500)
+    secret = models.CharField("签名密钥", max_length=200)
+    events = models.JSONField("订阅的事件", default=list)
+    enabled = models.BooleanField("启用", default=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "Webhook 订阅"
+        verbose_name_plural = "Webhook 订阅"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WebhookDelivery(models.Model):
+    """One message to one subscription or team robot, with its attempts' outcome."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "待发送"
+        SUCCEEDED = "succeeded", "成功"
+        FAILED = "failed", "失败"
+
+    subscription = models.ForeignKey(
+        WebhookSubscription,
+        verbose_name="订阅",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    channel = models.ForeignKey(
+        TeamChannel,
+        verbose_name="群机器人",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="deliveries",
+    )
+    event = models.CharField("事件", max_length=40)
+    body = models.TextField("内容")
+    status = models.CharField(
+        "状态", max_length=10, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    attempts = models.PositiveIntegerField("尝试次数", default=0)
+    response_code = models.PositiveIntegerField("响应码", null=True, blank=True)
+    last_error = models.CharField("错误", max_length=500, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    delivered_at = models.DateTimeField("送达时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "Webhook 投递"
+        verbose_name_plural = "Webhook 投递"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.event} #{self.pk}"
+
+
+class ScheduleRun(models.Model):
+    """One run of a scheduled duty for one day (or one period's day): never twice."""
+
+    schedule = models.CharField("计划", max_length=40)
+    day = models.DateField("日期")
+    job = models.ForeignKey(
+        Job, verbose_name="任务", null=True, blank=True, on_delete=models.SET_NULL
+    )
+    summary = models.JSONField("结果", default=dict, blank=True)
+    created_at = models.DateTimeField("运行时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "计划运行"
+        verbose_name_plural = "计划运行"
+        ordering = ["-day", "schedule"]
+        constraints = [
+            models.UniqueConstraint(fields=["schedule", "day"], name="schedule_run_once_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.schedule} {self.day:%Y-%m-%d}"

@@ -140,6 +140,19 @@ def can_set_grade_thresholds(user: Any) -> bool:
     return has_role(user, Role.ADMIN)
 
 
+# --- schedules, notifications and webhooks (issue 13) ---
+
+
+def can_manage_schedules(user: Any) -> bool:
+    """See and change the scheduler's duties (enable, timing) and their runs."""
+    return has_role(user, Role.ADMIN)
+
+
+def can_manage_webhooks(user: Any) -> bool:
+    """Subscriptions of outside systems, team robots, the delivery log and replays."""
+    return has_role(user, Role.ADMIN)
+
+
 # --- Customer archive depth (issue 18) ---
 
 

@@ -156,7 +156,34 @@ def job_run(*, job_id: int, work: Callable[[Job, JobProgress], dict[str, Any]]) 
         job.save(
             update_fields=["status", "result", "progress_done", "finished_at"],
         )
+    job_notify_finished(job=job)
     return job
+
+
+def job_notify_finished(*, job: Job) -> None:
+    """Tell the person who started a job that it finished or failed (scheduled jobs have nobody)."""
+    if job.created_by_id is None or not job.is_finished:
+        return
+    from django.urls import reverse
+
+    from .models import NotificationKind
+    from .notifications import notify
+
+    failed = job.status == Job.Status.FAILED
+    label = job.title or job.kind
+    if failed:
+        body = job.message
+    else:
+        body = "；".join(f"{k}：{v}" for k, v in (job.result or {}).items())
+    notify(
+        recipients=[job.created_by],
+        kind=NotificationKind.JOB_DONE,
+        event_key=f"job:{job.pk}",
+        title=f"后台任务{'失败' if failed else '已完成'}：{label}",
+        body=body,
+        link=reverse("accounts:job-detail", args=[job.pk]),
+        obj=job,
+    )
 
 
 def job_fail(*, job: Job, message: str) -> Job:

@@ -11,7 +11,7 @@ create nothing. Targets: first < 2 s, resend < 1 s. Run on PostgreSQL:
 Creates a bench user, series L and 200 customers (company ids 9,000,000+) if
 missing and removes earlier bench usage (source_ref BENCH-*) first.
 
-Measured after the merge (real billing.usage.usage_ingest, one unnest() insert on
+Measured after the merge (real billing.usage.services.usage_ingest, one unnest() insert on
 PostgreSQL, 2-CPU shared host, 7 runs): first send 0.43-1.00 s, resend 0.13-0.30 s.
 """
 
@@ -42,8 +42,8 @@ from accounts.models import User  # noqa: E402
 from accounts.roles import Role  # noqa: E402
 from accounts.services import user_create  # noqa: E402
 from billing.api import views as api_views  # noqa: E402
-from billing.models import DeviceSeries, UsageRecord  # noqa: E402
-from customers.models import Customer  # noqa: E402
+from billing.models import UsageRecord  # noqa: E402
+from customers.models import Customer, DeviceSeries  # noqa: E402
 from opcms.wsgi import application  # noqa: E402
 
 RECORDS = 10_000

@@ -34,9 +34,9 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from accounts.roles import Role  # noqa: E402
-from billing.models import Bill, DeviceSeries, PricePlan, UsageRecord  # noqa: E402
-from billing.services import bills_generate_for_period  # noqa: E402
-from customers.models import Customer  # noqa: E402
+from billing.bills.services import bills_generate_for_period  # noqa: E402
+from billing.models import Bill, PricePlan, UsageRecord  # noqa: E402
+from customers.models import Customer, DeviceSeries  # noqa: E402
 
 FIRST_ID = 9_000_000
 PERIOD = date(2025, 10, 1)

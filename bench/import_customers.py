@@ -50,7 +50,7 @@ from django.db import connection  # noqa: E402
 
 from accounts.models import Job, User  # noqa: E402
 from accounts.services import job_create, job_run  # noqa: E402
-from billing.customer_import import customer_import_job_work  # noqa: E402
+from billing.workbook.services import customer_import_job_work  # noqa: E402
 from customers.exports import EXPORT_FIELDS, export_write  # noqa: E402
 from customers.importers import COLUMNS  # noqa: E402
 from customers.models import Customer, ImportedPrice  # noqa: E402

@@ -27,7 +27,7 @@ from openpyxl import Workbook  # noqa: E402
 from accounts.models import User  # noqa: E402
 from accounts.roles import Role  # noqa: E402
 from billing.models import Bill, BillLine  # noqa: E402
-from billing.receipts import receipts_confirm, receipts_preview  # noqa: E402
+from billing.payments.receipts import receipts_confirm, receipts_preview  # noqa: E402
 from customers.models import Customer  # noqa: E402
 
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000

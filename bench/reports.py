@@ -39,8 +39,7 @@ from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from accounts.roles import Role  # noqa: E402
-from billing.models import DeviceSeries  # noqa: E402
-from customers.models import Customer  # noqa: E402
+from customers.models import Customer, DeviceSeries  # noqa: E402
 from opcms.months import month_shift  # noqa: E402
 from reports.selectors import settlement_month  # noqa: E402
 

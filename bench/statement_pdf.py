@@ -22,7 +22,7 @@ import logging  # noqa: E402
 
 logging.disable(logging.INFO)
 
-from billing import statements  # noqa: E402
+from billing.statements import documents as statements  # noqa: E402
 from customers.models import Customer  # noqa: E402
 
 

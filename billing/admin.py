@@ -20,14 +20,14 @@ class PricePlanAdmin(ScopedByCustomerAdmin):
 
     def has_change_permission(self, request, obj=None):
         # A plan that priced an issued bill is never edited, not even here: new version instead.
-        from .selectors import plan_is_locked
+        from billing.plans.selectors import plan_is_locked
 
         if obj is not None and plan_is_locked(obj):
             return False
         return super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
-        from .selectors import plan_is_locked
+        from billing.plans.selectors import plan_is_locked
 
         if obj is not None and plan_is_locked(obj):
             return False

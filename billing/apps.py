@@ -6,4 +6,4 @@ class BillingConfig(AppConfig):
     verbose_name = "计价与结算"
 
     def ready(self) -> None:
-        from . import audit, receipts  # noqa: F401  (receipts registers its Celery task)
+        from . import audit, tasks  # noqa: F401  (tasks registers the Celery tasks)

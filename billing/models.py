@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Deferrable, F, Func, Q, Value
 from django.utils import timezone
 
-from customers.models import Customer, DeviceSeries  # noqa: F401 - DeviceSeries re-exported
+from customers.models import Customer, DeviceSeries
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
@@ -333,7 +333,7 @@ class Bill(models.Model):
 
     @property
     def is_overdue(self) -> bool:
-        """Derived like `billing.selectors.overdue_q`: open, past due, something still owed."""
+        """Derived like `billing.bills.selectors.overdue_q`: open, past due, something still owed."""
         return (
             self.kind == self.Kind.BILL
             and self.status in (self.Status.ISSUED, self.Status.PARTIALLY_PAID)

@@ -3,13 +3,13 @@
 from celery import shared_task
 
 from accounts.services import job_run
-
-from .customer_import import customer_import_job_work
+from billing.payments.receipts import receipts_import_run
+from billing.workbook.services import customer_import_job_work
 
 
 @shared_task
 def bills_generate_task(job_id: int) -> None:
-    from .services import bills_generate_job_work
+    from billing.bills.services import bills_generate_job_work
 
     job_run(job_id=job_id, work=bills_generate_job_work)
 
@@ -17,3 +17,32 @@ def bills_generate_task(job_id: int) -> None:
 @shared_task(name="billing.customer_import")
 def customer_import_task(job_id: int) -> None:
     job_run(job_id=job_id, work=customer_import_job_work)
+
+
+@shared_task(name="billing.receipt_import_task")
+def receipt_import_task(job_id: int) -> None:
+    receipts_import_run(job_id=job_id)
+
+
+# --- the scheduler's duties (beat entries: billing.schedules.services.DUTIES) ---
+
+
+@shared_task(name="billing.schedule_monthly_drafts")
+def schedule_monthly_drafts_task() -> dict:
+    from billing.schedules.services import duty_run
+
+    return duty_run(key="monthly_drafts")
+
+
+@shared_task(name="billing.schedule_reminders")
+def schedule_reminders_task() -> dict:
+    from billing.schedules.services import duty_run
+
+    return duty_run(key="reminders")
+
+
+@shared_task(name="billing.schedule_lifecycle_rules")
+def schedule_lifecycle_rules_task() -> dict:
+    from billing.schedules.services import duty_run
+
+    return duty_run(key="lifecycle_rules")

@@ -17,6 +17,7 @@ from .models import (
     ImportedPrice,
     IssueCategory,
     LifecycleChange,
+    LifecycleRule,
     Project,
     QualityIssue,
     Renewal,
@@ -158,3 +159,18 @@ class ImportedPriceAdmin(admin.ModelAdmin):
 @admin.register(DeviceSeries)
 class DeviceSeriesAdmin(admin.ModelAdmin):
     list_display = ("code", "name", "is_active", "sort_order")
+
+
+@admin.register(LifecycleRule)
+class LifecycleRuleAdmin(admin.ModelAdmin):
+    list_display = (
+        "name",
+        "from_status",
+        "to_status",
+        "condition",
+        "days",
+        "manual_hold_days",
+        "enabled",
+        "sort_order",
+    )
+    list_editable = ("enabled", "sort_order")

@@ -28,6 +28,7 @@ from .models import (
     IssueAttachment,
     IssueCategory,
     LifecycleChange,
+    LifecycleRule,
     Project,
     QualityIssue,
     Renewal,
@@ -61,3 +62,4 @@ for model in (
     WebsiteInfo,
 ):
     auditlog.register(model)
+auditlog.register(LifecycleRule)

@@ -640,7 +640,7 @@ class ImportedPrice(models.Model):
 
     The customer import never interprets prices (billing owns that); it keeps
     the three cells exactly as written so nothing is lost between the import
-    and `billing.plan_import.plans_from_imported_prices`, which marks them consumed.
+    and `billing.plans.imports.plans_from_imported_prices`, which marks them consumed.
     """
 
     customer = models.ForeignKey(
@@ -975,3 +975,49 @@ class HiddenField(models.Model):
 
     def __str__(self) -> str:
         return f"{self.role}: {self.get_field_display()}"
+
+
+class LifecycleRule(models.Model):
+    """An admin-edited rule the nightly run applies: move customers in `from_status` to
+    `to_status` when the condition holds, unless someone set the status by hand recently."""
+
+    class Condition(models.TextChoices):
+        NO_USAGE_DAYS = "no_usage_days", "连续 N 天无用量"
+        CONTRACT_ENDED = "contract_ended", "合同（续约）到期未续"
+        IN_STATUS_DAYS = "in_status_days", "处于原状态满 N 天"
+
+    name = models.CharField("规则名称", max_length=100)
+    from_status = models.CharField("原状态", max_length=16, choices=LifecycleStatus.choices)
+    to_status = models.CharField("新状态", max_length=16, choices=LifecycleStatus.choices)
+    condition = models.CharField("条件", max_length=20, choices=Condition.choices)
+    days = models.PositiveIntegerField("天数 N", default=90)
+    manual_hold_days = models.PositiveIntegerField(
+        "人工设置保护期（天）",
+        default=30,
+        help_text="状态被人工修改后的这段时间内，本规则不自动改动该客户。",
+    )
+    enabled = models.BooleanField("启用", default=True)
+    sort_order = models.PositiveIntegerField("执行顺序", default=0)
+
+    class Meta:
+        verbose_name = "生命周期规则"
+        verbose_name_plural = "生命周期规则"
+        ordering = ["sort_order", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        from .lifecycle import can_transition
+
+        if (
+            self.from_status
+            and self.to_status
+            and not can_transition(self.from_status, self.to_status)
+        ):
+            raise ValidationError(
+                {
+                    "to_status": f"生命周期不允许从“{self.get_from_status_display()}”"
+                    f"变更为“{self.get_to_status_display()}”"
+                }
+            )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -42,6 +43,20 @@ def scoped_customers(user: Any, *, include_deleted: bool = False) -> QuerySet[Cu
     if condition is not None:
         qs = qs.filter(condition)
     return qs
+
+
+def users_in_scope_of(customer: Customer, users: Iterable[Any]) -> list[Any]:
+    """The users among `users` whose scope includes `customer`: nobody is told about a
+    customer they may not see."""
+    seen: set[int] = set()
+    allowed = []
+    for user in users:
+        if user is None or user.pk in seen:
+            continue
+        seen.add(user.pk)
+        if scoped_customers(user).filter(pk=customer.pk).exists():
+            allowed.append(user)
+    return allowed
 
 
 def editable_customers(user: Any) -> QuerySet[Customer]:

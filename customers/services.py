@@ -10,8 +10,11 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist, PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import QuerySet
+from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import NotificationKind
+from accounts.notifications import notify
 from accounts.roles import (
     can_assign_owners,
     can_create_customer,
@@ -34,6 +37,7 @@ from .models import (
     FollowUpNote,
     GradeThresholds,
     LifecycleChange,
+    LifecycleRule,
     LifecycleStatus,
     Project,
     QualityIssue,
@@ -45,7 +49,12 @@ from .models import (
     parse_onboarded,
 )
 from .pinyin import name_sort_key
-from .selectors import cooperation_status_for, editable_customers, scoped_customers
+from .selectors import (
+    cooperation_status_for,
+    editable_customers,
+    scoped_customers,
+    users_in_scope_of,
+)
 
 # Section name (URL slug) → model of the customer's repeatable detail rows.
 SECTION_MODELS: dict[str, type[models.Model]] = {
@@ -227,13 +236,88 @@ def customer_change_status(
     with set_actor(user):
         customer.lifecycle_status = to_status
         customer.save(update_fields=["lifecycle_status", "updated_at"])
-        return LifecycleChange.objects.create(
+        change = LifecycleChange.objects.create(
             customer=customer,
             from_status=from_status,
             to_status=to_status,
             reason=reason,
             changed_by=user,
         )
+    lifecycle_change_notify(change=change)
+    return change
+
+
+@transaction.atomic
+def customer_change_status_by_rule(
+    *, customer: Customer, to_status: str, rule_name: str
+) -> LifecycleChange | None:
+    """The nightly rules' status change: no actor, reason `系统自动：<rule>`, owner told.
+
+    Returns None when the customer moved meanwhile and the step is no longer allowed.
+    """
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    from_status = customer.lifecycle_status
+    if not can_transition(from_status, to_status):
+        return None
+    customer.lifecycle_status = to_status
+    customer.save(update_fields=["lifecycle_status", "updated_at"])
+    change = LifecycleChange.objects.create(
+        customer=customer,
+        from_status=from_status,
+        to_status=to_status,
+        reason=f"{AUTO_REASON_PREFIX}{rule_name}",
+        changed_by=None,
+    )
+    lifecycle_change_notify(change=change)
+    return change
+
+
+AUTO_REASON_PREFIX = "系统自动："
+
+
+def lifecycle_change_notify(*, change: LifecycleChange) -> None:
+    """Tell the customer's sales owner who moved their customer and why (not their own moves)."""
+    customer = change.customer
+    owner = customer.sales_owner
+    if owner is None or owner.pk == change.changed_by_id:
+        return
+    who = change.changed_by.display_name if change.changed_by else "系统"
+    notify(
+        recipients=users_in_scope_of(customer, [owner]),
+        kind=NotificationKind.LIFECYCLE_CHANGED,
+        event_key=f"lifecycle:{change.pk}",
+        title=f"{customer.name}：{change.get_from_status_display()} → {change.get_to_status_display()}",
+        body=f"操作人：{who}；原因：{change.reason or '（未填写）'}",
+        link=reverse("customers:customer-detail", args=[customer.pk]),
+        obj=customer,
+    )
+
+
+# Rules the nightly run starts with; admins edit them afterwards (Django admin).
+DEFAULT_LIFECYCLE_RULES = [
+    ("活跃客户 90 天无用量转休眠", "active", "dormant", "no_usage_days", 90),
+    ("合同到期未续约转暂停", "active", "suspended", "contract_ended", 0),
+    ("休眠满 180 天转流失", "dormant", "churned", "in_status_days", 180),
+]
+
+
+def lifecycle_rules_seed_defaults(*, model: type[models.Model] | None = None) -> int:
+    """Create the default rules once (the migration passes its historical model)."""
+    model = model or LifecycleRule
+    if model.objects.exists():
+        return 0
+    for order, (name, from_status, to_status, condition, days) in enumerate(
+        DEFAULT_LIFECYCLE_RULES
+    ):
+        model.objects.create(
+            name=name,
+            from_status=from_status,
+            to_status=to_status,
+            condition=condition,
+            days=days,
+            sort_order=order,
+        )
+    return len(DEFAULT_LIFECYCLE_RULES)
 
 
 def customer_set_grade(*, user: Any, customer: Customer, level: str) -> Customer:

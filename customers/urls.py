@@ -7,7 +7,7 @@ from .qa import urls as qa_urls
 app_name = "customers"
 
 # Archive pages (list, detail, sections, wizard, batch). Export routes live in urls_io; the
-# workbook import flow is billing's (billing/customer_import_urls.py, mounted by opcms/urls.py).
+# workbook import flow is billing's (billing/workbook/urls.py, mounted by opcms/urls.py).
 urlpatterns = [
     path("", views.customer_list, name="customer-list"),
     path("batch/", views.customer_batch, name="customer-batch"),

@@ -1,4 +1,4 @@
-"""Routes of the customer export flow (the workbook import is billing's: billing/customer_import_urls.py)."""
+"""Routes of the customer export flow (the workbook import is billing's: billing/workbook/urls.py)."""
 
 from django.urls import path
 

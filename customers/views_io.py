@@ -1,4 +1,4 @@
-"""Views of the customer export flow (the workbook import flow is billing's: billing/customer_import_views.py).
+"""Views of the customer export flow (the workbook import flow is billing's: billing/workbook/views.py).
 
 Thin adapters: forms check input, exports do the work, a Celery job carries a large export.
 """

@@ -11,7 +11,7 @@ urlpatterns = [
     path("", report_views.home, name="home"),
     path("accounts/", include("accounts.urls")),
     # The workbook import is billing's flow (customers and price plans) under customers' path.
-    path("customers/import/", include("billing.customer_import_urls")),
+    path("customers/import/", include("billing.workbook.urls")),
     path("customers/", include("customers.urls")),
     path("billing/", include("billing.urls")),
     path("reports/", include("reports.urls")),

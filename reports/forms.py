@@ -6,8 +6,7 @@ from typing import Any
 from django import forms
 
 from accounts.models import User
-from billing.models import DeviceSeries
-from customers.models import Customer
+from customers.models import Customer, DeviceSeries
 from customers.selectors import scoped_customers
 from opcms.months import month_parse, month_start
 

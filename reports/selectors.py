@@ -28,14 +28,14 @@ from django.utils import timezone
 
 from accounts.roles import Scope, effective_scope
 from accounts.selectors import jobs_visible_to
+from billing.bills.selectors import OPEN_STATUSES, overdue_q
 from billing.models import Bill, BillLine, Payment, UsageRecord
-from billing.selectors import OPEN_STATUSES, overdue_q
 from customers.models import Customer, LifecycleStatus
 from customers.selectors import scoped_customers
 from opcms.months import month_end, month_shift, month_start
 
 ZERO = Decimal("0.00")
-# Overdue has one definition, billing.selectors.overdue_q (open, past due, balance left).
+# Overdue has one definition, billing.bills.selectors.overdue_q (open, past due, balance left).
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
 
 # 应收 counts live bills (kind=bill, not reversed) that have been issued: a draft

@@ -7,6 +7,8 @@ import shutil
 
 import pytest
 from django.conf import settings
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from accounts.roles import Role
 
@@ -15,6 +17,13 @@ from . import factories
 # Playwright's sync API runs an event loop in the test thread; the ORM calls
 # made by fixtures around it are still synchronous and safe.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+# Property tests share two cores with the rest of the suite (and other suites): a slow
+# draw is the machine being busy, not a bad strategy, and a deadline only adds noise.
+hypothesis_settings.register_profile(
+    "opcms", deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+hypothesis_settings.load_profile("opcms")
 
 CHROMIUM = os.environ.get("OPCMS_CHROMIUM", "/usr/bin/chromium")
 
@@ -171,3 +180,56 @@ def _project_celery_app_stays_current(request):
 
         app.set_current()
         app.set_default()
+
+
+# --- notifications, webhooks (issue 13) ---------------------------------------
+
+
+@pytest.fixture
+def http_recorder():
+    """A local HTTP server (127.0.0.1) that records the webhook and robot posts it gets."""
+    from .notify_support import start_recorder
+
+    recorder, server = start_recorder()
+    yield recorder
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd) on 127.0.0.1; `.messages` holds what it received."""
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    class Handler:
+        def __init__(self):
+            self.messages = []
+
+        async def handle_DATA(self, server, session, envelope):  # noqa: N802
+            self.messages.append(
+                (envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default))
+            )
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as probe:  # a free port (the controller's self-check needs a real one)
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    handler = Handler()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    handler.port = port
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def beat_schedules(db):
+    """The duties' beat entries. Migrations create them, but a transactional test
+    elsewhere on the same worker flushes every table; seeding is idempotent."""
+    from billing.schedules.services import beat_schedules_seed
+
+    beat_schedules_seed()

@@ -7,8 +7,7 @@ from factory.django import DjangoModelFactory
 
 from accounts.models import Job, Team, User
 from accounts.roles import Role
-from billing.models import DeviceSeries
-from customers.models import Customer
+from customers.models import Customer, DeviceSeries
 from customers.pinyin import name_sort_key
 
 PASSWORD = "correct-horse-9"
@@ -156,7 +155,7 @@ def issued_bill(
     *, user, customer=None, period=_dt.date(2025, 10, 1), lines=("100.00",), due_date=None
 ):
     """A bill issued through the lifecycle service (the only way a bill leaves draft)."""
-    from billing.reconciliation import bill_issue
+    from billing.bills.services import bill_issue
 
     bill = BillFactory(customer=customer or CustomerFactory(), period=period, lines=list(lines))
     return bill_issue(user=user, bill=bill, due_date=due_date)
@@ -337,10 +336,54 @@ class AdAccountFactory(DjangoModelFactory):
     monthly_spend = _Decimal("5000.00")
 
 
+# --- schedules, notifications, channels (issue 13) ---------------------------
+
+
 class RenewalFactory(DjangoModelFactory):
     class Meta:
         model = "customers.Renewal"
 
     customer = factory.SubFactory(CustomerFactory)
+    expires_on = _dt.date(2026, 1, 31)
     amount = _Decimal("12000.00")
-    expires_on = _dt.date(2027, 6, 30)
+
+
+class AttentionItemFactory(DjangoModelFactory):
+    class Meta:
+        model = "customers.AttentionItem"
+
+    customer = factory.SubFactory(CustomerFactory)
+    category = "risk"
+    text = "客户对价格敏感，月底前回访"
+
+
+class LifecycleRuleFactory(DjangoModelFactory):
+    class Meta:
+        model = "customers.LifecycleRule"
+
+    name = factory.Sequence(lambda n: f"测试规则{n}")
+    from_status = "active"
+    to_status = "dormant"
+    condition = "no_usage_days"
+    days = 90
+    manual_hold_days = 30
+
+
+class WebhookSubscriptionFactory(DjangoModelFactory):
+    class Meta:
+        model = "accounts.WebhookSubscription"
+
+    name = factory.Sequence(lambda n: f"财务系统{n}")
+    url = "http://127.0.0.1:9/hook"
+    secret = "s3cret-key"
+    events = factory.LazyFunction(lambda: ["bill.issued", "payment.recorded"])
+
+
+class TeamChannelFactory(DjangoModelFactory):
+    class Meta:
+        model = "accounts.TeamChannel"
+
+    team = factory.SubFactory(TeamFactory)
+    provider = "dingtalk"
+    webhook_url = "http://127.0.0.1:9/robot/send?access_token=abc"
+    secret = "SEC-test-secret"

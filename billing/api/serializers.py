@@ -19,7 +19,7 @@ from billing.models import (
     PricePlan,
     UsageRecord,
 )
-from billing.services import PLAN_FIELDS
+from billing.plans.services import PLAN_FIELDS
 from customers.models import Customer
 from customers.selectors import scoped_customers
 from opcms.months import month_format, month_parse
@@ -84,7 +84,7 @@ class UsageRecordInputSerializer(serializers.Serializer):
 class RecordListField(serializers.Field):
     """A list of up to 10,000 JSON objects, checked for shape only.
 
-    Each record's fields are validated by billing.usage.usage_ingest, which
+    Each record's fields are validated by billing.usage.services.usage_ingest, which
     reports errors per record; validating 10,000 nested serializers here as
     well would cost more than the whole ingest.
     """
@@ -364,7 +364,7 @@ class AllocationUndoInputSerializer(serializers.Serializer):
 
 # --- price plan writes ----------------------------------------------------------
 
-# The plan terms a client may write: billing.services.PLAN_FIELDS less the import's own
+# The plan terms a client may write: billing.plans.services.PLAN_FIELDS less the import's own
 # bookkeeping (source and the workbook's raw price text).
 PLAN_INPUT_FIELDS = [f for f in PLAN_FIELDS if f not in ("source", "raw_single", "raw_multi")]
 

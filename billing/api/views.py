@@ -2,7 +2,8 @@
 
 One view per operation. Every queryset starts from scoped_customers, so an
 id outside the caller's scope answers 404; every write calls one contracted
-service (billing.usage, billing.services, billing.reconciliation).
+service of its domain (billing.plans, billing.usage, billing.bills, billing.payments),
+and every read one selector of that domain: HTML pages and the API share both.
 """
 
 from __future__ import annotations
@@ -21,23 +22,26 @@ from accounts.api.permissions import HasRole, predicate_permission
 from accounts.api.schema import ErrorSerializer, error_responses
 from accounts.api.serializers import JobOutputSerializer
 from accounts.roles import can_manage_billing, can_manage_plans
-from billing.models import Bill, BillLine, Payment, PaymentAllocation, PricePlan, UsageRecord
-from billing.reconciliation import (
+from billing.bills.filters import BillFilter
+from billing.bills.selectors import scoped_bills
+from billing.bills.services import bills_generate_job_start
+from billing.models import BillLine, Payment, PaymentAllocation, PricePlan
+from billing.payments.filters import PaymentFilter
+from billing.payments.selectors import scoped_allocations, scoped_payments
+from billing.payments.services import (
     allocation_undo,
     payment_allocate,
     payment_allocate_oldest_first,
     payment_record,
 )
-from billing.services import (
-    bills_generate_job_start,
-    plan_create,
-    plan_new_version,
-    plan_update,
-)
-from billing.usage import usage_ingest
+from billing.plans.filters import PricePlanFilter
+from billing.plans.selectors import scoped_plans
+from billing.plans.services import plan_create, plan_new_version, plan_update
+from billing.usage.filters import UsageFilter
+from billing.usage.selectors import scoped_usage
+from billing.usage.services import usage_ingest
 from customers.selectors import scoped_customers
 
-from .filters import BillFilter, PaymentFilter, PricePlanFilter, UsageFilter
 from .serializers import (
     AllocationOutputSerializer,
     AllocationUndoInputSerializer,
@@ -61,32 +65,6 @@ CanManageBilling = predicate_permission(can_manage_billing, name="CanManageBilli
 BILLING_WRITE = [HasRole, CanManageBilling]
 CanManagePlans = predicate_permission(can_manage_plans, name="CanManagePlans")
 PLAN_WRITE = [HasRole, CanManagePlans]
-
-
-def _in_scope(model, user):
-    return model.objects.filter(customer__in=scoped_customers(user))
-
-
-def scoped_plans(user):
-    return _in_scope(PricePlan, user).select_related("customer", "series")
-
-
-def scoped_usage(user):
-    return _in_scope(UsageRecord, user).select_related("customer", "series")
-
-
-def scoped_bills(user):
-    return _in_scope(Bill, user).select_related("customer")
-
-
-def scoped_payments(user):
-    return _in_scope(Payment, user).select_related("customer")
-
-
-def scoped_allocations(user):
-    return PaymentAllocation.objects.filter(
-        payment__customer__in=scoped_customers(user)
-    ).select_related("bill")
 
 
 # --- price plans --------------------------------------------------------------
@@ -142,7 +120,11 @@ class PricePlanListView(generics.ListAPIView):
     filterset_class = PricePlanFilter
 
     def get_queryset(self):
-        return scoped_plans(self.request.user).order_by("customer_id", "series_id", "-version")
+        return (
+            scoped_plans(self.request.user)
+            .select_related("customer", "series")
+            .order_by("customer_id", "series_id", "-version")
+        )
 
 
 @extend_schema(
@@ -310,7 +292,11 @@ class UsageListView(generics.ListAPIView):
     filterset_class = UsageFilter
 
     def get_queryset(self):
-        return scoped_usage(self.request.user).order_by("-shot_date", "-pk")
+        return (
+            scoped_usage(self.request.user)
+            .select_related("customer", "series")
+            .order_by("-shot_date", "-pk")
+        )
 
 
 class UsageIngestView(APIView):

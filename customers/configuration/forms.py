@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from django import forms
 
-from customers.models import CooperationStatusMapping, DictionaryItem, IssueCategory
+from customers.models import (
+    CooperationStatusMapping,
+    DictionaryItem,
+    IssueCategory,
+    LifecycleRule,
+)
 
 
 class DictionaryItemForm(forms.ModelForm):
@@ -25,8 +30,18 @@ class IssueCategoryForm(forms.ModelForm):
         fields = ["name", "sort_order", "is_active"]
 
 
+class LifecycleRuleForm(forms.ModelForm):
+    class Meta:
+        model = LifecycleRule
+        fields = [
+            "name", "from_status", "to_status", "condition", "days", "manual_hold_days",
+            "enabled", "sort_order",
+        ]  # fmt: skip
+
+
 SETTING_FORMS: dict[str, type[forms.ModelForm]] = {
     "dictionary": DictionaryItemForm,
     "mapping": MappingForm,
     "categories": IssueCategoryForm,
+    "lifecycle-rules": LifecycleRuleForm,
 }

@@ -11,7 +11,13 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError
 
 from accounts import roles
-from customers.models import CooperationStatusMapping, DictionaryItem, HiddenField, IssueCategory
+from customers.models import (
+    CooperationStatusMapping,
+    DictionaryItem,
+    HiddenField,
+    IssueCategory,
+    LifecycleRule,
+)
 from customers.services import _assign, _full_clean
 
 
@@ -28,6 +34,8 @@ SETTINGS: dict[str, Setting] = {
     "dictionary": Setting(DictionaryItem, "字典", roles.can_configure_archive),
     "mapping": Setting(CooperationStatusMapping, "合作状态映射", roles.can_configure_archive),
     "categories": Setting(IssueCategory, "问题分类", roles.can_manage_issue_categories),
+    # The rules the nightly lifecycle run applies (issue 13 runs them; edited here).
+    "lifecycle-rules": Setting(LifecycleRule, "生命周期自动规则", roles.can_configure_archive),
 }
 
 

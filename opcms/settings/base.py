@@ -186,6 +186,12 @@ EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="opcms@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# Absolute links in emails, digests and robot messages (no request to build them from).
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Outgoing webhooks and group robots: seconds per attempt, attempts before giving up.
+OPCMS_WEBHOOK_TIMEOUT = env.int("OPCMS_WEBHOOK_TIMEOUT", default=10)
+OPCMS_WEBHOOK_MAX_RETRIES = env.int("OPCMS_WEBHOOK_MAX_RETRIES", default=5)
 
 # Celery. Without REDIS_URL every task runs eagerly in the calling process.
 CELERY_BROKER_URL = REDIS_URL or "memory://"

@@ -40,7 +40,7 @@ def client_for():
 @pytest.fixture
 def world(sales_user, other_sales_user, ops_user):
     """Two sales owners' customers, each with a plan, usage, bill, payment, allocation, contact, job."""
-    from billing.reconciliation import payment_allocate
+    from billing.payments.services import payment_allocate
     from tests import factories
 
     rows = {}

@@ -154,3 +154,22 @@ def test_regions_are_edited_with_the_basic_info_and_shown(client, ops_user):
 
     assert set(customer.regions.all()) == {east, north}
     assert "华东" in html and "华北" in html
+
+
+def test_lifecycle_rules_are_edited_in_the_app_and_refuse_an_impossible_move(client, ops_user):
+    from customers.models import LifecycleRule
+
+    client.force_login(ops_user)
+    url = reverse("customers:setting-list", args=["lifecycle-rules"])
+    rule = {"name": "一年无用量转休眠", "from_status": "active", "to_status": "dormant"}
+    common = {"condition": "no_usage_days", "days": 365, "manual_hold_days": 30, "sort_order": 0}
+
+    client.post(url, {**rule, **common, "enabled": "on"})
+    refused = client.post(
+        url, {**common, "name": "不可能", "from_status": "churned", "to_status": "dormant"}
+    )
+
+    saved = LifecycleRule.objects.get(name="一年无用量转休眠")
+    assert LogEntry.objects.get_for_object(saved).filter(actor=ops_user).exists()
+    assert not LifecycleRule.objects.filter(name="不可能").exists()
+    assert "生命周期不允许" in refused.content.decode()

@@ -124,6 +124,7 @@ SETTINGS_ACCESS = {
     ("customers:setting-list", ("dictionary",)): {"admin", "ops"},
     ("customers:setting-list", ("mapping",)): {"admin", "ops"},
     ("customers:setting-list", ("categories",)): {"admin"},
+    ("customers:setting-list", ("lifecycle-rules",)): {"admin", "ops"},
     ("customers:field-visibility", ()): {"admin"},
 }
 

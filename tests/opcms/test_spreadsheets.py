@@ -14,8 +14,8 @@ from django.urls import reverse
 
 from accounts.models import Job
 from billing.models import Payment, UsageRecord
-from billing.receipts import receipts_preview
-from billing.usage import read_usage_workbook
+from billing.payments.receipts import receipts_preview
+from billing.usage.services import read_usage_workbook
 from customers.importers import import_analyse, table_open
 from customers.models import Customer
 from opcms.spreadsheets import SpreadsheetError, spreadsheet_read
@@ -190,7 +190,7 @@ def test_receipts_upload_over_size_limit_is_refused_before_reading(client, ops_u
 @pytest.mark.parametrize(
     ("route", "extra"),
     [
-        ("customers:import-start", {}),
+        ("customer_import:start", {}),
         ("billing:usage-import", {"kind": "long", "series": "L"}),
         ("billing:receipt-import", {}),
     ],
@@ -219,7 +219,7 @@ def test_usage_upload_parses_once_and_preview_reads_the_job(client, ops_user, mo
     response = client.post(
         reverse("billing:usage-import"), {"file": upload, "kind": "long", "series": "L"}
     )
-    from billing import usage
+    from billing.usage import services as usage
 
     def no_second_parse(*args, **kwargs):
         raise AssertionError("the preview parsed the file again")

@@ -416,7 +416,7 @@ def test_payment_totals_from_months_equal_the_direct_totals(world, manager_user)
 
 
 def test_reports_use_billing_overdue_rule():
-    from billing import selectors as billing_selectors
+    from billing.bills import selectors as billing_selectors
     from reports import selectors as report_selectors
 
     assert report_selectors.overdue_q is billing_selectors.overdue_q

@@ -4,7 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from billing.statements import cjk_subset_font
+from billing.statements.documents import cjk_subset_font
 
 
 class Command(BaseCommand):

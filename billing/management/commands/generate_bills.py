@@ -5,7 +5,7 @@ from django.core.management import BaseCommand, CommandError
 
 from accounts.models import User
 from accounts.roles import Role
-from billing.services import bills_generate_for_period
+from billing.bills.services import bills_generate_for_period
 from customers.models import Customer
 from opcms.months import month_parse
 

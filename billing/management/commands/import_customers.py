@@ -6,7 +6,7 @@ from pathlib import Path
 from django.core.management import BaseCommand, CommandError
 
 from accounts.models import User
-from billing.customer_import import customer_import_run
+from billing.workbook.services import customer_import_run
 from customers.importers import ImportFileError
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from django.core.management import BaseCommand, CommandError
 
 from billing.management.commands.generate_bills import system_user
-from billing.usage import SheetError, usage_import_file
+from billing.usage.services import SheetError, usage_import_file
 
 
 class Command(BaseCommand):

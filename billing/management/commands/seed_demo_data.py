@@ -15,13 +15,13 @@ from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
-from billing.customer_import import customer_import_run
-from billing.models import Bill, DeviceSeries, Payment, UsageRecord
-from billing.reconciliation import bill_issue, payment_allocate_oldest_first, payment_record
-from billing.selectors import month_shift
-from billing.services import bills_generate_for_period
-from billing.usage import read_usage_workbook, usage_ingest
-from customers.models import Customer
+from billing.bills.services import bill_issue, bills_generate_for_period
+from billing.models import Bill, Payment, UsageRecord
+from billing.payments.services import payment_allocate_oldest_first, payment_record
+from billing.usage.services import read_usage_workbook, usage_ingest
+from billing.workbook.services import customer_import_run
+from customers.models import Customer, DeviceSeries
+from opcms.months import month_shift
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 

@@ -1,0 +1,58 @@
+"""The bill list's one FilterSet: the 账单 page, its htmx fragment and GET /api/bills/ share it."""
+
+from __future__ import annotations
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils import timezone
+
+from billing.bills.selectors import overdue_q
+from billing.models import Bill
+
+# A month field sends "2025-10"; the API documents the first day, "2025-10-01".
+MONTH_FORMATS = ["%Y-%m-%d", "%Y-%m"]
+
+
+class BillFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="filter_q", label="客户（公司名称、公司id或账单号）")
+    company_id = django_filters.NumberFilter(field_name="customer__company_id", label="公司id")
+    period = django_filters.DateFilter(
+        method="filter_period", input_formats=MONTH_FORMATS, label="账期月份（当月第一天）"
+    )
+    period_from = django_filters.DateFilter(field_name="period", lookup_expr="gte", label="账期起")
+    period_to = django_filters.DateFilter(field_name="period", lookup_expr="lte", label="账期止")
+    status = django_filters.ChoiceFilter(
+        method="filter_status",
+        # 逾期 is derived (billing.bills.selectors.overdue_q), offered beside the stored statuses.
+        choices=[*Bill.Status.choices, ("overdue", "逾期")],
+        empty_label="全部状态",
+        label="状态",
+    )
+    anomalies = django_filters.BooleanFilter(
+        method="filter_anomalies", widget=forms.CheckboxInput, label="只看异常"
+    )
+
+    class Meta:
+        model = Bill
+        fields = ["customer", "kind", "number"]
+
+    def filter_q(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        condition = Q(customer__name__icontains=value) | Q(number__icontains=value)
+        if value.isdigit():
+            condition |= Q(customer__company_id=int(value))
+        return queryset.filter(condition)
+
+    def filter_period(self, queryset, name, value):
+        return queryset.filter(period=value.replace(day=1))
+
+    def filter_status(self, queryset, name, value):
+        if value == "overdue":
+            return queryset.filter(overdue_q(timezone.localdate()))
+        return queryset.filter(status=value)
+
+    def filter_anomalies(self, queryset, name, value):
+        return queryset.exclude(anomalies=[]) if value else queryset

@@ -1,0 +1,857 @@
+"""Writes of bills: monthly generation, issue, manual lines and reversal (冲正) by credit note."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+from typing import Any
+
+from auditlog.context import auditlog_value, set_actor
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection, transaction
+from django.db.models import F, Max, Q, Sum
+from django.db.models.functions import Coalesce, TruncMonth
+from django.urls import reverse
+from django.utils import timezone
+
+from accounts.models import Job
+from accounts.roles import can_manage_billing
+from accounts.services import job_create, job_enqueue
+from billing.audit import audit_bulk
+from billing.bills.selectors import bill_number_next
+from billing.models import ZERO, Bill, BillLine, PricePlan, UsageRecord
+from billing.money import format_money, to_money
+from billing.plans.selectors import plan_terms
+from billing.plans.services import PLAN_FIELDS, plans_lock_for_bills
+from billing.pricing import (
+    ANNUAL,
+    AnnualContext,
+    PlanTerms,
+    UsageSummary,
+    contract_month,
+    price_month,
+)
+from billing.schedules import reminders
+from customers.models import Customer, DeviceSeries
+from customers.selectors import scoped_customers
+from opcms.months import month_bounds, month_shift
+
+# --- bill generation -----------------------------------------------------------------
+
+
+class GenerationBusy(ValidationError):
+    pass
+
+
+@dataclass
+class GenerationResult:
+    bills: int
+    total: Decimal
+    anomalies: list[dict[str, Any]] = field(default_factory=list)
+    skipped_issued: int = 0
+    seconds: float = 0.0
+    phases: dict[str, float] = field(default_factory=dict)  # seconds per phase, for the bench
+
+    def summary_line(self) -> str:
+        return f"bills={self.bills} total={self.total:.2f} anomalies={len(self.anomalies)}"
+
+
+# Anomaly codes; the messages are what the clerk reads on the bill page.
+NO_USAGE = "no_usage"
+NO_PLAN = "no_plan"
+SPIKE = "spike"
+ZERO_TOTAL = "zero_total"
+PRICING = "pricing"
+
+GENERATION_LOCK_CLASS = 0x0B11  # advisory-lock namespace of bill generation; objid = YYYYMM
+
+
+def _acquire_generation_lock(period: date) -> None:
+    """Only one generation per month at a time. A second run is told so instead of waiting.
+
+    The transaction-scoped advisory lock is released at commit or rollback.
+    """
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT pg_try_advisory_xact_lock(%s, %s)",
+            [GENERATION_LOCK_CLASS, period.year * 100 + period.month],
+        )
+        (acquired,) = cur.fetchone()
+    if not acquired:
+        raise GenerationBusy(f"{period:%Y-%m} 的账单正在由另一任务生成，请稍后刷新查看结果。")
+
+
+@dataclass
+class _Pair:
+    usage: UsageSummary | None = None
+    plans: list[PricePlan] = field(default_factory=list)
+
+
+def _usage_summaries(records_qs) -> dict[tuple[int, int], UsageSummary]:
+    """One grouped query: every engine needs only these sums per customer and series."""
+    rows = records_qs.order_by().values("customer_id", "series_id").annotate(**_SUMS)
+    return {
+        (r["customer_id"], r["series_id"]): UsageSummary(
+            single_shots=r["single_shots"],
+            single_area=Decimal(r["single_area"]),
+            multi_shots=r["multi_shots"],
+            multi_floors=r["multi_floors"],
+            multi_area=Decimal(r["multi_area"]),
+            shots_without_area=r["without_area"],
+        )
+        for r in rows
+    }
+
+
+def _summaries_by_plan(records_qs, plans_by_pair, start, end) -> dict[tuple, UsageSummary]:
+    """For pairs whose plans do not cover the whole month, price each plan's days only.
+
+    Keyed (customer_id, series_id, plan_id); plan_id None holds usage on days no plan covers.
+    """
+    split = {
+        pair
+        for pair, plans in plans_by_pair.items()
+        if len(plans) > 1
+        or (plans[0].valid_from and plans[0].valid_from > start)
+        or (plans[0].valid_to and plans[0].valid_to < end)
+    }
+    if not split:
+        return {}
+    customer_ids = {c for c, _ in split}
+    rows = (
+        records_qs.filter(customer_id__in=customer_ids)
+        .order_by()
+        .values("customer_id", "series_id", "shot_date")
+        .annotate(**_SUMS)
+    )
+    buckets: dict[tuple, list] = defaultdict(list)
+    for r in rows:
+        pair = (r["customer_id"], r["series_id"])
+        if pair not in split:
+            continue
+        plan_id = None
+        for plan in plans_by_pair[pair]:
+            if (plan.valid_from is None or plan.valid_from <= r["shot_date"]) and (
+                plan.valid_to is None or r["shot_date"] <= plan.valid_to
+            ):
+                plan_id = plan.pk
+                break
+        buckets[(*pair, plan_id)].append(r)
+    result = {key: _add_rows(rows) for key, rows in buckets.items()}
+    for pair in split:  # plans with no usage on their days still bill fees and minimums
+        for plan in plans_by_pair[pair]:
+            result.setdefault((*pair, plan.pk), UsageSummary())
+    return result
+
+
+_SUMS = {
+    "single_shots": Coalesce(Sum("shots", filter=Q(floors=1)), 0),
+    "single_area": Coalesce(Sum("area", filter=Q(floors=1)), ZERO),
+    "multi_shots": Coalesce(Sum("shots", filter=Q(floors__gt=1)), 0),
+    "multi_floors": Coalesce(Sum(F("shots") * F("floors"), filter=Q(floors__gt=1)), 0),
+    "multi_area": Coalesce(Sum("area", filter=Q(floors__gt=1)), ZERO),
+    "without_area": Coalesce(Sum("shots", filter=Q(area__isnull=True)), 0),
+}
+
+
+def _add_rows(rows: list[dict]) -> UsageSummary:
+    return UsageSummary(
+        single_shots=sum(r["single_shots"] for r in rows),
+        single_area=sum((Decimal(r["single_area"]) for r in rows), ZERO),
+        multi_shots=sum(r["multi_shots"] for r in rows),
+        multi_floors=sum(r["multi_floors"] for r in rows),
+        multi_area=sum((Decimal(r["multi_area"]) for r in rows), ZERO),
+        shots_without_area=sum(r["without_area"] for r in rows),
+    )
+
+
+def _annual_shots_before(annual_plans, annual_plans_qs, start) -> dict[int, int]:
+    """Shoots earlier in each annual plan's current contract year (before this month)."""
+    year_starts: dict[int, date] = {}
+    for plan in annual_plans:
+        contract_start = plan.contract_start or plan.valid_from
+        if contract_start and contract_start.replace(day=1) <= start:
+            year_starts[plan.pk] = contract_month(contract_start, start)[0]
+    if not year_starts:
+        return {}
+    earliest = min(year_starts.values())
+    # Contract years start on the first of a month, so monthly sums are exact; the
+    # customers come from a subquery, keeping the query size independent of their number.
+    rows = (
+        UsageRecord.objects.filter(
+            customer_id__in=annual_plans_qs.values("customer_id"),
+            shot_date__gte=earliest,
+            shot_date__lt=start,
+        )
+        .order_by()
+        .annotate(month=TruncMonth("shot_date"))
+        .values("customer_id", "series_id", "month")
+        .annotate(n=Sum("shots"))
+    )
+    before: dict[int, int] = defaultdict(int)
+    by_pair = defaultdict(list)
+    for plan in annual_plans:
+        by_pair[(plan.customer_id, plan.series_id)].append(plan)
+    for r in rows:
+        for plan in by_pair[(r["customer_id"], r["series_id"])]:
+            if plan.pk in year_starts and _as_date(r["month"]) >= year_starts[plan.pk]:
+                before[plan.pk] += r["n"]
+    return before
+
+
+_PLAN_COLUMNS = ["id", "customer_id", "series_id", "version", *PLAN_FIELDS]
+
+
+def _as_date(value) -> date:
+    return value.date() if hasattr(value, "date") and callable(value.date) else value
+
+
+def bills_generate_for_period(
+    *,
+    period: date,
+    user: Any,
+    customer_ids: list[int] | None = None,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> GenerationResult:
+    """Draft bills for one month for the given customers (Customer pks) or all in scope.
+
+    Idempotent: drafts of the month are replaced, issued bills are left alone, and
+    the partial unique constraint on (customer, period) makes a duplicate impossible.
+    The number of queries does not depend on the number of customers: usage is
+    summed in the database and bills and lines are written in bulk.
+    """
+    if not can_manage_billing(user):
+        raise PermissionDenied("无权生成账单")
+    started = time.perf_counter()
+    start, end = month_bounds(period)
+    with transaction.atomic():
+        _acquire_generation_lock(start)
+        customers_qs = scoped_customers(user)
+        if customer_ids is not None:
+            customers_qs = customers_qs.filter(pk__in=customer_ids)
+        result = _generate(
+            customers_qs=customers_qs, start=start, end=end, user=user, progress=progress
+        )
+        commit_started = time.perf_counter()
+    result.phases["commit"] = time.perf_counter() - commit_started
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _generate(*, customers_qs, start, end, user, progress) -> GenerationResult:
+    clock = time.perf_counter()
+    phases: dict[str, float] = {}
+    customers = {
+        pk: (company_id, billing)
+        for pk, company_id, billing in customers_qs.exclude(
+            billing_enabled=Customer.BillingEnabled.NO
+        ).values_list("id", "company_id", "billing_enabled")
+    }
+    series_codes = dict(DeviceSeries.objects.values_list("id", "code"))
+    month_records = UsageRecord.objects.filter(
+        customer__in=customers_qs, shot_date__range=(start, end)
+    )
+    pairs: dict[tuple[int, int], _Pair] = defaultdict(_Pair)
+    for key, summary in _usage_summaries(month_records).items():
+        pairs[key].usage = summary
+    plans = PricePlan.objects.filter(customer__in=customers_qs).filter(
+        Q(valid_from__isnull=True) | Q(valid_from__lte=end),
+        Q(valid_to__isnull=True) | Q(valid_to__gte=start),
+    )
+    plans_by_pair: dict[tuple[int, int], list[PricePlan]] = defaultdict(list)
+    # Plain rows, not model instances: building 100,000 PricePlan objects costs seconds.
+    plan_rows = plans.order_by(F("valid_from").asc(nulls_first=True)).values(*_PLAN_COLUMNS)
+    for row in plan_rows:
+        plan = SimpleNamespace(pk=row["id"], **row)
+        plans_by_pair[(plan.customer_id, plan.series_id)].append(plan)
+        pairs[(plan.customer_id, plan.series_id)].plans.append(plan)
+    split = _summaries_by_plan(month_records, plans_by_pair, start, end)
+    annual_plans = [p for ps in plans_by_pair.values() for p in ps if p.kind == ANNUAL]
+    annual_before = (
+        _annual_shots_before(annual_plans, plans.filter(kind=ANNUAL), start) if annual_plans else {}
+    )
+    history = dict(
+        UsageRecord.objects.filter(
+            customer__in=customers_qs,
+            shot_date__gte=month_shift(start, -6),
+            shot_date__lt=start,
+        )
+        .order_by()
+        .values("customer_id")
+        .annotate(n=Sum("shots"))
+        .values_list("customer_id", "n")
+    )
+    issued = set(
+        Bill.objects.filter(customer__in=customers_qs, period=start, kind=Bill.Kind.BILL)
+        .exclude(status__in=[Bill.Status.DRAFT, Bill.Status.REVERSED])
+        .values_list("customer_id", flat=True)
+    )
+    # Numbers already used this month (a reversed bill keeps its number, so the corrected
+    # bill takes `…-2`), and the clerks' manual lines on the drafts about to be replaced.
+    numbers_taken = set(
+        Bill.objects.filter(customer__in=customers_qs, period=start, kind=Bill.Kind.BILL)
+        .exclude(status=Bill.Status.DRAFT)
+        .values_list("number", flat=True)
+    )
+    manual = _manual_lines(customers_qs=customers_qs, start=start)
+    by_customer: dict[int, list[tuple[int, _Pair]]] = defaultdict(list)
+    for (customer_id, series_id), pair in pairs.items():
+        by_customer[customer_id].append((series_id, pair))
+
+    bills: list[dict[str, Any]] = []
+    all_anomalies: list[dict[str, Any]] = []
+    total = ZERO
+    phases["read"], clock = time.perf_counter() - clock, time.perf_counter()
+    candidates = [pk for pk in customers if pk not in issued]
+    for done, customer_pk in enumerate(candidates, 1):
+        company_id, billing = customers[customer_pk]
+        priced = _price_customer(
+            customer_pk=customer_pk,
+            billing_enabled=billing == Customer.BillingEnabled.YES,
+            series_pairs=sorted(by_customer.get(customer_pk, []), key=lambda sp: sp[0]),
+            split=split,
+            annual_before=annual_before,
+            series_codes=series_codes,
+            history_shots=history.get(customer_pk, 0),
+            start=start,
+        )
+        kept = manual.get(customer_pk, [])
+        if priced is None:
+            if not kept:
+                continue
+            priced = ([], [], ZERO)
+        lines, anomalies, bill_total = priced
+        if kept:
+            # Regeneration reprices usage but keeps the clerk's adjustments; total = sum of lines.
+            lines = [*lines, *((None, None, line) for line in kept)]
+            bill_total = to_money(bill_total + sum((line.amount for line in kept), ZERO))
+            if bill_total != 0:
+                anomalies = [a for a in anomalies if a["code"] != ZERO_TOTAL]
+        number = bill_number_next(base=f"BILL-{start:%Y%m}-{company_id}", taken=numbers_taken)
+        bills.append(
+            {"customer_id": customer_pk, "number": number, "total": bill_total, "lines": lines}
+        )
+        bills[-1]["anomalies"] = anomalies
+        for anomaly in anomalies:
+            all_anomalies.append(
+                {"customer_id": customer_pk, "company_id": company_id, "bill": number, **anomaly}
+            )
+        total += bill_total
+        if progress and done % 500 == 0:
+            progress(done, len(candidates))
+    phases["price"], clock = time.perf_counter() - clock, time.perf_counter()
+    _replace_drafts(customers_qs=customers_qs, start=start, bills=bills)
+    phases["write"] = time.perf_counter() - clock
+    if progress:
+        progress(len(candidates), len(candidates))
+    audit_bulk(
+        user=user,
+        model=Bill,
+        summary=f"生成 {start:%Y-%m} 草稿账单 {len(bills)} 张，合计 {format_money(total)}",
+        changes={
+            "账期": f"{start:%Y-%m}",
+            "账单数": len(bills),
+            "合计": str(total),
+            "异常数": len(all_anomalies),
+            "已出账跳过": len(issued),
+        },
+    )
+    return GenerationResult(
+        bills=len(bills),
+        total=total,
+        anomalies=all_anomalies,
+        skipped_issued=len(issued),
+        phases=phases,
+    )
+
+
+# Engines are pure and their inputs frozen, so equal plans meet equal months often (the
+# workbook's customers share a handful of tariffs): memoise within one run.
+_TERM_KEYS = [
+    f
+    for f in PLAN_FIELDS
+    if f not in ("valid_from", "valid_to", "source", "raw_single", "raw_multi")
+]
+
+
+_TERMS_CACHE: dict[tuple, PlanTerms] = {}
+
+
+def _terms_cached(plan) -> PlanTerms:
+    """Keyed by the plan's values (not its id), so an edited plan never hits a stale entry."""
+    key = tuple(
+        json.dumps(v, sort_keys=True) if isinstance(v, list) else v
+        for v in (getattr(plan, f) for f in _TERM_KEYS)
+    ) + (plan.contract_start or plan.valid_from,)
+    terms = _TERMS_CACHE.get(key)
+    if terms is None:
+        if len(_TERMS_CACHE) > 10_000:
+            _TERMS_CACHE.clear()
+        terms = _TERMS_CACHE[key] = plan_terms(plan)
+    return terms
+
+
+@functools.lru_cache(maxsize=50_000)
+def _price_cached(terms: PlanTerms, usage: UsageSummary, ctx: AnnualContext | None):
+    return price_month(terms, usage, ctx)
+
+
+def _price_customer(
+    *,
+    customer_pk,
+    billing_enabled,
+    series_pairs,
+    split,
+    annual_before,
+    series_codes,
+    history_shots,
+    start,
+):
+    """(lines, anomalies, total) for one customer, or None when there is nothing to bill."""
+    lines: list[tuple[int, int | None, Any]] = []
+    anomalies: list[dict[str, Any]] = []
+    month_shots = 0
+    for series_id, pair in series_pairs:
+        code = series_codes.get(series_id, "?")
+        if pair.usage:
+            month_shots += pair.usage.shots
+        if not pair.plans:
+            anomalies.append(
+                {
+                    "code": NO_PLAN,
+                    "series": code,
+                    "message": f"{code} 系列本月有用量 {pair.usage.shots} 次，但没有生效的价格方案",
+                }
+            )
+            continue
+        portions = []
+        # Pairs whose plans do not cover the whole month have every plan's part in `split`.
+        if (customer_pk, series_id, pair.plans[0].pk) in split:
+            for plan in pair.plans:
+                portions.append((plan, split.get((customer_pk, series_id, plan.pk))))
+            uncovered = split.get((customer_pk, series_id, None))
+            if uncovered and uncovered.shots:
+                anomalies.append(
+                    {
+                        "code": NO_PLAN,
+                        "series": code,
+                        "message": f"{code} 系列有 {uncovered.shots} 次拍摄不在任何方案的有效期内",
+                    }
+                )
+        else:
+            portions.append((pair.plans[0], pair.usage))
+        for plan, usage in portions:
+            usage = usage or UsageSummary()
+            ctx = None
+            try:
+                if plan.kind == ANNUAL:
+                    contract_start = plan.contract_start or plan.valid_from
+                    if contract_start is None:
+                        raise ValueError("包年方案缺少合同年度开始日期")
+                    _, index = contract_month(contract_start, start)
+                    ctx = AnnualContext(
+                        month_index=index, shots_before=annual_before.get(plan.pk, 0)
+                    )
+                breakdown = _price_cached(_terms_cached(plan), usage, ctx)
+            except ValueError as exc:
+                anomalies.append(
+                    {"code": PRICING, "series": code, "message": f"{code} 系列无法计价：{exc}"}
+                )
+                continue
+            for warning in breakdown.warnings:
+                anomalies.append(
+                    {"code": PRICING, "series": code, "message": f"{code} 系列：{warning}"}
+                )
+            lines.extend((series_id, plan.pk, line) for line in breakdown.lines)
+    bill_total = sum((line.amount for _, _, line in lines), ZERO)
+    if month_shots == 0 and bill_total == 0 and not billing_enabled:
+        return None  # a plan on file but nothing to bill and billing not switched on
+    if billing_enabled and month_shots == 0:
+        anomalies.insert(
+            0, {"code": NO_USAGE, "series": "", "message": "已开启结算，但本月没有用量"}
+        )
+    average = Decimal(history_shots) / 6
+    if history_shots and month_shots > 3 * average:
+        anomalies.append(
+            {
+                "code": SPIKE,
+                "series": "",
+                "message": f"本月拍摄 {month_shots} 次，超过近 6 个月月均 {average:.1f} 次的 3 倍",
+            }
+        )
+    if bill_total == 0:
+        anomalies.append({"code": ZERO_TOTAL, "series": "", "message": "账单金额为 0"})
+    return lines, anomalies, to_money(bill_total)
+
+
+def _manual_lines(*, customers_qs, start: date) -> dict[int, list[SimpleNamespace]]:
+    """Manual lines (手工调整) of the month's drafts by customer, shaped like priced lines."""
+    rows = (
+        BillLine.objects.filter(
+            bill__customer__in=customers_qs,
+            bill__period=start,
+            bill__kind=Bill.Kind.BILL,
+            bill__status=Bill.Status.DRAFT,
+            line_type=BillLine.LineType.MANUAL,
+        )
+        .order_by("bill_id", "position")
+        .values(
+            "bill__customer_id",
+            "quantity",
+            "unit_price",
+            "amount",
+            "explanation",
+            "reason",
+            "created_by_id",
+        )
+    )
+    by_customer: dict[int, list[SimpleNamespace]] = defaultdict(list)
+    for row in rows:
+        by_customer[row.pop("bill__customer_id")].append(
+            SimpleNamespace(line_type=BillLine.LineType.MANUAL, band="", floor_type="", **row)
+        )
+    return by_customer
+
+
+def _customer_subquery(customers_qs) -> tuple[str, tuple]:
+    sql, params = customers_qs.order_by().values("id").query.sql_with_params()
+    return sql, params
+
+
+def _replace_drafts(*, customers_qs, start: date, bills: list[dict[str, Any]]) -> None:
+    """Replace the month's drafts of these customers with `bills`, lines included, in bulk.
+
+    Raw SQL (auditlog's per-row signals would make 100,000 drafts crawl; the run is
+    audited as one entry instead). A draft that is still wanted is
+    updated in place and only new bills are inserted, by COPY: deleting and
+    re-inserting 100,000 bills costs as many foreign-key checks again.
+    """
+    sub_sql, sub_params = _customer_subquery(customers_qs)
+    bill_table = Bill._meta.db_table
+    drafts = (
+        f"SELECT id FROM {bill_table} WHERE period = %s AND kind = %s AND status = %s "  # noqa: S608
+        f"AND customer_id IN ({sub_sql})"
+    )
+    params = [start, Bill.Kind.BILL, Bill.Status.DRAFT, *sub_params]
+    now = timezone.now()
+    _write_postgres(drafts, params, bills, start, now)
+
+
+def _write_postgres(drafts: str, params: list, bills: list[dict[str, Any]], start, now) -> None:
+    """A constant number of statements whatever the number of bills (COPY, UPDATE ... FROM)."""
+    bill_table, line_table = Bill._meta.db_table, BillLine._meta.db_table
+    with connection.cursor() as cur:
+        raw = cur.cursor
+        cur.execute(f"SELECT id, customer_id FROM {bill_table} WHERE id IN ({drafts})", params)  # noqa: S608
+        existing = {customer_id: bill_id for bill_id, customer_id in cur.fetchall()}
+        cur.execute(f"DELETE FROM {line_table} WHERE bill_id IN ({drafts})", params)  # noqa: S608
+        wanted = {b["customer_id"] for b in bills}
+        stale = [bill_id for customer_id, bill_id in existing.items() if customer_id not in wanted]
+        if stale:
+            cur.execute(f"DELETE FROM {bill_table} WHERE id = ANY(%s)", [stale])  # noqa: S608
+        kept = [b for b in bills if b["customer_id"] in existing]
+        fresh = [b for b in bills if b["customer_id"] not in existing]
+        if kept:
+            cur.execute("DROP TABLE IF EXISTS opcms_bill_update")
+            cur.execute(
+                "CREATE TEMP TABLE opcms_bill_update (id bigint, total numeric(14, 2), "
+                "anomalies jsonb) ON COMMIT DROP"
+            )
+            with raw.copy("COPY opcms_bill_update (id, total, anomalies) FROM STDIN") as copy:
+                for b in kept:
+                    b["id"] = existing[b["customer_id"]]
+                    copy.write_row(
+                        (b["id"], b["total"], json.dumps(b["anomalies"], ensure_ascii=False))
+                    )
+            cur.execute(
+                f"UPDATE {bill_table} AS b SET total = u.total, anomalies = u.anomalies, "  # noqa: S608
+                "generated_at = %s, updated_at = %s FROM opcms_bill_update AS u WHERE b.id = u.id",
+                [now, now],
+            )
+        if fresh:
+            cur.execute(
+                f"SELECT nextval(pg_get_serial_sequence('{bill_table}', 'id')) "  # noqa: S608
+                "FROM generate_series(1, %s)",
+                [len(fresh)],
+            )
+            for b, (bill_id,) in zip(fresh, cur.fetchall(), strict=True):
+                b["id"] = bill_id
+            bill_cols = (
+                "id, number, kind, customer_id, period, status, total, amount_paid, reason, "
+                "anomalies, generated_at, updated_at"
+            )
+            with raw.copy(f"COPY {bill_table} ({bill_cols}) FROM STDIN") as copy:
+                for b in fresh:
+                    copy.write_row(
+                        (
+                            b["id"],
+                            b["number"],
+                            Bill.Kind.BILL.value,
+                            b["customer_id"],
+                            start,
+                            Bill.Status.DRAFT.value,
+                            b["total"],
+                            ZERO,
+                            "",
+                            json.dumps(b["anomalies"], ensure_ascii=False),
+                            now,
+                            now,
+                        )
+                    )
+        line_cols = (
+            "bill_id, position, series_id, plan_id, line_type, band, quantity, unit_price, "
+            "amount, explanation, floor_type, reason, created_by_id"
+        )
+        with raw.copy(f"COPY {line_table} ({line_cols}) FROM STDIN") as copy:
+            for b in bills:
+                for position, (series_id, plan_id, line) in enumerate(b["lines"], 1):
+                    copy.write_row(
+                        (
+                            b["id"],
+                            position,
+                            series_id,
+                            plan_id,
+                            line.line_type,
+                            line.band,
+                            line.quantity,
+                            line.unit_price,
+                            line.amount,
+                            line.explanation[:500],
+                            line.floor_type,
+                            getattr(line, "reason", ""),
+                            getattr(line, "created_by_id", None),
+                        )
+                    )
+
+
+def bills_generate_job_start(
+    *, period: date, user: Any, customer_ids: list[int] | None = None
+) -> Job:
+    """Queue batch generation as a background job with progress; returns the job."""
+    if not can_manage_billing(user):
+        raise PermissionDenied("无权生成账单")
+    from billing.tasks import bills_generate_task  # tasks import services; avoid the cycle at load
+
+    start = period.replace(day=1)
+    job = job_create(
+        kind="bills_generate",
+        created_by=user,
+        title=f"生成 {start:%Y-%m} 账单",
+        params={
+            "period": start.isoformat(),
+            "customer_ids": customer_ids,
+            "next_url": reverse("billing:bill-list") + f"?period={start:%Y-%m}",
+        },
+    )
+    job_enqueue(job=job, task=bills_generate_task)
+    return job
+
+
+def bills_generate_job_work(job: Job, progress) -> dict[str, Any]:
+    result = bills_generate_for_period(
+        period=date.fromisoformat(job.params["period"]),
+        user=job.created_by,
+        customer_ids=job.params.get("customer_ids"),
+        progress=progress,
+    )
+    if result.anomalies:
+        # Send the clerk from the finished job straight to the bills that need a look.
+        params = {**job.params, "next_url": job.params["next_url"] + "&anomalies=on"}
+        Job.objects.filter(pk=job.pk).update(params=params)
+    return {
+        "账单": result.bills,
+        "合计": format_money(result.total),
+        "异常": len(result.anomalies),
+        "已出账跳过": result.skipped_issued,
+    }
+
+
+DEFAULT_PAYMENT_TERMS_DAYS = 30
+
+
+@contextlib.contextmanager
+def _audited(user: Any):
+    """Attribute audit entries to `user`, then restore whatever actor context was there.
+
+    auditlog's set_actor leaves its value behind on exit; restoring keeps the
+    request middleware's context intact when a view calls a service.
+    """
+    previous = auditlog_value.get(None)
+    try:
+        with set_actor(user):
+            yield
+    finally:
+        if previous is not None:
+            auditlog_value.set(previous)
+
+
+def _bill_status_for(bill: Bill) -> str:
+    """issued ↔ partially_paid ↔ paid follows amount_paid; the status is never set by hand."""
+    if bill.amount_paid <= 0:
+        return Bill.Status.ISSUED
+    if bill.amount_paid < bill.total:
+        return Bill.Status.PARTIALLY_PAID
+    return Bill.Status.PAID
+
+
+def bill_add_manual_line(
+    *, user: Any, bill: Bill, amount: Decimal, explanation: str, reason: str
+) -> BillLine:
+    """Add a manual adjustment (手工调整) to a draft bill; the reason is kept on the line and audited."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "请填写调整原因"})
+    with transaction.atomic(), _audited(user):
+        bill = Bill.objects.select_for_update().get(pk=bill.pk)
+        if bill.status != Bill.Status.DRAFT or bill.kind != Bill.Kind.BILL:
+            raise ValidationError(f"账单 {bill.number} 已出账，不能修改；如需更正请冲正后重新出账")
+        amount = to_money(amount)
+        if amount == 0:
+            raise ValidationError({"amount": "调整金额不能为 0"})
+        new_total = to_money(
+            sum((to_money(a) for a in bill.lines.values_list("amount", flat=True)), ZERO) + amount
+        )
+        if new_total < 0:
+            raise ValidationError(
+                {"amount": f"调整后账单金额为 {format_money(new_total)}，不能为负数"}
+            )
+        position = (bill.lines.aggregate(m=Max("position"))["m"] or 0) + 1
+        line = BillLine.objects.create(
+            bill=bill,
+            position=position,
+            line_type=BillLine.LineType.MANUAL,
+            quantity=Decimal("1"),
+            unit_price=amount,
+            amount=amount,
+            explanation=(explanation or "").strip() or f"手工调整 {format_money(amount)}",
+            reason=reason,
+            created_by=user,
+        )
+        bill.total = new_total
+        bill.save(update_fields=["total", "updated_at"])
+    return line
+
+
+def bill_issue(*, user: Any, bill: Bill, due_date: date | None = None) -> Bill:
+    """Issue a draft bill: fix its total from its lines, set the due date and freeze it.
+
+    The due date defaults to the customer's payment terms (账期) counted from the
+    issue day, 30 days when the customer has none.
+    """
+    with transaction.atomic(), _audited(user):
+        bill = Bill.objects.select_for_update().select_related("customer").get(pk=bill.pk)
+        if bill.kind != Bill.Kind.BILL:
+            raise ValidationError("冲正单在冲正时已出账")
+        if bill.status != Bill.Status.DRAFT:
+            raise ValidationError(
+                f"账单 {bill.number} 已是“{bill.get_status_display()}”，不能重复出账"
+            )
+        amounts = list(bill.lines.values_list("amount", flat=True))
+        total = to_money(sum((to_money(a) for a in amounts), ZERO)) if amounts else bill.total
+        if total < 0:
+            raise ValidationError(
+                f"账单 {bill.number} 金额为负（{format_money(total)}），请检查明细"
+            )
+        today = timezone.localdate()
+        terms = bill.customer.payment_terms_days
+        if terms is None:
+            terms = DEFAULT_PAYMENT_TERMS_DAYS
+        bill.total = total
+        bill.due_date = due_date or today + timedelta(days=terms)
+        bill.issued_at = timezone.now()
+        bill.issued_by = user
+        # A zero bill (e.g. fully discounted) owes nothing: it is settled the moment it is issued.
+        bill.status = Bill.Status.ISSUED if total > 0 else Bill.Status.PAID
+        bill.save(
+            update_fields=["total", "due_date", "issued_at", "issued_by", "status", "updated_at"]
+        )
+        # The plans that priced an issued bill are never edited again; changes need a version.
+        plans_lock_for_bills(bills=[bill])
+        reminders.bill_issued_emit(bill=bill)
+    return bill
+
+
+def bills_issue_for_period(*, user: Any, period: date, customers=None) -> list[Bill]:
+    """Issue every draft bill of a month (optionally only for `customers`, e.g. a user's scope).
+
+    All or nothing: one bill that cannot be issued stops the batch with its number.
+    """
+    qs = Bill.objects.filter(kind=Bill.Kind.BILL, status=Bill.Status.DRAFT, period=period)
+    if customers is not None:
+        qs = qs.filter(customer__in=customers)
+    issued = []
+    with transaction.atomic():
+        for bill in qs.order_by("customer__company_id"):
+            issued.append(bill_issue(user=user, bill=bill))
+    return issued
+
+
+def _next_credit_note_number(bill: Bill) -> str:
+    prefix = f"CN-{bill.period:%Y%m}-{bill.customer.company_id}-"
+    existing = Bill.objects.filter(number__startswith=prefix).values_list("number", flat=True)
+    used = [int(n.rsplit("-", 1)[1]) for n in existing if n.rsplit("-", 1)[1].isdigit()]
+    return f"{prefix}{max(used, default=0) + 1}"
+
+
+def bill_reverse(*, user: Any, bill: Bill, reason: str) -> Bill:
+    """Cancel an issued bill with a credit note (冲正单) for −total; returns the credit note.
+
+    Allocations must be undone first so the money goes back to the payment as
+    credit rather than vanishing. The original becomes `reversed`, which frees
+    its (customer, period) slot for a corrected bill.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": "请填写冲正原因"})
+    with transaction.atomic(), _audited(user):
+        bill = Bill.objects.select_for_update().select_related("customer").get(pk=bill.pk)
+        if bill.kind != Bill.Kind.BILL:
+            raise ValidationError("冲正单不能再冲正")
+        if bill.status == Bill.Status.DRAFT:
+            raise ValidationError(f"账单 {bill.number} 还是草稿，直接修改或重新生成即可，无需冲正")
+        if bill.status == Bill.Status.REVERSED:
+            raise ValidationError(f"账单 {bill.number} 已冲正")
+        active = bill.allocations.filter(undone_at__isnull=True).count()
+        if active:
+            raise ValidationError(
+                f"账单 {bill.number} 还有 {active} 笔核销记录，请先撤销这些核销，再冲正"
+            )
+        now = timezone.now()
+        note = Bill.objects.create(
+            number=_next_credit_note_number(bill),
+            kind=Bill.Kind.CREDIT_NOTE,
+            customer=bill.customer,
+            period=bill.period,
+            status=Bill.Status.DRAFT,
+            total=-bill.total,
+            reverses=bill,
+            reason=reason,
+        )
+        BillLine.objects.create(
+            bill=note,
+            position=1,
+            line_type=BillLine.LineType.CREDIT,
+            quantity=Decimal("1"),
+            unit_price=-bill.total,
+            amount=-bill.total,
+            explanation=f"冲正账单 {bill.number}：{format_money(-bill.total)}",
+            reason=reason,
+            created_by=user,
+        )
+        # Lines are written while the note is a draft; issuing it freezes it like any bill.
+        note.status = Bill.Status.ISSUED
+        note.issued_at = now
+        note.issued_by = user
+        note.due_date = bill.due_date
+        note.save(update_fields=["status", "issued_at", "issued_by", "due_date", "updated_at"])
+        bill.status = Bill.Status.REVERSED
+        bill.save(update_fields=["status", "updated_at"])
+    return note

@@ -1,0 +1,184 @@
+"""Bank receipt import: matching order, preview without writes, atomic confirm, error workbook."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from openpyxl import Workbook, load_workbook
+
+from accounts.models import Job
+from billing.models import Bill, Payment
+from billing.payments.receipts import receipts_confirm, receipts_error_workbook, receipts_preview
+from tests.factories import CustomerFactory, PaymentFactory, issued_bill
+
+pytestmark = pytest.mark.django_db
+
+D = Decimal
+HEADER = ["收款日期", "金额", "付款人", "流水号", "公司id", "账单号"]
+
+
+def xlsx(rows, header=HEADER) -> bytes:
+    wb = Workbook()
+    ws = wb.active
+    ws.append(header)
+    for row in rows:
+        ws.append(row)
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def ledger(ops_user):
+    a = CustomerFactory(name="甲公司")
+    b = CustomerFactory(name="乙公司")
+    c = CustomerFactory(name="丙公司")
+    bill_a = issued_bill(user=ops_user, customer=a, lines=["100.00"])
+    bill_b = issued_bill(user=ops_user, customer=b, lines=["80.00"])
+    bill_c = issued_bill(user=ops_user, customer=c, lines=["60.00"])
+    return {"a": a, "b": b, "c": c, "bill_a": bill_a, "bill_b": bill_b, "bill_c": bill_c}
+
+
+def good_rows(ledger):
+    return [
+        [dt.date(2025, 11, 3), 100, "某某个人", "R1", None, ledger["bill_a"].number],
+        ["2025/11/04", "120.00", "张三", "R2", ledger["b"].company_id, None],
+        ["2025-11-05", "60", "丙公司", "R3", None, None],
+    ]
+
+
+def test_preview_matches_by_bill_then_company_then_payer_and_writes_nothing(ops_user, ledger):
+    preview = receipts_preview(content=xlsx(good_rows(ledger)), filename="r.xlsx", user=ops_user)
+
+    assert [(r.matched_by, r.customer_id) for r in preview.rows] == [
+        ("账单号", ledger["a"].pk),
+        ("公司id", ledger["b"].pk),
+        ("付款人名称", ledger["c"].pk),
+    ]
+    assert preview.errors == []
+    assert preview.total == D("280.00")
+    assert not Payment.objects.exists()
+
+
+def test_confirm_records_and_allocates_leaving_credit(ops_user, ledger):
+    summary = receipts_confirm(content=xlsx(good_rows(ledger)), filename="r.xlsx", user=ops_user)
+
+    assert summary["收款笔数"] == 3
+    statuses = {b: Bill.objects.get(pk=ledger[b].pk).status for b in ("bill_a", "bill_b", "bill_c")}
+    assert statuses == {"bill_a": "paid", "bill_b": "paid", "bill_c": "paid"}
+    over = Payment.objects.get(bank_ref="R2")
+    assert over.unallocated == D("40.00")  # 120 received on an 80 bill: credit
+
+    again = receipts_confirm  # the same file a second time is refused: references already recorded
+    with pytest.raises(ValidationError):
+        again(content=xlsx(good_rows(ledger)), filename="r.xlsx", user=ops_user)
+    assert Payment.objects.count() == 3
+
+
+def test_errors_name_row_and_column_and_block_the_whole_file(ops_user, ledger):
+    PaymentFactory(bank_ref="DUP")
+    rows = [
+        *good_rows(ledger),
+        ["2025-13-01", "abc", "无名氏", "", None, None],
+        ["2025-11-06", "10", "甲公司", "DUP", None, None],
+        ["2025-11-06", "10", "甲公司", "R1", None, None],
+        ["2025-11-06", "10", "x", "R9", 424242, None],
+    ]
+    content = xlsx(rows)
+
+    preview = receipts_preview(content=content, filename="r.xlsx", user=ops_user)
+    messages = {r.row_number: "；".join(r.errors) for r in preview.errors}
+
+    assert "第 5 行“收款日期”列" in messages[5]
+    assert "“金额”列" in messages[5] and "“流水号”列：不能为空" in messages[5]
+    assert "已登记过" in messages[6]
+    assert "与第 2 行重复" in messages[7]
+    assert "424242 不存在" in messages[8]
+    with pytest.raises(ValidationError, match="4 行错误"):
+        receipts_confirm(content=content, filename="r.xlsx", user=ops_user)
+    assert Payment.objects.count() == 1
+
+    sheet = load_workbook(io.BytesIO(receipts_error_workbook(preview))).active
+    assert sheet.cell(1, len(HEADER) + 2).value == "错误说明"
+    assert sheet.max_row == 5
+
+
+def test_csv_in_gb18030_and_missing_columns(ops_user, ledger):
+    text = "日期,金额,付款方,银行流水号\n2025-11-05,60,丙公司,C1\n"
+    preview = receipts_preview(content=text.encode("gb18030"), filename="r.csv", user=ops_user)
+    assert preview.rows[0].customer_id == ledger["c"].pk
+    with pytest.raises(ValidationError, match="缺少列：付款人、流水号"):
+        receipts_preview(content="日期,金额\n".encode(), filename="r.csv", user=ops_user)
+    with pytest.raises(ValidationError, match="不是 Excel 工作簿（.xlsx）或 CSV"):
+        receipts_preview(content=b"x", filename="r.pdf", user=ops_user)
+
+
+def test_sales_scope_limits_matching(sales_user, ledger):
+    preview = receipts_preview(content=xlsx(good_rows(ledger)), filename="r.xlsx", user=sales_user)
+    assert len(preview.errors) == 3
+
+
+def test_upload_preview_confirm_through_the_views(
+    client, ops_user, ledger, django_capture_on_commit_callbacks
+):
+    client.force_login(ops_user)
+    upload = io.BytesIO(xlsx(good_rows(ledger)))
+    upload.name = "银行流水.xlsx"
+
+    response = client.post(reverse("billing:receipt-import"), {"file": upload})
+    assert response.status_code == 302
+    preview = client.get(response["Location"])
+    assert "付款人名称" in preview.content.decode()
+    job = Job.objects.get(kind="receipt_import")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(reverse("billing:receipt-preview", args=[job.pk]))
+    with django_capture_on_commit_callbacks(execute=True):  # a double click queues nothing
+        client.post(reverse("billing:receipt-preview", args=[job.pk]))
+
+    assert done["Location"] == reverse("accounts:job-detail", args=[job.pk])
+    job.refresh_from_db()
+    assert job.result["收款笔数"] == 3
+    assert job.status == Job.Status.SUCCEEDED
+    assert Payment.objects.count() == 3
+
+
+def test_error_workbook_offered_in_preview(client, ops_user, ledger):
+    client.force_login(ops_user)
+    upload = io.BytesIO(xlsx([["bad", "1", "x", "E1", None, None]]))
+    upload.name = "bad.xlsx"
+    location = client.post(reverse("billing:receipt-import"), {"file": upload})["Location"]
+    html = client.get(location).content.decode()
+    job = Job.objects.get(kind="receipt_import")
+    assert reverse("accounts:job-file", args=[job.pk, "errors"]) in html
+    assert "确认导入" not in html
+
+
+def test_failed_import_job_reports_the_reason_and_records_nothing(
+    ops_user, ledger, django_capture_on_commit_callbacks
+):
+    from accounts.services import job_create
+    from billing.payments.receipts import receipts_import_start
+
+    content = xlsx(good_rows(ledger))
+    job = job_create(
+        kind="receipt_import",
+        created_by=ops_user,
+        params={"filename": "r.xlsx"},
+        input_name="r.xlsx",
+        input_bytes=content,
+    )
+    PaymentFactory(bank_ref="R3")  # recorded meanwhile: the confirm re-checks and refuses the file
+
+    with django_capture_on_commit_callbacks(execute=True):
+        receipts_import_start(job=job, user=ops_user)
+
+    job.refresh_from_db()
+    assert job.status == Job.Status.FAILED
+    assert "1 行错误" in job.message
+    assert Payment.objects.count() == 1
