@@ -114,6 +114,9 @@ class CustomerTable(tables.Table):
         ]
         self._order_by = OrderByTuple(valid)
 
+    # The shared table template offers a "+" (secondary sort key) only on tables with this flag.
+    multi_sort = True
+
     def then_by(self, column_name: str) -> str:
         """The sort value that keeps the current keys and adds `column_name` after them."""
         keys = [k for k in self._order_by if OrderBy(k).bare != column_name]
