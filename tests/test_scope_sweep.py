@@ -13,6 +13,7 @@ or 405 -- never 2xx/3xx (data served or a write done) and never 5xx.
 
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 
@@ -23,7 +24,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import Notification, NotificationKind, WebhookDelivery, WebhookSubscription
 from accounts.roles import Role
-from customers.models import SavedFilter
+from customers.models import IssueAction, SavedFilter
+from customers.qa.services import issue_attachment_add
 from tests import factories
 
 # Who each kind of foreign object is out of scope for. Customers (and everything
@@ -35,6 +37,8 @@ OWNER_SCOPED = frozenset({"sales", "saleslead", "ops", "manager", "admin"})
 EVERYONE = OWNER_SCOPED
 # Admin-only pages (schedules, webhook deliveries): every other role is refused.
 ADMIN_ONLY = frozenset({"sales", "saleslead", "ops", "manager"})
+# The archive's settings (dictionaries, mappings, rules) are for ops and admin.
+SETTINGS_REFUSED = frozenset({"sales", "saleslead", "manager"})
 
 # (regex on the route text before the argument, argument name) -> (object key, scoped roles).
 # Earlier rules win. Placeholders before the argument appear as `<name>`.
@@ -62,6 +66,14 @@ RULES: list[tuple[str, str, str, frozenset]] = [
     (r"notifications/$", "pk", "notification", OWNER_SCOPED),
     (r"schedules/$", "pk", "periodic_task", ADMIN_ONLY),
     (r"webhooks/deliveries/$", "pk", "webhook_delivery", ADMIN_ONLY),
+    # Customer archive depth (issue 18): profile sections, Q&A entries and their rows.
+    (r"profile/$", "section", "profile_section", EVERYONE),
+    (r"issues/$", "issue_pk", "issue", CUSTOMER_SCOPED),
+    (r"actions/$", "action_pk", "issue_action", CUSTOMER_SCOPED),
+    (r"attachments/$", "attachment_pk", "issue_attachment", CUSTOMER_SCOPED),
+    # The archive's settings pages: ops and admin only.
+    (r"customers/settings/$", "kind", "setting_kind", SETTINGS_REFUSED),
+    (r"customers/settings/<kind>/$", "item_pk", "dictionary_item", SETTINGS_REFUSED),
 ]
 
 # Routes outside the sweep: Django's own admin checks `is_staff` and scopes by
@@ -187,8 +199,20 @@ def world(db):
     delivery = WebhookDelivery.objects.create(
         subscription=subscription, event="bill.issued", body="{}"
     )
+    issue = factories.QualityIssueFactory(customer=customer)
+    action = IssueAction.objects.create(issue=issue, description="别人的后续行动")
+    attachment = issue_attachment_add(
+        user=other_ops, issue=issue, fileobj=io.BytesIO(b"notes"), name="a.txt", size=5
+    )
+    region = factories.DictionaryItemFactory(value="别人的地区")
     objects = {
         "customer": customer.pk,
+        "issue": issue.pk,
+        "issue_action": action.pk,
+        "issue_attachment": attachment.pk,
+        "profile_section": "business",
+        "setting_kind": "dictionary",
+        "dictionary_item": region.pk,
         "contact": contact.pk,
         "tag": tag.pk,
         "plan": plan.pk,
