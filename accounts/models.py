@@ -26,6 +26,8 @@ class User(AbstractUser):
         related_name="members",
     )
     phone = models.CharField("电话", max_length=30, blank=True)
+    # API tokens issued before this moment are refused (accounts.api.tokens).
+    tokens_valid_after = models.DateTimeField("令牌失效时间", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "用户"

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from .models import Job, Team, User
 from .roles import ROLE_PERMISSIONS, Role
@@ -38,15 +39,52 @@ def roles_sync_groups() -> dict[str, Group]:
 
 @transaction.atomic
 def user_set_role(*, user: User, role: str) -> User:
+    """The one way a role changes: staff flag, superuser flag and the role's group follow it.
+
+    A superuser counts as an admin whatever the role says (roles.role_of), so a
+    demotion clears the flag too; otherwise a demoted admin keeps every right.
+    """
     if role and role not in Role.values:
         raise ValidationError({"role": f"未知角色：{role}"})
     groups = roles_sync_groups()
     user.role = role
-    user.is_staff = role == Role.ADMIN or user.is_superuser
-    user.save(update_fields=["role", "is_staff"])
+    if role != Role.ADMIN:
+        user.is_superuser = False
+    user.is_staff = role == Role.ADMIN
+    user.save(update_fields=["role", "is_staff", "is_superuser"])
     user.groups.remove(*groups.values())
+    user.user_permissions.clear()
     if role:
         user.groups.add(groups[role])
+    return user
+
+
+@transaction.atomic
+def user_tokens_revoke(*, user: User) -> int:
+    """End every API token the user holds: blacklist outstanding refresh tokens, and mark
+    the moment before which access tokens are refused. Returns how many were blacklisted."""
+    user.tokens_valid_after = timezone.now()
+    user.save(update_fields=["tokens_valid_after"])
+    outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    tokens = list(outstanding)
+    BlacklistedToken.objects.bulk_create([BlacklistedToken(token=t) for t in tokens])
+    return len(tokens)
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str) -> User:
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    user_tokens_revoke(user=user)
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, user: User, is_active: bool) -> User:
+    user.is_active = is_active
+    user.save(update_fields=["is_active"])
+    if not is_active:
+        user_tokens_revoke(user=user)
     return user
 
 

@@ -11,7 +11,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from customers.selectors import scoped_customers
+from customers.selectors import parse_id, scoped_customers, search_term
 
 from .models import Bill, BillLine, Payment, PaymentAllocation, PricePlan, UsageRecord
 from .pricing import Band, PlanTerms
@@ -48,10 +48,11 @@ def bills_for_month(
         qs = qs.filter(overdue_q(timezone.localdate()))
     elif status:
         qs = qs.filter(status=status)
+    query = search_term(query)
     if query:
         condition = Q(customer__name__icontains=query) | Q(number__icontains=query)
-        if query.isdigit():
-            condition |= Q(customer__company_id=int(query))
+        if (number := parse_id(query)) is not None:
+            condition |= Q(customer__company_id=number)
         qs = qs.filter(condition)
     if anomalies_only:
         qs = qs.exclude(anomalies=[])

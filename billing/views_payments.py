@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import can_manage_billing
 from accounts.selectors import jobs_visible_to
-from customers.selectors import scoped_customers
+from customers.selectors import parse_id, scoped_customers, search_term
 
 from . import receipts, reconciliation, statements
 from .forms_payments import (
@@ -55,11 +55,11 @@ PAYMENT_SORTS = {"date": "received_on", "amount": "amount", "customer": "custome
 @login_required
 def payment_list(request):
     qs = scoped_payments(request.user)
-    q = request.GET.get("q", "").strip()
+    q = search_term(request.GET.get("q"))
     if q:
         cond = Q(customer__name__icontains=q) | Q(bank_ref__icontains=q) | Q(payer__icontains=q)
-        if q.isdigit():
-            cond |= Q(customer__company_id=int(q))
+        if (number := parse_id(q)) is not None:
+            cond |= Q(customer__company_id=number)
         qs = qs.filter(cond)
     if request.GET.get("open") == "1":
         qs = qs.filter(allocated__lt=F("amount"))

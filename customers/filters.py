@@ -12,7 +12,7 @@ from accounts.models import User
 from accounts.roles import Role
 
 from .models import Customer, DictionaryItem, LifecycleStatus, Renewal, Tag
-from .selectors import customer_search_q
+from .selectors import customer_search_q, search_term
 
 YES_NO = (("yes", "是"), ("no", "否"), ("none", "未填"))
 
@@ -103,7 +103,19 @@ class CustomerFilter(df.FilterSet):
             "erp": dictionary[DictionaryItem.Kind.ERP],
             "sales_owner": people[Role.SALES],
             "ops_owner": people[Role.OPS],
-            "tag": [(str(pk), name) for pk, name in Tag.objects.values_list("pk", "name")],
+            # Only tags on the customers being filtered (always a scoped queryset): a
+            # tag used only on others' customers would tell the user it exists.
+            "tag": [
+                (str(pk), name)
+                for pk, name in Tag.objects.filter(
+                    Exists(
+                        Customer.tags.through.objects.filter(
+                            tag_id=OuterRef("pk"),
+                            customer_id__in=self.queryset.order_by().values("pk"),
+                        )
+                    )
+                ).values_list("pk", "name")
+            ],
         }
         for name, values in choices.items():
             self.filters[name].extra["choices"] = values
@@ -123,7 +135,7 @@ class CustomerFilter(df.FilterSet):
                 widget.attrs["class"] = "form-control form-control-sm"
 
     def filter_search(self, queryset, name, value):
-        return queryset.filter(customer_search_q(value)) if value.strip() else queryset
+        return queryset.filter(customer_search_q(value)) if search_term(value) else queryset
 
     def filter_series(self, queryset, name, value):
         plan_model = Customer._meta.get_field("price_plans").related_model

@@ -39,7 +39,7 @@ from .models import (
     Tag,
     parse_onboarded,
 )
-from .selectors import cooperation_status_for, editable_customers, scoped_customers
+from .selectors import cooperation_status_for, editable_customers, parse_id, scoped_customers
 
 # Section name (URL slug) → model of the customer's repeatable detail rows.
 SECTION_MODELS: dict[str, type[models.Model]] = {
@@ -74,6 +74,17 @@ def _assign(instance: models.Model, data: dict[str, Any]) -> dict[str, Any]:
     if errors:
         raise ValidationError(errors)
     return m2m
+
+
+def _refuse_owner_change(user: Any, customer: Customer, m2m: dict[str, Any]) -> None:
+    """Ops owners are assigned by ops and admin only (roles.can_assign_owners), on every
+    path: the web form hides the field, batch refuses the action, and the API lands here."""
+    if "ops_owners" not in m2m or can_assign_owners(user):
+        return
+    wanted = {v.pk if isinstance(v, models.Model) else int(v) for v in m2m["ops_owners"]}
+    current = set(customer.ops_owners.values_list("pk", flat=True)) if customer.pk else set()
+    if wanted != current:
+        raise ValidationError({"ops_owners": "您无权指派运营负责人"})
 
 
 def _with_onboarded_period(data: dict[str, Any]) -> dict[str, Any]:
@@ -127,6 +138,7 @@ def customer_create(*, user: Any, data: dict[str, Any]) -> Customer:
     status = data.pop("lifecycle_status", None) or LifecycleStatus.POTENTIAL
     customer = Customer(lifecycle_status=status)
     m2m = _assign(customer, data)
+    _refuse_owner_change(user, customer, m2m)
     if not can_assign_owners(user):
         if customer.sales_owner_id not in (None, user.pk):
             raise ValidationError({"sales_owner": "销售只能新建本人负责的客户"})
@@ -181,6 +193,7 @@ def customer_update(*, user: Any, customer: Customer, data: dict[str, Any]) -> C
         if str(owner_id or "") != str(customer.sales_owner_id or ""):
             raise ValidationError({"sales_owner": "您无权更改销售负责人"})
     m2m = _assign(customer, data)
+    _refuse_owner_change(user, customer, m2m)
     _full_clean(customer)
     with set_actor(user):
         customer.save()
@@ -462,7 +475,9 @@ def customers_batch_apply(
         from accounts.models import User
 
         owner = (
-            User.objects.filter(pk=value, is_active=True).first() if str(value).isdigit() else None
+            User.objects.filter(pk=parse_id(value), is_active=True).first()
+            if parse_id(value) is not None
+            else None
         )
         if owner is None:
             raise ValidationError("请选择有效的负责人")

@@ -34,6 +34,7 @@ from .selectors import (
     customer_duplicates,
     customer_list_queryset,
     grade_thresholds,
+    parse_id,
     renewals_due,
     scoped_customers,
 )
@@ -515,8 +516,7 @@ def customer_create(request):
     if request.GET.get("discard") and draft:
         services.customer_draft_discard(user=request.user)
         return redirect("customers:customer-create")
-    step = int(request.POST.get("step") or request.GET.get("step") or 1)
-    step = max(1, min(5, step))
+    step = max(1, min(5, parse_id(request.POST.get("step") or request.GET.get("step")) or 1))
     if request.method == "POST":
         form = _step_form(step, request.POST, user=request.user)
         draft = services.customer_draft_save(
@@ -618,7 +618,7 @@ def customer_draft_save(request):
     """Autosave (every 30 s from the wizard page): store the current step's raw fields."""
     if not roles.can_create_customer(request.user):
         raise PermissionDenied
-    step = int(request.POST.get("step") or 1)
+    step = max(1, min(5, parse_id(request.POST.get("step")) or 1))
     draft = services.customer_draft_save(
         user=request.user, step=step, step_data=_post_lists(request)
     )

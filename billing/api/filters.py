@@ -4,9 +4,21 @@ import django_filters
 from django.db.models import Q
 
 from billing.models import Bill, Payment, PricePlan, UsageRecord
+from customers.selectors import scoped_customers
 
 
-class PricePlanFilter(django_filters.FilterSet):
+def _customers_in_scope(request):
+    return scoped_customers(getattr(request, "user", None))
+
+
+class ScopedCustomerFilterSet(django_filters.FilterSet):
+    """`?customer=<id>` chooses among the caller's customers only: an id out of scope
+    answers exactly as a missing one does, so the filter reveals nothing."""
+
+    customer = django_filters.ModelChoiceFilter(queryset=_customers_in_scope, label="客户")
+
+
+class PricePlanFilter(ScopedCustomerFilterSet):
     company_id = django_filters.NumberFilter(field_name="customer__company_id", label="公司id")
     series = django_filters.CharFilter(field_name="series__code", label="设备系列代码")
     in_force_on = django_filters.DateFilter(method="filter_in_force_on", label="在该日生效")
@@ -21,7 +33,7 @@ class PricePlanFilter(django_filters.FilterSet):
         ).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=value))
 
 
-class UsageFilter(django_filters.FilterSet):
+class UsageFilter(ScopedCustomerFilterSet):
     company_id = django_filters.NumberFilter(field_name="customer__company_id", label="公司id")
     series = django_filters.CharFilter(field_name="series__code", label="设备系列代码")
     shot_date_from = django_filters.DateFilter(
@@ -36,7 +48,7 @@ class UsageFilter(django_filters.FilterSet):
         fields = ["customer", "source", "source_ref"]
 
 
-class BillFilter(django_filters.FilterSet):
+class BillFilter(ScopedCustomerFilterSet):
     company_id = django_filters.NumberFilter(field_name="customer__company_id", label="公司id")
     period = django_filters.DateFilter(field_name="period", label="账期月份（当月第一天）")
     period_from = django_filters.DateFilter(field_name="period", lookup_expr="gte", label="账期起")
@@ -47,7 +59,7 @@ class BillFilter(django_filters.FilterSet):
         fields = ["customer", "status", "kind", "number"]
 
 
-class PaymentFilter(django_filters.FilterSet):
+class PaymentFilter(ScopedCustomerFilterSet):
     company_id = django_filters.NumberFilter(field_name="customer__company_id", label="公司id")
     received_from = django_filters.DateFilter(
         field_name="received_on", lookup_expr="gte", label="收款日期起"

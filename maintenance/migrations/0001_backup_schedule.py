@@ -1,0 +1,24 @@
+"""Register the nightly backup with django-celery-beat (the one beat reads it)."""
+
+from django.conf import settings
+from django.db import migrations
+
+from maintenance.schedules import schedules_install, schedules_remove
+
+
+def add_schedule(apps, schema_editor):
+    schedules_install(
+        periodic_task=apps.get_model("django_celery_beat", "PeriodicTask"),
+        crontab_schedule=apps.get_model("django_celery_beat", "CrontabSchedule"),
+        timezone=settings.TIME_ZONE,
+    )
+
+
+def remove_schedule(apps, schema_editor):
+    schedules_remove(periodic_task=apps.get_model("django_celery_beat", "PeriodicTask"))
+
+
+class Migration(migrations.Migration):
+    dependencies = [("django_celery_beat", "0019_alter_periodictasks_options")]
+
+    operations = [migrations.RunPython(add_schedule, remove_schedule)]
