@@ -185,7 +185,7 @@ def statement_xlsx(statement: Statement) -> bytes:
     money = workbook.add_format({"num_format": "¥#,##0.00"})
     money_bold = workbook.add_format({"num_format": "¥#,##0.00", "bold": True})
     header = workbook.add_format({"bold": True, "bg_color": "#E9ECEF", "border": 1})
-    text = TextWriter(workbook)  # references and descriptions may start with "="
+    cells = TextWriter(workbook)  # references and descriptions may start with "="
     customer = statement.customer
     sheet.write_string(0, 0, f"对账单 · {customer.name}", title)
     sheet.write_string(1, 0, f"公司id：{customer.company_id}")
@@ -212,8 +212,8 @@ def statement_xlsx(statement: Statement) -> bytes:
         row += 1
         sheet.write_string(row, 0, f"{entry.item.on:%Y-%m-%d}")
         sheet.write_string(row, 1, entry.kind_label)
-        text.write(sheet, row, 2, entry.item.reference)
-        text.write(sheet, row, 3, entry.item.description)
+        cells.write(sheet, row, 2, entry.item.reference)
+        cells.write(sheet, row, 3, entry.item.description)
         if entry.debit is not None:
             sheet.write_number(row, 4, float(entry.debit), money)
         if entry.credit is not None:
