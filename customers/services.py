@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from auditlog.context import set_actor
@@ -241,13 +242,25 @@ def customer_set_grade(*, user: Any, customer: Customer, level: str) -> Customer
 
 @transaction.atomic
 def customer_soft_delete(*, user: Any, customer: Customer) -> Customer:
-    """Hide a customer everywhere (admin only); its bills and history stay."""
+    """Hide a customer everywhere (admin only); its bills and history stay.
+
+    Money must not disappear with it: a database trigger (billing migration 0006)
+    refuses while an issued bill is unpaid or a payment is not fully allocated.
+    """
     if not can_delete_customer(user, customer):
         raise PermissionDenied("只有管理员可以删除客户")
-    with set_actor(user):
-        customer.is_deleted = True
-        customer.deleted_at = timezone.now()
-        customer.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
+    try:
+        with transaction.atomic(), set_actor(user):
+            customer.is_deleted = True
+            customer.deleted_at = timezone.now()
+            customer.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
+    except IntegrityError:
+        customer.is_deleted = False
+        customer.deleted_at = None
+        raise ValidationError(
+            f"客户“{customer.name}”还有未结清的账单或未核销的收款，不能删除；"
+            "请先结清或核销（或冲正账单）后再删除。"
+        ) from None
     return customer
 
 
@@ -541,10 +554,25 @@ def saved_filter_delete(*, user: Any, saved: SavedFilter) -> None:
     saved.delete()
 
 
+# A whole wizard's worth of text is a few KB; the autosave endpoint must not store
+# whatever a script posts to it every 30 seconds.
+DRAFT_MAX_BYTES = 64 * 1024
+
+
 def customer_draft_save(*, user: Any, step: int, step_data: dict[str, list[str]]) -> CustomerDraft:
     """Store the raw fields of one wizard step (no validation: a draft may be incomplete)."""
     draft, _ = CustomerDraft.objects.get_or_create(owner=user)
-    draft.data = {**draft.data, str(step): step_data}
+    # PostgreSQL's jsonb refuses NUL characters.
+    step_data = {
+        key.replace("\x00", ""): [str(v).replace("\x00", "") for v in values]
+        for key, values in step_data.items()
+    }
+    data = {**draft.data, str(step): step_data}
+    if len(json.dumps(data, ensure_ascii=False).encode()) > DRAFT_MAX_BYTES:
+        raise ValidationError(
+            f"草稿内容过多（上限 {DRAFT_MAX_BYTES // 1024} KB），未保存；请精简后再试"
+        )
+    draft.data = data
     draft.step = max(1, min(5, step))
     draft.save()
     return draft
