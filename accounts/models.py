@@ -98,6 +98,8 @@ class Job(models.Model):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    # When the person who started the job was told it failed on its own (stuck job sweeper).
+    owner_notified_at = models.DateTimeField("已通知发起人", null=True, blank=True)
 
     class Meta:
         verbose_name = "后台任务"

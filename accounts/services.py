@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
@@ -203,6 +204,44 @@ def job_fail(*, job: Job, message: str) -> Job:
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "message", "finished_at"])
     return job
+
+
+STUCK_JOB_MESSAGE = (
+    "任务超时未完成（后台进程可能已中断），已标记为失败；已写入的数据已整体撤回，请重新发起。"
+)
+
+
+def jobs_fail_stuck(*, now: Any = None) -> list[Job]:
+    """Mark jobs "running" for longer than OPCMS_JOB_TIMEOUT_SECONDS as failed and tell
+    whoever started them. A worker killed mid-job leaves its row "running" for ever;
+    the job's own writes were one transaction, so nothing of it stayed behind."""
+    cutoff = (now or timezone.now()) - timezone.timedelta(
+        seconds=settings.OPCMS_JOB_TIMEOUT_SECONDS
+    )
+    failed = []
+    for job in Job.objects.filter(status=Job.Status.RUNNING, started_at__lt=cutoff):
+        with transaction.atomic():
+            locked = Job.objects.select_for_update(skip_locked=True).filter(
+                pk=job.pk, status=Job.Status.RUNNING
+            )
+            job = locked.first()
+            if job is None:
+                continue
+            job_fail(job=job, message=STUCK_JOB_MESSAGE)
+            job_notify_owner(job=job)
+            failed.append(job)
+    return failed
+
+
+def job_notify_owner(*, job: Job) -> None:
+    """Tell the person who started `job` how it ended.
+
+    The one call site for the in-app notifications being built: until they land,
+    the notice is recorded on the job (its message and owner_notified_at), which
+    the jobs page shows.
+    """
+    job.owner_notified_at = timezone.now()
+    job.save(update_fields=["owner_notified_at"])
 
 
 def job_attach_file(*, job: Job, field: str, name: str, content: bytes) -> None:

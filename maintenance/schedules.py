@@ -12,7 +12,13 @@ from typing import Any
 NIGHTLY_BACKUP_NAME = "每日备份（数据库与文件）"
 
 
-def schedules_install(*, periodic_task: Any, crontab_schedule: Any, timezone: str) -> None:
+HEARTBEAT_NAME = "后台进程心跳（/healthz）"
+STUCK_JOBS_NAME = "标记超时未完成的任务为失败"
+
+
+def schedules_install(
+    *, periodic_task: Any, crontab_schedule: Any, interval_schedule: Any, timezone: str
+) -> None:
     crontab, _ = crontab_schedule.objects.get_or_create(
         minute="0",
         hour="2",
@@ -25,7 +31,33 @@ def schedules_install(*, periodic_task: Any, crontab_schedule: Any, timezone: st
         name=NIGHTLY_BACKUP_NAME,
         defaults={"task": "maintenance.backup_nightly", "crontab": crontab, "enabled": True},
     )
+    every_minute, _ = interval_schedule.objects.get_or_create(every=60, period="seconds")
+    periodic_task.objects.update_or_create(
+        name=HEARTBEAT_NAME,
+        defaults={
+            "task": "maintenance.worker_heartbeat",
+            "interval": every_minute,
+            "enabled": True,
+            # A heartbeat nobody picked up within a minute is worthless.
+            "expire_seconds": 60,
+        },
+    )
+    every_five_minutes, _ = interval_schedule.objects.get_or_create(every=300, period="seconds")
+    periodic_task.objects.update_or_create(
+        name=STUCK_JOBS_NAME,
+        defaults={
+            "task": "accounts.jobs_fail_stuck",
+            "interval": every_five_minutes,
+            "enabled": True,
+        },
+    )
 
 
 def schedules_remove(*, periodic_task: Any) -> None:
-    periodic_task.objects.filter(task="maintenance.backup_nightly").delete()
+    periodic_task.objects.filter(
+        task__in=[
+            "maintenance.backup_nightly",
+            "maintenance.worker_heartbeat",
+            "accounts.jobs_fail_stuck",
+        ]
+    ).delete()

@@ -10,6 +10,7 @@ def add_schedule(apps, schema_editor):
     schedules_install(
         periodic_task=apps.get_model("django_celery_beat", "PeriodicTask"),
         crontab_schedule=apps.get_model("django_celery_beat", "CrontabSchedule"),
+        interval_schedule=apps.get_model("django_celery_beat", "IntervalSchedule"),
         timezone=settings.TIME_ZONE,
     )
 
