@@ -33,6 +33,10 @@ class LimitedJSONParser(JSONParser):
         body = stream.read(limit + 1) if stream is not None else b""
         if len(body) > limit:
             raise PayloadTooLarge(_limit_message(limit))
+        if b"\\u0000" in body:
+            # PostgreSQL cannot store or compare text holding NUL: refuse it at the door
+            # rather than fail (500) in whichever query first meets it.
+            raise ParseError("请求体包含 NUL 字符（\\u0000），请删除后再提交")
         try:
             return super().parse(io.BytesIO(body), media_type, parser_context)
         except RecursionError:
