@@ -28,7 +28,7 @@ class LimitedJSONParser(JSONParser):
         limit = settings.OPCMS_API_MAX_BODY_BYTES
         request = (parser_context or {}).get("request")
         declared = request.META.get("CONTENT_LENGTH") if request is not None else None
-        if declared and str(declared).isdigit() and int(declared) > limit:
+        if declared and str(declared).isdecimal() and int(declared) > limit:
             raise PayloadTooLarge(_limit_message(limit))
         body = stream.read(limit + 1) if stream is not None else b""
         if len(body) > limit:
