@@ -1,11 +1,15 @@
 """Navigation for the one layout: which sections the current user may open."""
 
+from django.contrib.auth.models import AnonymousUser
+
 from . import roles
 from .selectors import unread_count
 
 
 def navigation(request):
-    user = request.user
+    # The 400 page for a bad Host header is rendered before AuthenticationMiddleware
+    # has run, so there may be no request.user yet.
+    user = getattr(request, "user", None) or AnonymousUser()
     return {
         "nav_role_label": roles.Role(roles.role_of(user)).label if roles.role_of(user) else "",
         "nav_can_audit": roles.can_view_audit(user),

@@ -26,6 +26,8 @@ class User(AbstractUser):
         related_name="members",
     )
     phone = models.CharField("电话", max_length=30, blank=True)
+    # API tokens issued before this moment are refused (accounts.api.tokens).
+    tokens_valid_after = models.DateTimeField("令牌失效时间", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "用户"
@@ -96,6 +98,8 @@ class Job(models.Model):
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     started_at = models.DateTimeField("开始时间", null=True, blank=True)
     finished_at = models.DateTimeField("结束时间", null=True, blank=True)
+    # When the person who started the job was told it failed on its own (stuck job sweeper).
+    owner_notified_at = models.DateTimeField("已通知发起人", null=True, blank=True)
 
     class Meta:
         verbose_name = "后台任务"

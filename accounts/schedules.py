@@ -13,7 +13,6 @@ from typing import Any
 
 from auditlog.context import set_actor
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.management import call_command, get_commands
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django_celery_beat.models import CrontabSchedule, PeriodicTask
@@ -94,22 +93,6 @@ def schedule_digest_run(*, today: date | None = None) -> int:
         work=lambda: {"emails": notifications_digest_send()},
     )
     return run.summary.get("emails", 0) if run else 0
-
-
-def schedule_backup_run(*, today: date | None = None) -> dict[str, int]:
-    """Nightly backup through `manage.py backup` once that command exists (skipped until then)."""
-    today = today or timezone.localdate()
-
-    def work() -> dict[str, int]:
-        if "backup" not in get_commands():
-            return {"backup": 0}
-        call_command("backup")
-        return {"backup": 1}
-
-    run = schedule_run_once(
-        schedule="backup", day=today, title=f"{today:%Y-%m-%d} 夜间备份", work=work
-    )
-    return run.summary if run else {}
 
 
 # --- the schedules page --------------------------------------------------------

@@ -6,11 +6,13 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
 from .models import Job, Team, User
 from .roles import ROLE_PERMISSIONS, Role
@@ -38,15 +40,52 @@ def roles_sync_groups() -> dict[str, Group]:
 
 @transaction.atomic
 def user_set_role(*, user: User, role: str) -> User:
+    """The one way a role changes: staff flag, superuser flag and the role's group follow it.
+
+    A superuser counts as an admin whatever the role says (roles.role_of), so a
+    demotion clears the flag too; otherwise a demoted admin keeps every right.
+    """
     if role and role not in Role.values:
         raise ValidationError({"role": f"未知角色：{role}"})
     groups = roles_sync_groups()
     user.role = role
-    user.is_staff = role == Role.ADMIN or user.is_superuser
-    user.save(update_fields=["role", "is_staff"])
+    if role != Role.ADMIN:
+        user.is_superuser = False
+    user.is_staff = role == Role.ADMIN
+    user.save(update_fields=["role", "is_staff", "is_superuser"])
     user.groups.remove(*groups.values())
+    user.user_permissions.clear()
     if role:
         user.groups.add(groups[role])
+    return user
+
+
+@transaction.atomic
+def user_tokens_revoke(*, user: User) -> int:
+    """End every API token the user holds: blacklist outstanding refresh tokens, and mark
+    the moment before which access tokens are refused. Returns how many were blacklisted."""
+    user.tokens_valid_after = timezone.now()
+    user.save(update_fields=["tokens_valid_after"])
+    outstanding = OutstandingToken.objects.filter(user=user, blacklistedtoken__isnull=True)
+    tokens = list(outstanding)
+    BlacklistedToken.objects.bulk_create([BlacklistedToken(token=t) for t in tokens])
+    return len(tokens)
+
+
+@transaction.atomic
+def user_set_password(*, user: User, password: str) -> User:
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    user_tokens_revoke(user=user)
+    return user
+
+
+@transaction.atomic
+def user_set_active(*, user: User, is_active: bool) -> User:
+    user.is_active = is_active
+    user.save(update_fields=["is_active"])
+    if not is_active:
+        user_tokens_revoke(user=user)
     return user
 
 
@@ -192,6 +231,44 @@ def job_fail(*, job: Job, message: str) -> Job:
     job.finished_at = timezone.now()
     job.save(update_fields=["status", "message", "finished_at"])
     return job
+
+
+STUCK_JOB_MESSAGE = (
+    "任务超时未完成（后台进程可能已中断），已标记为失败；已写入的数据已整体撤回，请重新发起。"
+)
+
+
+def jobs_fail_stuck(*, now: Any = None) -> list[Job]:
+    """Mark jobs "running" for longer than OPCMS_JOB_TIMEOUT_SECONDS as failed and tell
+    whoever started them. A worker killed mid-job leaves its row "running" for ever;
+    the job's own writes were one transaction, so nothing of it stayed behind."""
+    cutoff = (now or timezone.now()) - timezone.timedelta(
+        seconds=settings.OPCMS_JOB_TIMEOUT_SECONDS
+    )
+    failed = []
+    for job in Job.objects.filter(status=Job.Status.RUNNING, started_at__lt=cutoff):
+        with transaction.atomic():
+            locked = Job.objects.select_for_update(skip_locked=True).filter(
+                pk=job.pk, status=Job.Status.RUNNING
+            )
+            job = locked.first()
+            if job is None:
+                continue
+            job_fail(job=job, message=STUCK_JOB_MESSAGE)
+            job_notify_owner(job=job)
+            failed.append(job)
+    return failed
+
+
+def job_notify_owner(*, job: Job) -> None:
+    """Tell the person who started `job` how it ended.
+
+    The one call site for the in-app notifications being built: until they land,
+    the notice is recorded on the job (its message and owner_notified_at), which
+    the jobs page shows.
+    """
+    job.owner_notified_at = timezone.now()
+    job.save(update_fields=["owner_notified_at"])
 
 
 def job_attach_file(*, job: Job, field: str, name: str, content: bytes) -> None:

@@ -1,4 +1,4 @@
-"""Celery tasks of accounts: housekeeping, notification email, digest, webhooks, backup."""
+"""Celery tasks of accounts: housekeeping, notification email, digest, webhooks."""
 
 from celery import shared_task
 from django.conf import settings
@@ -34,10 +34,3 @@ def webhook_deliver_task(self, delivery_id: int) -> None:
         if self.request.retries >= settings.OPCMS_WEBHOOK_MAX_RETRIES:
             return
         raise self.retry(exc=exc, countdown=30 * 2**self.request.retries) from exc
-
-
-@shared_task(name="accounts.backup_nightly")
-def backup_nightly_task() -> dict:
-    from .schedules import schedule_backup_run
-
-    return schedule_backup_run()

@@ -10,7 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
-from . import roles
+from . import roles, services
 from .filters import AuditFilter, JobFilter
 from .forms import CrontabForm, LoginForm
 from .models import EmailMode, NotificationKind, TeamChannel, WebhookDelivery, WebhookSubscription
@@ -38,6 +38,11 @@ class LoginView(auth_views.LoginView):
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.html"
     success_url = reverse_lazy("accounts:password-change-done")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        services.user_tokens_revoke(user=self.request.user)
+        return response
 
 
 class PasswordChangeDoneView(auth_views.PasswordChangeDoneView):

@@ -3,6 +3,7 @@
 from celery import shared_task
 
 from accounts.services import job_run
+from billing.operations.health import worker_heartbeat_record
 from billing.payments.receipts import receipts_import_run
 from billing.workbook.services import customer_import_job_work
 
@@ -46,3 +47,15 @@ def schedule_lifecycle_rules_task() -> dict:
     from billing.schedules.services import duty_run
 
     return duty_run(key="lifecycle_rules")
+
+
+@shared_task(name="billing.backup_nightly")
+def schedule_backup_task() -> dict:
+    from billing.schedules.services import duty_run
+
+    return duty_run(key="backup")
+
+
+@shared_task(name="billing.worker_heartbeat")
+def worker_heartbeat_task() -> float:
+    return worker_heartbeat_record()

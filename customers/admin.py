@@ -111,6 +111,12 @@ class CustomerAdmin(admin.ModelAdmin):
     search_fields = ("name", "=company_id")
     autocomplete_fields = ("sales_owner",)
     filter_horizontal = ("ops_owners", "tags")
+
+    def get_changeform_initial_data(self, request):
+        # Django pre-fills the add form from the query string; "?tags=abc" then fails
+        # while rendering the many-to-many widget (a 500). Nothing here links with it.
+        return {}
+
     inlines = [ContactInline]
 
     def get_queryset(self, request):

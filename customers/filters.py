@@ -12,7 +12,7 @@ from accounts.models import User
 from accounts.roles import Role
 
 from .models import Customer, DeviceSeries, DictionaryItem, LifecycleStatus, Renewal, Tag
-from .selectors import customer_search_q
+from .selectors import customer_search_q, scoped_customers, search_term
 
 YES_NO = (("yes", "是"), ("no", "否"), ("none", "未填"))
 
@@ -213,7 +213,19 @@ class CustomerFilter(df.FilterSet):
             "region": dictionary[DictionaryItem.Kind.REGION],
             "sales_owner": people[Role.SALES],
             "ops_owner": people[Role.OPS],
-            "tag": [(str(pk), name) for pk, name in Tag.objects.values_list("pk", "name")],
+            # Only tags on the customers being filtered (always a scoped queryset): a
+            # tag used only on others' customers would tell the user it exists.
+            "tag": [
+                (str(pk), name)
+                for pk, name in Tag.objects.filter(
+                    Exists(
+                        Customer.tags.through.objects.filter(
+                            tag_id=OuterRef("pk"),
+                            customer_id__in=self.queryset.order_by().values("pk"),
+                        )
+                    )
+                ).values_list("pk", "name")
+            ],
         }
         for name, values in choices.items():
             self.filters[name].extra["choices"] = values
@@ -236,7 +248,7 @@ class CustomerFilter(df.FilterSet):
                 widget.attrs["class"] = "form-control form-control-sm"
 
     def filter_search(self, queryset, name, value):
-        if not value.strip():
+        if not search_term(value):
             return queryset
         from .fieldpolicy import Field, can_see
 
@@ -300,3 +312,14 @@ class CustomerFilter(df.FilterSet):
         if value.stop:
             renewals = renewals.filter(expires_on__lte=value.stop)
         return queryset.filter(Exists(renewals))
+
+
+def _customers_in_scope(request):
+    return scoped_customers(getattr(request, "user", None))
+
+
+class ScopedCustomerFilterSet(df.FilterSet):
+    """`?customer=<id>` chooses among the caller's customers only: an id out of scope
+    answers exactly as a missing one does, so the filter reveals nothing."""
+
+    customer = df.ModelChoiceFilter(queryset=_customers_in_scope, label="客户")

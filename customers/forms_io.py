@@ -98,7 +98,7 @@ class ExportForm(forms.Form):
     def clean_ids(self) -> list[int]:
         raw = self.cleaned_data.get("ids") or ""
         parts = [p for p in raw.replace(" ", "").split(",") if p]
-        if not all(p.isdigit() for p in parts):
+        if not all(p.isdecimal() for p in parts):
             raise forms.ValidationError("所选客户编号无效。")
         return [int(p) for p in parts]
 

@@ -88,6 +88,23 @@ def customer_list_queryset(user: Any) -> QuerySet[Customer]:
     )
 
 
+# A search box answers for its first 100 characters: nobody types more, and a
+# 100,000-character LIKE pattern only burns database time.
+SEARCH_MAX_CHARS = 100
+
+
+def search_term(value: Any) -> str:
+    """A search box's text made safe for a query: no NUL (PostgreSQL refuses it), capped."""
+    return str(value or "").replace("\x00", "").strip()[:SEARCH_MAX_CHARS]
+
+
+def parse_id(value: Any) -> int | None:
+    """A typed id or company id as an int, or None. `isdigit()` accepts "²", which int()
+    refuses; isdecimal() does not, and the length keeps it inside bigint."""
+    text = str(value or "").strip()
+    return int(text) if text.isdecimal() and len(text) < 19 else None
+
+
 def customer_search_q(term: str, *, include_phone: bool = True) -> Q:
     """One search box over name, company id, contacts (name, phone), phone and sales owner.
 
@@ -99,7 +116,7 @@ def customer_search_q(term: str, *, include_phone: bool = True) -> Q:
 
     from .models import Contact
 
-    term = term.strip()
+    term = search_term(term)
     # Chinese characters and digits have no case: a plain LIKE skips UPPER() on
     # every row, several times cheaper than icontains on a sequential scan.
     lookup = "contains" if term.upper() == term.lower() else "icontains"
@@ -115,8 +132,8 @@ def customer_search_q(term: str, *, include_phone: bool = True) -> Q:
         | Q(sales_owner_id__in=owners)
         | Q(pk__in=contacts)
     )
-    if term.isdigit() and len(term) < 19:
-        q |= Q(company_id=int(term))
+    if (number := parse_id(term)) is not None:
+        q |= Q(company_id=number)
     return q
 
 
@@ -132,8 +149,9 @@ def customer_duplicates(
     base = Customer.objects.all()
     if exclude_pk:
         base = base.exclude(pk=exclude_pk)
-    if company_id not in (None, "") and str(company_id).isdigit():
-        taken = base.filter(company_id=int(company_id)).first()
+    name = search_term(name)
+    if (number := parse_id(company_id)) is not None:
+        taken = base.filter(company_id=number).first()
         if taken:
             visible = scoped_customers(user).filter(pk=taken.pk).exists()
             result["company_id_taken"] = taken if visible else True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from auditlog.context import set_actor
@@ -52,6 +53,7 @@ from .pinyin import name_sort_key
 from .selectors import (
     cooperation_status_for,
     editable_customers,
+    parse_id,
     scoped_customers,
     users_in_scope_of,
 )
@@ -97,6 +99,17 @@ def _assign(instance: models.Model, data: dict[str, Any]) -> dict[str, Any]:
     if errors:
         raise ValidationError(errors)
     return m2m
+
+
+def _refuse_owner_change(user: Any, customer: Customer, m2m: dict[str, Any]) -> None:
+    """Ops owners are assigned by ops and admin only (roles.can_assign_owners), on every
+    path: the web form hides the field, batch refuses the action, and the API lands here."""
+    if "ops_owners" not in m2m or can_assign_owners(user):
+        return
+    wanted = {v.pk if isinstance(v, models.Model) else int(v) for v in m2m["ops_owners"]}
+    current = set(customer.ops_owners.values_list("pk", flat=True)) if customer.pk else set()
+    if wanted != current:
+        raise ValidationError({"ops_owners": "您无权指派运营负责人"})
 
 
 def _with_onboarded_period(data: dict[str, Any]) -> dict[str, Any]:
@@ -150,6 +163,7 @@ def customer_create(*, user: Any, data: dict[str, Any]) -> Customer:
     status = data.pop("lifecycle_status", None) or LifecycleStatus.POTENTIAL
     customer = Customer(lifecycle_status=status)
     m2m = _assign(customer, data)
+    _refuse_owner_change(user, customer, m2m)
     if not can_assign_owners(user):
         if customer.sales_owner_id not in (None, user.pk):
             raise ValidationError({"sales_owner": "销售只能新建本人负责的客户"})
@@ -205,6 +219,7 @@ def customer_update(*, user: Any, customer: Customer, data: dict[str, Any]) -> C
         if str(owner_id or "") != str(customer.sales_owner_id or ""):
             raise ValidationError({"sales_owner": "您无权更改销售负责人"})
     m2m = _assign(customer, data)
+    _refuse_owner_change(user, customer, m2m)
     _full_clean(customer)
     customer.name_pinyin = name_sort_key(customer.name)
     with set_actor(user):
@@ -328,13 +343,25 @@ def customer_set_grade(*, user: Any, customer: Customer, level: str) -> Customer
 
 @transaction.atomic
 def customer_soft_delete(*, user: Any, customer: Customer) -> Customer:
-    """Hide a customer everywhere (admin only); its bills and history stay."""
+    """Hide a customer everywhere (admin only); its bills and history stay.
+
+    Money must not disappear with it: a database trigger (billing migration 0006)
+    refuses while an issued bill is unpaid or a payment is not fully allocated.
+    """
     if not can_delete_customer(user, customer):
         raise PermissionDenied("只有管理员可以删除客户")
-    with set_actor(user):
-        customer.is_deleted = True
-        customer.deleted_at = timezone.now()
-        customer.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
+    try:
+        with transaction.atomic(), set_actor(user):
+            customer.is_deleted = True
+            customer.deleted_at = timezone.now()
+            customer.save(update_fields=["is_deleted", "deleted_at", "updated_at"])
+    except IntegrityError:
+        customer.is_deleted = False
+        customer.deleted_at = None
+        raise ValidationError(
+            f"客户“{customer.name}”还有未结清的账单或未核销的收款，不能删除；"
+            "请先结清或核销（或冲正账单）后再删除。"
+        ) from None
     return customer
 
 
@@ -562,7 +589,9 @@ def customers_batch_apply(
         from accounts.models import User
 
         owner = (
-            User.objects.filter(pk=value, is_active=True).first() if str(value).isdigit() else None
+            User.objects.filter(pk=parse_id(value), is_active=True).first()
+            if parse_id(value) is not None
+            else None
         )
         if owner is None:
             raise ValidationError("请选择有效的负责人")
@@ -626,10 +655,25 @@ def saved_filter_delete(*, user: Any, saved: SavedFilter) -> None:
     saved.delete()
 
 
+# A whole wizard's worth of text is a few KB; the autosave endpoint must not store
+# whatever a script posts to it every 30 seconds.
+DRAFT_MAX_BYTES = 64 * 1024
+
+
 def customer_draft_save(*, user: Any, step: int, step_data: dict[str, list[str]]) -> CustomerDraft:
     """Store the raw fields of one wizard step (no validation: a draft may be incomplete)."""
     draft, _ = CustomerDraft.objects.get_or_create(owner=user)
-    draft.data = {**draft.data, str(step): step_data}
+    # PostgreSQL's jsonb refuses NUL characters.
+    step_data = {
+        key.replace("\x00", ""): [str(v).replace("\x00", "") for v in values]
+        for key, values in step_data.items()
+    }
+    data = {**draft.data, str(step): step_data}
+    if len(json.dumps(data, ensure_ascii=False).encode()) > DRAFT_MAX_BYTES:
+        raise ValidationError(
+            f"草稿内容过多（上限 {DRAFT_MAX_BYTES // 1024} KB），未保存；请精简后再试"
+        )
+    draft.data = data
     draft.step = max(1, min(5, step))
     draft.save()
     return draft

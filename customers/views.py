@@ -51,6 +51,7 @@ from .selectors import (
     customer_key_figures,
     customer_list_queryset,
     grade_thresholds,
+    parse_id,
     recent_searches,
     renewals_due,
     scoped_customers,
@@ -524,7 +525,11 @@ def customer_delete(request, pk: int):
     customer = select_customer(request.user, pk)
     if not roles.can_delete_customer(request.user, customer):
         raise PermissionDenied("只有管理员可以删除客户")
-    services.customer_soft_delete(user=request.user, customer=customer)
+    try:
+        services.customer_soft_delete(user=request.user, customer=customer)
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("customers:customer-detail", pk=pk)
     messages.success(request, f"已删除客户 {customer}")
     return redirect("customers:customer-list")
 
@@ -685,13 +690,18 @@ def customer_create(request):
     if request.GET.get("discard") and draft:
         services.customer_draft_discard(user=request.user)
         return redirect("customers:customer-create")
-    step = int(request.POST.get("step") or request.GET.get("step") or 1)
-    step = max(1, min(5, step))
+    step = max(1, min(5, parse_id(request.POST.get("step") or request.GET.get("step")) or 1))
     if request.method == "POST":
         form = _step_form(step, request.POST, user=request.user)
-        draft = services.customer_draft_save(
-            user=request.user, step=step, step_data=_post_lists(request)
-        )
+        try:
+            draft = services.customer_draft_save(
+                user=request.user, step=step, step_data=_post_lists(request)
+            )
+        except ValidationError as exc:
+            messages.error(request, exc.messages[0])
+            return render(
+                request, "customers/customer_create.html", _wizard_context(form, step, draft)
+            )
         if request.POST.get("go") == "back":
             return redirect(f"{reverse('customers:customer-create')}?step={step - 1}")
         if form.is_valid():
@@ -700,15 +710,22 @@ def customer_create(request):
             return _wizard_finish(request, draft)
     else:
         form = _step_form(step, _draft_querydict(draft, step), user=request.user)
-    context = {
+    context = _wizard_context(form, step, draft)
+    context["show_restore"] = (
+        draft is not None and request.method == "GET" and "step" not in request.GET
+    )
+    return render(request, "customers/customer_create.html", context)
+
+
+def _wizard_context(form, step: int, draft) -> dict:
+    return {
         "form": form,
         "step": step,
         "steps": [(n, title) for n, title, _ in WIZARD_STEPS],
         "draft": draft,
-        "show_restore": draft is not None and request.method == "GET" and "step" not in request.GET,
+        "show_restore": False,
         "is_formset": step in (4, 5),
     }
-    return render(request, "customers/customer_create.html", context)
 
 
 def _wizard_finish(request, draft: CustomerDraft):
@@ -794,10 +811,13 @@ def customer_draft_save(request):
     """Autosave (every 30 s from the wizard page): store the current step's raw fields."""
     if not roles.can_create_customer(request.user):
         raise PermissionDenied
-    step = int(request.POST.get("step") or 1)
-    draft = services.customer_draft_save(
-        user=request.user, step=step, step_data=_post_lists(request)
-    )
+    step = max(1, min(5, parse_id(request.POST.get("step")) or 1))
+    try:
+        draft = services.customer_draft_save(
+            user=request.user, step=step, step_data=_post_lists(request)
+        )
+    except ValidationError as exc:
+        return HttpResponse(exc.messages[0], status=413)
     return HttpResponse(f"草稿已自动保存于 {timezone.localtime(draft.updated_at):%H:%M:%S}")
 
 

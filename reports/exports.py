@@ -8,6 +8,8 @@ from typing import Any
 
 import xlsxwriter
 
+from customers.exports import TextWriter
+
 from .selectors import AGEING_BUCKETS
 
 RECEIVABLE_COLUMNS = [
@@ -55,6 +57,7 @@ def _write_receivables(path: str, *, rows: Iterable[Any], totals: dict[str, Any]
         },
     )
     sheet = workbook.add_worksheet("应收账款")
+    cells = TextWriter(workbook)
     bold = workbook.add_format({"bold": True, "bg_color": "#EEF2F7"})
     amount = workbook.add_format({"num_format": "¥#,##0.00"})
     bold_amount = workbook.add_format({"num_format": "¥#,##0.00", "bold": True})
@@ -66,10 +69,10 @@ def _write_receivables(path: str, *, rows: Iterable[Any], totals: dict[str, Any]
     for row_index, bill in enumerate(rows, start=1):
         customer = bill.customer
         sheet.write_number(row_index, 0, customer.company_id)
-        sheet.write_string(row_index, 1, customer.name)
-        sheet.write_string(row_index, 2, customer.sales_owner_display or "")
+        cells.write(sheet, row_index, 1, customer.name)
+        cells.write(sheet, row_index, 2, customer.sales_owner_display or "")
         sheet.write_string(row_index, 3, bill.period.strftime("%Y-%m"))
-        sheet.write_string(row_index, 4, bill.number)
+        cells.write(sheet, row_index, 4, bill.number)
         sheet.write_string(row_index, 5, bill.due_date.isoformat() if bill.due_date else "")
         for offset, key in enumerate(AMOUNT_KEYS):
             sheet.write_number(row_index, 6 + offset, getattr(bill, key), amount)

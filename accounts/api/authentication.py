@@ -11,10 +11,21 @@ from typing import Any
 
 from auditlog.context import auditlog_value
 from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
+from rest_framework.exceptions import AuthenticationFailed
 from rest_framework_simplejwt.authentication import JWTAuthentication
+
+from .tokens import token_is_current
 
 
 class AuditedJWTAuthentication(JWTAuthentication):
+    def get_user(self, validated_token: Any) -> Any:
+        user = super().get_user(validated_token)
+        # A password change, a deactivation or an explicit revocation ends every
+        # token issued before it, access tokens included (accounts.api.tokens).
+        if not token_is_current(user=user, token=validated_token):
+            raise AuthenticationFailed("令牌无效或已过期，请重新获取", code="token_not_valid")
+        return user
+
     def authenticate(self, request: Any) -> Any:
         result = super().authenticate(request)
         if result is not None:

@@ -13,7 +13,9 @@ class TokenPairOutputSerializer(serializers.Serializer):
     access = serializers.CharField(
         help_text="访问令牌，有效期 10 分钟；请求头 Authorization: Bearer <access>"
     )
-    refresh = serializers.CharField(help_text="刷新令牌，有效期 1 天；每次刷新后旧的刷新令牌作废")
+    refresh = serializers.CharField(
+        help_text="刷新令牌，自登录起最长 12 小时；每次刷新后旧的刷新令牌作废"
+    )
 
 
 class RefreshInputSerializer(serializers.Serializer):

@@ -36,7 +36,7 @@ TOKEN_PAIR_EXAMPLE = OpenApiExample(
     tags=["认证"],
     summary="获取令牌",
     description=(
-        "用网页登录的同一账号换取访问令牌（10 分钟）和刷新令牌（1 天）。"
+        "用网页登录的同一账号换取访问令牌（10 分钟）和刷新令牌（自登录起最长 12 小时）。"
         "角色与数据范围与网页一致。连续 5 次密码错误将锁定该账号在该地址 15 分钟。"
     ),
     responses={200: TokenPairOutputSerializer, **error_responses(400)},

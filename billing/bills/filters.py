@@ -9,12 +9,14 @@ from django.utils import timezone
 
 from billing.bills.selectors import overdue_q
 from billing.models import Bill
+from customers.filters import ScopedCustomerFilterSet
+from customers.selectors import parse_id, search_term
 
 # A month field sends "2025-10"; the API documents the first day, "2025-10-01".
 MONTH_FORMATS = ["%Y-%m-%d", "%Y-%m"]
 
 
-class BillFilter(django_filters.FilterSet):
+class BillFilter(ScopedCustomerFilterSet):
     q = django_filters.CharFilter(method="filter_q", label="客户（公司名称、公司id或账单号）")
     company_id = django_filters.NumberFilter(field_name="customer__company_id", label="公司id")
     period = django_filters.DateFilter(
@@ -35,15 +37,15 @@ class BillFilter(django_filters.FilterSet):
 
     class Meta:
         model = Bill
-        fields = ["customer", "kind", "number"]
+        fields = ["kind", "number"]
 
     def filter_q(self, queryset, name, value):
-        value = value.strip()
+        value = search_term(value)
         if not value:
             return queryset
         condition = Q(customer__name__icontains=value) | Q(number__icontains=value)
-        if value.isdigit():
-            condition |= Q(customer__company_id=int(value))
+        if (number := parse_id(value)) is not None:
+            condition |= Q(customer__company_id=number)
         return queryset.filter(condition)
 
     def filter_period(self, queryset, name, value):

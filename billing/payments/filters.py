@@ -7,9 +7,11 @@ from django import forms
 from django.db.models import F, Q
 
 from billing.models import Payment
+from customers.filters import ScopedCustomerFilterSet
+from customers.selectors import parse_id, search_term
 
 
-class PaymentFilter(django_filters.FilterSet):
+class PaymentFilter(ScopedCustomerFilterSet):
     q = django_filters.CharFilter(method="filter_q", label="客户名称、公司id、流水号或付款人")
     open = django_filters.BooleanFilter(
         method="filter_open", widget=forms.CheckboxInput, label="只看未核销完"
@@ -24,16 +26,16 @@ class PaymentFilter(django_filters.FilterSet):
 
     class Meta:
         model = Payment
-        fields = ["customer", "method", "bank_ref"]
+        fields = ["method", "bank_ref"]
 
     def filter_q(self, queryset, name, value):
-        value = value.strip()
+        value = search_term(value)
         if not value:
             return queryset
         cond = Q(customer__name__icontains=value) | Q(bank_ref__icontains=value)
         cond |= Q(payer__icontains=value)
-        if value.isdigit():
-            cond |= Q(customer__company_id=int(value))
+        if (number := parse_id(value)) is not None:
+            cond |= Q(customer__company_id=number)
         return queryset.filter(cond)
 
     def filter_open(self, queryset, name, value):

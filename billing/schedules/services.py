@@ -13,19 +13,21 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from celery.schedules import crontab
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.notifications import digest_recipients_pending
 from accounts.schedules import (
-    schedule_backup_run,
     schedule_digest_run,
     schedule_run_once,
     system_user,
 )
 from billing.bills.services import bills_generate_for_period
+from billing.operations.backups import backup_nightly
 from customers.reminders import attention_reminders_send, renewal_reminders_send
 from opcms.months import month_shift
 
@@ -61,7 +63,7 @@ DUTIES: tuple[Duty, ...] = (
     ),
     Duty("reminders", "billing.schedule_reminders", "每晚逾期与到期提醒", "0", "7"),
     Duty("digest", "accounts.notifications_digest", "每日通知汇总邮件", "0", "8"),
-    Duty("backup", "accounts.backup_nightly", "每晚备份", "0", "3"),
+    Duty("backup", "billing.backup_nightly", "每晚备份", "0", "3"),
 )
 DUTY_BY_KEY = {d.key: d for d in DUTIES}
 
@@ -166,10 +168,16 @@ def _lifecycle(key_day: date) -> dict[str, int]:
     return lifecycle_rules_apply(today=key_day)
 
 
+def _backup(key_day: date) -> dict[str, int]:
+    backup_nightly(root=Path(settings.OPCMS_BACKUP_DIR))
+    return {"backup": 1}
+
+
 WORK: dict[str, Callable[[date], dict[str, int]]] = {
     "lifecycle_rules": _lifecycle,
     "monthly_drafts": _monthly_drafts,
     "reminders": _reminders,
+    "backup": _backup,
 }
 
 
@@ -188,8 +196,8 @@ def duty_run(*, key: str, today: date | None = None, dry_run: bool = False) -> d
         if dry_run:
             return {"emails": digest_recipients_pending()}
         return {"emails": schedule_digest_run(today=key_day)}
-    if key == "backup":
-        return {} if dry_run else schedule_backup_run(today=key_day)
+    if key == "backup" and dry_run:
+        return {}
     title = f"{duty.title}（{key_day:%Y-%m-%d}）"
     run = schedule_run_once(schedule=key, day=key_day, title=title, work=lambda: WORK[key](key_day))
     return dict(run.summary) if run else {}

@@ -15,6 +15,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from billing.models import ZERO, Bill, Payment
+from customers.exports import TextWriter
 from customers.models import Customer
 
 logger = logging.getLogger(__name__)
@@ -183,6 +184,7 @@ def statement_xlsx(statement: Statement) -> bytes:
     money = workbook.add_format({"num_format": "¥#,##0.00"})
     money_bold = workbook.add_format({"num_format": "¥#,##0.00", "bold": True})
     header = workbook.add_format({"bold": True, "bg_color": "#E9ECEF", "border": 1})
+    cells = TextWriter(workbook)  # references and descriptions may start with "="
     customer = statement.customer
     sheet.write_string(0, 0, f"对账单 · {customer.name}", title)
     sheet.write_string(1, 0, f"公司id：{customer.company_id}")
@@ -209,8 +211,8 @@ def statement_xlsx(statement: Statement) -> bytes:
         row += 1
         sheet.write_string(row, 0, f"{entry.item.on:%Y-%m-%d}")
         sheet.write_string(row, 1, entry.kind_label)
-        sheet.write_string(row, 2, entry.item.reference)
-        sheet.write_string(row, 3, entry.item.description)
+        cells.write(sheet, row, 2, entry.item.reference)
+        cells.write(sheet, row, 3, entry.item.description)
         if entry.debit is not None:
             sheet.write_number(row, 4, float(entry.debit), money)
         if entry.credit is not None:

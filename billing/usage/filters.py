@@ -3,9 +3,10 @@
 import django_filters
 
 from billing.models import UsageRecord
+from customers.filters import ScopedCustomerFilterSet
 
 
-class UsageFilter(django_filters.FilterSet):
+class UsageFilter(ScopedCustomerFilterSet):
     company_id = django_filters.NumberFilter(field_name="customer__company_id", label="公司id")
     series = django_filters.CharFilter(field_name="series__code", label="设备系列代码")
     shot_date_from = django_filters.DateFilter(
@@ -17,4 +18,4 @@ class UsageFilter(django_filters.FilterSet):
 
     class Meta:
         model = UsageRecord
-        fields = ["customer", "source", "source_ref"]
+        fields = ["source", "source_ref"]

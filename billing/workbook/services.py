@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.db import transaction
 
 from billing.plans.imports import plans_from_imported_prices
 from customers import importers
@@ -49,19 +50,22 @@ def customer_import_run(
     )
     if dry_run:
         return CustomerImportOutcome(plan=plan, counts=plan.counts())
-    counts = importers.import_commit(
-        plan=plan, user=user, source=source, progress=progress, job_id=job_id
-    )
-    outcome = CustomerImportOutcome(plan=plan, counts=counts)
-    customer_ids = [r.customer_pk for r in plan.rows if r.price_changed and r.customer_pk]
-    if plan.series_code and customer_ids:
-        staged = ImportedPrice.objects.filter(
-            consumed=False, series_code=plan.series_code, customer_id__in=customer_ids
+    # Customers and their plans in one transaction: a worker killed in between leaves
+    # neither, and the retried job does the whole import again.
+    with transaction.atomic():
+        counts = importers.import_commit(
+            plan=plan, user=user, source=source, progress=progress, job_id=job_id
         )
-        outcome.plan_warnings = list(
-            plans_from_imported_prices(imported_prices=staged, valid_from=valid_from, user=user)
-        )
-        outcome.plans_made = True
+        outcome = CustomerImportOutcome(plan=plan, counts=counts)
+        customer_ids = [r.customer_pk for r in plan.rows if r.price_changed and r.customer_pk]
+        if plan.series_code and customer_ids:
+            staged = ImportedPrice.objects.filter(
+                consumed=False, series_code=plan.series_code, customer_id__in=customer_ids
+            )
+            outcome.plan_warnings = list(
+                plans_from_imported_prices(imported_prices=staged, valid_from=valid_from, user=user)
+            )
+            outcome.plans_made = True
     return outcome
 
 

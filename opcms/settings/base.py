@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "billing.operations.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -144,7 +145,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
 AXES_LOCKOUT_TEMPLATE = "accounts/lockout.html"
-AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+# The address axes counts: REMOTE_ADDR, unless OPCMS_TRUSTED_PROXY_COUNT proxies stand in
+# front (the TLS proxy of docker-compose: 1); then X-Forwarded-For as those proxies wrote it
+# (accounts.addresses.client_ip). Never trust the header from anyone else.
+OPCMS_TRUSTED_PROXY_COUNT = env.int("OPCMS_TRUSTED_PROXY_COUNT", default=0)
+AXES_CLIENT_IP_CALLABLE = "accounts.addresses.client_ip"
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -169,6 +174,12 @@ STORAGES = {
 OPCMS_CUSTOMER_PANELS = [("billing-summary", "用量、账单与收款", "billing:customer-summary")]
 # The workbook import flow is billing's (it makes customers and their price plans).
 OPCMS_CUSTOMER_IMPORT_URL = "customer_import:start"
+
+# Backups (billing/operations/backups.py): the nightly one goes to a directory under this root.
+OPCMS_BACKUP_DIR = env.str("OPCMS_BACKUP_DIR", default=str(VAR_DIR / "backups"))
+# /healthz calls the backup stale after this many hours, the worker after this many seconds.
+OPCMS_BACKUP_MAX_AGE_HOURS = env.int("OPCMS_BACKUP_MAX_AGE_HOURS", default=26)
+OPCMS_WORKER_HEARTBEAT_MAX_AGE = env.int("OPCMS_WORKER_HEARTBEAT_MAX_AGE", default=180)
 
 # Uploads (every import, through opcms/spreadsheets.py): workbooks up to 20 MB and
 # 200,000 rows; anything bigger is refused before parsing.
@@ -202,6 +213,11 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 60 * 60}
 CELERY_TASK_TIME_LIMIT = 60 * 60
+# A job still "running" this long after it started has lost its worker (the time
+# limit above would have ended it): the sweeper marks it failed.
+OPCMS_JOB_TIMEOUT_SECONDS = env.int(
+    "OPCMS_JOB_TIMEOUT_SECONDS", default=CELERY_TASK_TIME_LIMIT + 10 * 60
+)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_SERIALIZER = "json"
@@ -220,10 +236,16 @@ REST_FRAMEWORK = {
 }
 SIMPLE_JWT = {
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=10),
-    "REFRESH_TOKEN_LIFETIME": timedelta(days=1),
+    # A refresh chain ends 12 hours after the login that began it, as a web session does
+    # (accounts.api.tokens carries the first issue time through rotations).
+    "REFRESH_TOKEN_LIFETIME": timedelta(seconds=SESSION_ABSOLUTE_MAX_SECONDS),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
+    # Tokens carry a hash of the password they were issued under: any password change
+    # (web, admin, `changepassword`) ends them.
+    "CHECK_REVOKE_TOKEN": True,
+    "TOKEN_REFRESH_SERIALIZER": "accounts.api.tokens.CappedTokenRefreshSerializer",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "OP_CMS API",
@@ -278,7 +300,7 @@ SPECTACULAR_SETTINGS.update(
     {
         "DESCRIPTION": (
             "客户、用量、账单与收款接口。\n\n"
-            "**认证**：用网页账号 POST /api/token/ 获取访问令牌（10 分钟）和刷新令牌（1 天），"
+            "**认证**：用网页账号 POST /api/token/ 获取访问令牌（10 分钟）和刷新令牌（自登录起最长 12 小时，修改密码或停用账号后立即失效），"
             "请求头带 `Authorization: Bearer <access>`；到期前用 /api/token/refresh/ 换新（旧刷新令牌随即作废），"
             "退出用 /api/token/logout/。角色与数据范围与网页一致，范围外的对象返回 404。\n\n"
             '**错误格式**：所有错误均为 `{"code": …, "message": …, "fields": {…}}`，message 为中文，'
@@ -286,6 +308,9 @@ SPECTACULAR_SETTINGS.update(
             "**限制**：每个用户每分钟 600 次请求（超出返回 429 与 Retry-After）；请求体上限 10 MB（413）；"
             "列表分页 `?page=2&page_size=100`（最多 500）。"
         ),
+        # The schema names every field and endpoint: signed-in users only (web session
+        # or token), like the rest of the API.
+        "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
         "SWAGGER_UI_DIST": "SIDECAR",
         "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
         "REDOC_DIST": "SIDECAR",

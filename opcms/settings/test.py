@@ -13,6 +13,11 @@ VAR_DIR.mkdir(exist_ok=True)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 # Tests run tasks in-process; the Redis test starts a real worker on its own.
 CELERY_TASK_ALWAYS_EAGER = True
+# The crash-safety tests start a real worker process with these settings; it must
+# take tasks from Redis, and restore a killed worker's unacknowledged task quickly.
+if os.environ.get("OPCMS_TEST_REAL_WORKER") == "1":
+    CELERY_TASK_ALWAYS_EAGER = False
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 5}  # noqa: F405 - from base
 MEDIA_ROOT = str(VAR_DIR / "test-media")
 
 # Parallel runs (pytest-xdist) share one Redis database: give each worker its own key

@@ -5,8 +5,8 @@ import pytest
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_integrator_reads_the_docs_served_from_our_own_static_files(browser_page):
-    page = browser_page
+def test_integrator_reads_the_docs_served_from_our_own_static_files(login_page, ops_user):
+    page = login_page(ops_user)
     requested = []
     page.on("request", lambda request: requested.append(request.url))
 

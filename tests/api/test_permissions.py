@@ -276,8 +276,10 @@ def test_plan_writes_outside_scope_answer_404(
     client_for, admin_user, ops_user, world, method, url, body
 ):
     from customers.services import customer_soft_delete
+    from tests import factories
 
-    plan = world["theirs"]["plan"]
+    # a customer with no money open (one with a balance cannot be deleted)
+    plan = factories.ApiPricePlanFactory(customer=factories.CustomerFactory())
     customer_soft_delete(user=admin_user, customer=plan.customer)
 
     response = getattr(client_for(ops_user), method)(url.format(plan.pk), body, format="json")
@@ -290,10 +292,10 @@ def test_a_plan_for_a_customer_outside_scope_is_a_field_error(
     client_for, admin_user, ops_user, world
 ):
     from customers.services import customer_soft_delete
-    from tests.factories import DeviceSeriesFactory
+    from tests.factories import CustomerFactory, DeviceSeriesFactory
 
     DeviceSeriesFactory(code="X")
-    customer = world["theirs"]["customer"]
+    customer = CustomerFactory()  # no money open: it may be deleted
     customer_soft_delete(user=admin_user, customer=customer)
     body = {"customer": customer.pk, "series": "X", "kind": "per_shoot", "single_price": "9"}
 

@@ -44,14 +44,26 @@ def test_write_operations_carry_request_examples(schema):
                 assert body.get("examples"), f"{method} {path} has no request example"
 
 
-def test_schema_endpoint_is_served(api_client):
+def test_schema_endpoint_is_served_to_a_signed_in_user(api_client, ops_user):
+    api_client.force_authenticate(ops_user)
+
     response = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
 
     assert response.status_code == 200
     assert response.json()["info"]["title"] == "OP_CMS API"
 
 
-def test_docs_page_loads_swagger_ui_from_our_static_files(client):
+@pytest.mark.parametrize("path", ["/api/schema/", "/api/docs/", "/api/redoc/"])
+def test_schema_and_docs_are_not_public(api_client, path):
+    # issue 12 item 8: the schema names every endpoint and field; strangers get nothing
+    response = api_client.get(path)
+
+    assert response.status_code == 401
+    assert "paths" not in response.content.decode()
+
+
+def test_docs_page_loads_swagger_ui_from_our_static_files(client, ops_user):
+    client.force_login(ops_user)
     response = client.get("/api/docs/")
 
     html = response.content.decode()
@@ -60,7 +72,8 @@ def test_docs_page_loads_swagger_ui_from_our_static_files(client):
     assert "cdn." not in html
 
 
-def test_redoc_page_loads_from_our_static_files(client):
+def test_redoc_page_loads_from_our_static_files(client, ops_user):
+    client.force_login(ops_user)
     html = client.get("/api/redoc/").content.decode()
 
     assert "/static/drf_spectacular_sidecar/redoc/" in html

@@ -42,7 +42,7 @@ def test_no_operation_answers_with_a_server_error(
         "DEFAULT_THROTTLE_RATES": {"user": "1000000/minute", "anon": "1000000/minute"},
     }
     headers = {"Authorization": f"Bearer {RefreshToken.for_user(admin_user).access_token}"}
-    schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
+    schema = schemathesis.openapi.from_wsgi("/api/schema/", application, headers=headers)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 20
 

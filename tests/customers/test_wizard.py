@@ -153,3 +153,36 @@ def test_manager_cannot_open_the_wizard(client, manager_user):
     client.force_login(manager_user)
 
     assert client.get(URL).status_code == 403
+
+
+def test_autosave_refuses_an_oversized_draft_and_keeps_the_last_good_one(client, sales_user):
+    # issue 12 item 9: the autosave endpoint stored whatever it was sent
+    client.force_login(sales_user)
+    save = reverse("customers:customer-draft-save")
+    client.post(save, {"step": "2", "name": "好草稿"})
+
+    response = client.post(save, {"step": "2", "name": "好草稿", "notes": "字" * 200_000})
+
+    assert response.status_code == 413
+    assert "草稿内容过多" in response.content.decode()
+    assert CustomerDraft.objects.get(owner=sales_user).data["2"]["name"] == ["好草稿"]
+
+
+def test_a_wizard_step_too_big_to_draft_answers_with_a_message(client, sales_user):
+    client.force_login(sales_user)
+
+    response = client.post(URL, {**STEP1, "cooperation_note": "字" * 200_000})
+
+    assert response.status_code == 200
+    assert "草稿内容过多" in response.content.decode()
+
+
+def test_autosave_drops_nul_characters_postgresql_refuses(client, sales_user):
+    client.force_login(sales_user)
+
+    response = client.post(
+        reverse("customers:customer-draft-save"), {"step": "2", "name": "a\x00b"}
+    )
+
+    assert response.status_code == 200
+    assert CustomerDraft.objects.get(owner=sales_user).data["2"]["name"] == ["ab"]
