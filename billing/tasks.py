@@ -46,3 +46,10 @@ def schedule_lifecycle_rules_task() -> dict:
     from billing.schedules.services import duty_run
 
     return duty_run(key="lifecycle_rules")
+
+
+@shared_task(name="billing.whatif_task")
+def whatif_task(job_id: int) -> None:
+    from billing.whatif.services import whatif_job_work
+
+    job_run(job_id=job_id, work=whatif_job_work)

@@ -29,7 +29,9 @@ from billing.pricing import (
     contract_month,
     price_month,
 )
+from customers.exports import customer_filter_apply
 from customers.models import Customer
+from customers.selectors import scoped_customers
 from opcms.months import month_bounds, month_shift
 
 # Buckets of the change in % drawn by the distribution chart (lower bound inclusive).
@@ -39,7 +41,7 @@ BUCKETS = (-50, -20, -10, -5, 0, 5, 10, 20, 50)
 @dataclass
 class WhatIfRow:
     customer_id: int
-    company_id: str
+    company_id: int
     name: str
     billed: Decimal = ZERO  # issued bills' lines of the series in those months
     current: Decimal = ZERO  # the current plans re-priced by generation's path
@@ -246,3 +248,11 @@ def _billed(customers_qs, series_id: int, months: list[date]) -> dict[int, Decim
         .annotate(total=Sum("amount"))
         .values_list("bill__customer_id", "total")
     )
+
+
+def whatif_customers(*, user, query: str = "", ids: list[int] | None = None) -> QuerySet[Customer]:
+    """The chosen customers: the selected ids, else the customer list's filter, within scope."""
+    queryset = scoped_customers(user)
+    if ids:
+        return queryset.filter(pk__in=ids)
+    return customer_filter_apply(queryset, query or "")
