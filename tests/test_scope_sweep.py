@@ -40,6 +40,7 @@ RULES: list[tuple[str, str, str, frozenset]] = [
     (r"customers/export/$", "pk", "export_job", JOB_SCOPED),
     (r"usage/import/$", "pk", "usage_job", JOB_SCOPED),
     (r"payments/import/$", "pk", "receipt_job", JOB_SCOPED),
+    (r"whatif/jobs/$", "pk", "whatif_job", OWNER_SCOPED),
     (r"jobs/$", "pk", "job", JOB_SCOPED),
     (r"jobs/<pk>/$", "which", "job_file", EVERYONE),
     (r"customers/filters/$", "pk", "saved_filter", OWNER_SCOPED),
@@ -166,6 +167,7 @@ def world(db):
             "export_job": "customer_export",
             "usage_job": "usage_import",
             "receipt_job": "receipt_import",
+            "whatif_job": "whatif",
         }.items()
     }
     saved = SavedFilter.objects.create(owner=stranger, name="别人的筛选", query="q=x")
