@@ -9,7 +9,6 @@ plans" here is exactly what generation would bill for those months today.
 from __future__ import annotations
 
 import dataclasses
-import functools
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +17,13 @@ from decimal import Decimal
 
 from django.db.models import QuerySet, Sum
 
-from billing.bills.services import period_pricing_read, usage_summaries_by_month
+from billing.bills.services import (
+    period_pricing_read,
+    plan_rows,
+    plans_overlapping_range,
+    terms_cached,
+    usage_summaries_by_month,
+)
 from billing.models import ZERO, Bill, BillLine, UsageRecord
 from billing.money import to_money
 from billing.pricing import (
@@ -134,9 +139,10 @@ def months_between(first: date, last: date) -> list[date]:
     return months
 
 
-@functools.lru_cache(maxsize=50_000)
-def _price(terms: PlanTerms, usage: UsageSummary, ctx: AnnualContext | None) -> Decimal:
-    return price_month(terms, usage, ctx).total
+def _covers(plan, start: date, end: date) -> bool:
+    return (plan.valid_from is None or plan.valid_from <= start) and (
+        plan.valid_to is None or plan.valid_to >= end
+    )
 
 
 def whatif_compute(
@@ -155,6 +161,13 @@ def whatif_compute(
     usage of it (a candidate annual fee is not charged to customers who never had
     the series). Customers excluded from billing (是否结算 = 否) are left out, as
     generation leaves them out.
+
+    Speed (100,000 customers × 12 months in seconds): usage is summed in SQL once for
+    the whole range and plans are read once; a month one plan covers whole is priced
+    by `price_month` directly (what generation does for it), memoised on (terms, usage,
+    contract month). Months where plans change mid-month or no plan is in force go
+    through generation's own reader and pricing, a month at a time, for those
+    customers only.
     """
     months = months_between(first_month, last_month)
     result = WhatIfResult(months=months)
@@ -163,72 +176,133 @@ def whatif_compute(
     if candidate.kind == ANNUAL and candidate.contract_start is None:
         # A candidate package without a contract date starts its year with the first month.
         candidate = dataclasses.replace(candidate, contract_start=months[0])
-    read_from = months[0]
-    if candidate.kind == ANNUAL and candidate.contract_start <= months[0]:
-        read_from = contract_month(candidate.contract_start, months[0])[0]
-    _, read_to = month_bounds(months[-1])
-    # All usage of the series over the range (and the candidate's contract year before it)
-    # in one grouped query.
+    range_start, range_end = months[0], month_bounds(months[-1])[1]
+    customers = {
+        pk: (company_id, name)
+        for pk, company_id, name in customers_qs.exclude(
+            billing_enabled=Customer.BillingEnabled.NO
+        ).values_list("id", "company_id", "name")
+    }
+    plans_by_customer: dict[int, list] = defaultdict(list)
+    for plan in plan_rows(
+        plans_overlapping_range(customers_qs=customers_qs, start=range_start, end=range_end).filter(
+            series_id=series_id
+        )
+    ):
+        plans_by_customer[plan.customer_id].append(plan)
+    annual = candidate.kind == ANNUAL or any(
+        p.kind == ANNUAL for ps in plans_by_customer.values() for p in ps
+    )
+    # An annual package counts the shoots earlier in its contract year: read up to 11
+    # months before the range so the first month's count is complete.
+    read_from = month_shift(range_start, -11) if annual else range_start
     usage = usage_summaries_by_month(
         UsageRecord.objects.filter(
-            customer__in=customers_qs, series_id=series_id, shot_date__range=(read_from, read_to)
+            customer__in=customers_qs,
+            series_id=series_id,
+            shot_date__range=(read_from, range_end),
         )
     )
-    by_month: dict[date, dict[tuple[int, int], UsageSummary]] = defaultdict(dict)
-    shots_by_customer: dict[int, list[tuple[date, int]]] = defaultdict(list)
-    for (customer_id, sid, month), summary in usage.items():
-        by_month[month][(customer_id, sid)] = summary
-        shots_by_customer[customer_id].append((month, summary.shots))
+    by_customer: dict[int, dict[date, UsageSummary]] = defaultdict(dict)
+    for (customer_id, _, month), summary in usage.items():
+        by_customer[customer_id][month] = summary
+
+    memo: dict[tuple, Decimal | None] = {}
+    terms_by_plan: dict[int, PlanTerms] = {}
+
+    def price(terms: PlanTerms, summary: UsageSummary, ctx: AnnualContext | None):
+        # Plain tuples hash and compare faster than the frozen dataclasses they mirror.
+        key = (
+            id(terms),
+            summary.single_shots,
+            summary.single_area,
+            summary.multi_shots,
+            summary.multi_floors,
+            summary.multi_area,
+            summary.shots_without_area,
+            ctx.month_index if ctx else 0,
+            ctx.shots_before if ctx else 0,
+        )
+        if key not in memo:
+            try:
+                memo[key] = price_month(terms, summary, ctx).total
+            except ValueError:
+                memo[key] = None  # generation reports it as an anomaly and bills nothing
+        return memo[key]
+
+    def context(terms: PlanTerms, month: date, shots: dict[date, UsageSummary]):
+        if terms.kind != ANNUAL:
+            return None
+        year_start, index = contract_month(terms.contract_start, month)
+        before = sum(u.shots for m, u in shots.items() if year_start <= m < month)
+        return AnnualContext(month_index=index, shots_before=before)
+
     rows: dict[int, WhatIfRow] = {}
-    names = dict(
-        (pk, (company_id, name))
-        for pk, company_id, name in customers_qs.values_list("id", "company_id", "name")
-    )
-    for done, month in enumerate(months, 1):
-        start, end = month_bounds(month)
-        period = period_pricing_read(
-            customers_qs=customers_qs, start=start, end=end, usage=by_month.get(month, {})
-        )
-        for customer_pk, series_pairs in period.by_customer.items():
-            if customer_pk not in period.customers:
+    slow: dict[date, list[int]] = defaultdict(list)
+    month_ends = [(month, month_bounds(month)[1]) for month in months]
+    blank = UsageSummary()
+    for done, (customer_pk, (company_id, name)) in enumerate(customers.items(), 1):
+        plans = plans_by_customer.get(customer_pk, [])
+        shots = by_customer.get(customer_pk, {})
+        row = None
+        for month, end in month_ends:
+            in_force = [
+                p
+                for p in plans
+                if (p.valid_from is None or p.valid_from <= end)
+                and (p.valid_to is None or p.valid_to >= month)
+            ]
+            summary = shots.get(month)
+            if not in_force and summary is None:
                 continue
-            pair = next((p for sid, p in series_pairs if sid == series_id), None)
-            if pair is None or not (pair.plans or pair.usage):
-                continue
-            row = rows.get(customer_pk)
             if row is None:
-                company_id, name = names[customer_pk]
                 row = rows[customer_pk] = WhatIfRow(customer_pk, company_id, name)
+            if len(in_force) == 1 and _covers(in_force[0], month, end):
+                plan = in_force[0]
+                terms = terms_by_plan.get(plan.pk)
+                if terms is None:
+                    terms = terms_by_plan[plan.pk] = terms_cached(plan)
+                try:
+                    amount = price(terms, summary or blank, context(terms, month, shots))
+                except ValueError:
+                    amount = None
+                row.current += amount or ZERO
+            else:
+                slow[month].append(customer_pk)
+            try:
+                amount = price(candidate, summary or blank, context(candidate, month, shots))
+            except ValueError:
+                amount = None
+            if amount is None:
+                row.unpriced += 1
+            else:
+                row.candidate += amount
+        if progress and done % 5000 == 0:
+            progress(done, len(customers))
+    for month, customer_ids in slow.items():
+        period = period_pricing_read(
+            customers_qs=customers_qs.filter(pk__in=customer_ids),
+            start=month,
+            end=month_bounds(month)[1],
+        )
+        for customer_pk in customer_ids:
             priced = period.price(customer_pk)
             if priced is not None:
-                row.current += sum(
+                rows[customer_pk].current += sum(
                     (line.amount for sid, _, line in priced[0] if sid == series_id), ZERO
                 )
-            ctx = None
-            try:
-                if candidate.kind == ANNUAL:
-                    year_start, index = contract_month(candidate.contract_start, start)
-                    before = sum(
-                        n
-                        for m, n in shots_by_customer.get(customer_pk, ())
-                        if year_start <= m < start
-                    )
-                    ctx = AnnualContext(month_index=index, shots_before=before)
-                row.candidate += _price(candidate, pair.usage or UsageSummary(), ctx)
-            except ValueError:
-                row.unpriced += 1
-        if progress:
-            progress(done, len(months))
     for customer_id, billed in _billed(customers_qs, series_id, months).items():
         row = rows.get(customer_id)
-        if row is None and customer_id in names:
-            company_id, name = names[customer_id]
+        if row is None and customer_id in customers:
+            company_id, name = customers[customer_id]
             row = rows[customer_id] = WhatIfRow(customer_id, company_id, name)
         if row is not None:
             row.billed = billed
     for row in rows.values():
         row.current, row.candidate = to_money(row.current), to_money(row.candidate)
     result.rows = sorted(rows.values(), key=lambda r: r.company_id)
+    if progress:
+        progress(len(customers), len(customers))
     return result
 
 

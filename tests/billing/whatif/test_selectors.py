@@ -150,6 +150,16 @@ def test_current_plans_re_priced_equal_the_issued_bills(ops_user):
             UsageRecordFactory(
                 customer=customer, series=series, shot_date=month.replace(day=20), floors=3
             )
+    # and a fourth whose price changed on 2025-08-15 (generation splits that month)
+    changed = CustomerFactory(billing_enabled=Customer.BillingEnabled.YES)
+    PricePlanFactory(
+        customer=changed, series=series, single_price=D("5"), valid_to=dt.date(2025, 8, 14)
+    )
+    PricePlanFactory(
+        customer=changed, series=series, single_price=D("7"), valid_from=dt.date(2025, 8, 15)
+    )
+    for day in (dt.date(2025, 7, 3), dt.date(2025, 8, 3), dt.date(2025, 8, 20)):
+        UsageRecordFactory(customer=changed, series=series, shot_date=day, shots=2)
     for month in MONTHS[:2]:
         bills_generate_for_period(period=month, user=ops_user)
     for bill in Bill.objects.all():
