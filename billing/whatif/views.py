@@ -62,7 +62,7 @@ def _totals(rows: list[dict]) -> dict:
 
 
 def _result_context(request, rows: list[dict], months, threshold) -> dict:
-    table = WhatIfTable(table_rows(rows), order_by=request.GET.get("sort") or "-difference")
+    table = WhatIfTable(table_rows(rows))
     RequestConfig(request, paginate={"per_page": PER_PAGE}).configure(table)
     threshold = threshold if threshold is not None else Decimal("10")
     above = [r for r in table_rows(rows) if r["change_key"] > threshold and r["candidate"] > 0]

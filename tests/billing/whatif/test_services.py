@@ -52,7 +52,10 @@ def test_apply_creates_versions_only_where_allowed(ops_user):
     )
 
     # then the first gets version 2, the second its first plan, the third is refused
-    assert sorted((p.customer.company_id, p.version) for p in result.created) == [(1, open_plan.version + 1), (2, 1)]
+    assert sorted((p.customer.company_id, p.version) for p in result.created) == [
+        (1, open_plan.version + 1),
+        (2, 1),
+    ]
     assert [company_id for company_id, _ in result.refused] == [3]
     assert "2025-12 的账单已按原方案出账" in result.refused[0][1]
     open_plan.refresh_from_db()
