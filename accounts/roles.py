@@ -98,6 +98,11 @@ def can_manage_plans(user: Any) -> bool:
     return has_role(user, Role.ADMIN, Role.OPS)
 
 
+def can_manage_groups(user: Any) -> bool:
+    """Create head-office groups (集团) and choose their members."""
+    return has_role(user, Role.ADMIN, Role.OPS)
+
+
 def can_run_whatif(user: Any) -> bool:
     """Re-price past months with a candidate plan (reads only; applying needs can_manage_plans)."""
     return has_role(user, Role.ADMIN, Role.MANAGER, Role.OPS)

@@ -9,13 +9,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from billing.models import ZERO, Bill, Payment
-from customers.models import Customer
+from customers.models import Customer, CustomerGroup
+from customers.selectors import group_members
 
 logger = logging.getLogger(__name__)
 
@@ -304,3 +306,55 @@ def statement_pdf_document(statement: Statement):
 
 def statement_pdf(statement: Statement) -> bytes:
     return statement_pdf_document(statement).write_pdf()
+
+
+# --- the group statement (集团对账单) ---------------------------------------------------
+
+
+@dataclass
+class GroupStatement:
+    """One statement per member in the caller's scope; the group's figures are their sums."""
+
+    group: CustomerGroup
+    date_from: date
+    date_to: date
+    members: list[Statement] = field(default_factory=list)
+
+    def _sum(self, name: str) -> Decimal:
+        return sum((getattr(s, name) for s in self.members), Decimal("0"))
+
+    @property
+    def opening(self) -> Decimal:
+        return self._sum("opening")
+
+    @property
+    def billed(self) -> Decimal:
+        return self._sum("billed")
+
+    @property
+    def credited(self) -> Decimal:
+        return self._sum("credited")
+
+    @property
+    def paid(self) -> Decimal:
+        return self._sum("paid")
+
+    @property
+    def closing(self) -> Decimal:
+        return self._sum("closing")
+
+
+def group_statement_build(
+    *, user: Any, group: CustomerGroup, date_from: date, date_to: date
+) -> GroupStatement:
+    """Opening balance, bills per member, payments (the head office's included) and closing.
+
+    Built from each member's own statement, so a member's lines are exactly those of its
+    statement; members outside the caller's scope are left out of the lines and the totals.
+    """
+    result = GroupStatement(group=group, date_from=date_from, date_to=date_to)
+    for member in group_members(user=user, group=group).order_by("company_id"):
+        result.members.append(
+            statement_build(customer=member, date_from=date_from, date_to=date_to)
+        )
+    return result
