@@ -17,8 +17,8 @@ from typing import Any
 from auditlog.context import auditlog_value, set_actor
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import F, Max, Q, Sum
-from django.db.models.functions import Coalesce, TruncMonth
+from django.db.models import DateField, F, Max, Q, Sum
+from django.db.models.functions import Cast, Coalesce, TruncMonth
 from django.urls import reverse
 from django.utils import timezone
 
@@ -283,7 +283,8 @@ def usage_summaries_by_month(records_qs) -> dict[tuple[int, int, date], UsageSum
     """
     query = (
         records_qs.order_by()
-        .annotate(month=TruncMonth("shot_date"))
+        # A date, not the timestamptz date_trunc returns: parsing 1.2M timestamps costs seconds.
+        .annotate(month=Cast(TruncMonth("shot_date"), output_field=DateField()))
         .values("customer_id", "series_id", "month")
         .annotate(**_SUMS)
         .values_list("customer_id", "series_id", "month", *_SUMS)
