@@ -44,6 +44,7 @@ RULES: list[tuple[str, str, str, frozenset]] = [
     (r"jobs/$", "pk", "job", JOB_SCOPED),
     (r"jobs/<pk>/$", "which", "job_file", EVERYONE),
     (r"customers/filters/$", "pk", "saved_filter", OWNER_SCOPED),
+    (r"groups/$", "pk", "group", CUSTOMER_SCOPED),
     (r"customers/$", "pk", "customer", CUSTOMER_SCOPED),
     (r"customers/<pk>/tags/$", "tag_pk", "tag", EVERYONE),
     (r"sections/$", "section", "section", EVERYONE),
@@ -155,6 +156,8 @@ def world(db):
     customer.tags.add(tag)
     plan = factories.PricePlanFactory(customer=customer)
     usage = factories.UsageRecordFactory(customer=customer, series=plan.series)
+    group = factories.CustomerGroupFactory(head_office=customer)
+    type(customer).objects.filter(pk=customer.pk).update(group=group)
     bill = factories.ReportBillFactory(customer=customer, series_lines=[(plan.series, "100.00")])
     payment = factories.ReportPaymentFactory(customer=customer)
     allocation = factories.AllocationFactory(payment=payment, bill=bill, amount="10.00")
@@ -184,6 +187,7 @@ def world(db):
         "saved_filter": saved.pk,
         "section": "contacts",
         "job_file": "errors",
+        "group": group.pk,
         **{key: job.pk for key, job in jobs.items()},
     }
     return users, objects
