@@ -96,14 +96,18 @@ def _distribution(rows: list[dict]) -> list[dict]:
 @login_required
 def whatif(request):
     _check(request.user)
-    form = WhatIfForm(request.GET or None, initial={"customers": request.GET.get("customers", "")})
+    # Opened from the customer list with only its filter: an empty form carrying it.
+    bound = "series" in request.GET
+    form = WhatIfForm(
+        request.GET if bound else None, initial={"customers": request.GET.get("customers", "")}
+    )
     context = {
         "form": form,
         "query": request.GET.urlencode(),
         "can_apply": can_manage_plans(request.user),
         "apply_form": WhatIfApplyForm(),
     }
-    if request.GET and form.is_valid():
+    if bound and form.is_valid():
         try:
             computed, count = _compute(form, request.user)
         except ValidationError:

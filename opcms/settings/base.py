@@ -169,6 +169,8 @@ STORAGES = {
 OPCMS_CUSTOMER_PANELS = [("billing-summary", "用量、账单与收款", "billing:customer-summary")]
 # The workbook import flow is billing's (it makes customers and their price plans).
 OPCMS_CUSTOMER_IMPORT_URL = "customer_import:start"
+# The pricing what-if (billing), opened from the customer list with its filter.
+OPCMS_CUSTOMER_WHATIF_URL = "billing:whatif"
 
 # Uploads (every import, through opcms/spreadsheets.py): workbooks up to 20 MB and
 # 200,000 rows; anything bigger is refused before parsing.

@@ -142,3 +142,16 @@ def test_a_large_set_runs_as_a_job_whose_result_only_its_owner_sees(
     assert load_workbook(io.BytesIO(export.content)).active.cell(3, 1).value == "900001"
     client.force_login(UserFactory(role=Role.MANAGER, username="manager2"))
     assert client.get(reverse("billing:whatif-job", args=[job.pk])).status_code == 404
+
+
+def test_the_customer_list_links_its_filter_to_the_whatif(client, manager_user, priced):
+    client.force_login(manager_user)
+
+    response = client.get(reverse("customers:customer-list") + "?q=贵客户")
+
+    link = (
+        reverse("billing:whatif") + "?customers=q%3D%25E8%25B4%25B5%25E5%25AE%25A2%25E6%2588%25B7"
+    )
+    assert link in response.content.decode()
+    form_page = client.get(link)
+    assert form_page.context["form"]["customers"].value() == "q=%E8%B4%B5%E5%AE%A2%E6%88%B7"
