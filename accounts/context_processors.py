@@ -16,6 +16,7 @@ def navigation(request):
         "nav_can_admin": roles.can_use_admin_site(user),
         "nav_can_manage_billing": roles.can_manage_billing(user),
         "nav_can_import": roles.can_import(user),
+        "nav_can_whatif": roles.can_run_whatif(user),
         "nav_can_schedules": roles.can_manage_schedules(user),
         "nav_can_webhooks": roles.can_manage_webhooks(user),
         # A callable: the template evaluates it only where the bell is drawn (one COUNT).

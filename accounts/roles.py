@@ -98,6 +98,16 @@ def can_manage_plans(user: Any) -> bool:
     return has_role(user, Role.ADMIN, Role.OPS)
 
 
+def can_manage_groups(user: Any) -> bool:
+    """Create head-office groups (集团) and choose their members."""
+    return has_role(user, Role.ADMIN, Role.OPS)
+
+
+def can_run_whatif(user: Any) -> bool:
+    """Re-price past months with a candidate plan (reads only; applying needs can_manage_plans)."""
+    return has_role(user, Role.ADMIN, Role.MANAGER, Role.OPS)
+
+
 def can_manage_billing(user: Any) -> bool:
     """Enter usage, generate, issue and reverse bills, record and allocate payments."""
     return has_role(user, Role.ADMIN, Role.OPS)

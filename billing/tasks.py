@@ -59,3 +59,10 @@ def schedule_backup_task() -> dict:
 @shared_task(name="billing.worker_heartbeat")
 def worker_heartbeat_task() -> float:
     return worker_heartbeat_record()
+
+
+@shared_task(name="billing.whatif_task")
+def whatif_task(job_id: int) -> None:
+    from billing.whatif.services import whatif_job_work
+
+    job_run(job_id=job_id, work=whatif_job_work)

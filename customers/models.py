@@ -151,6 +151,15 @@ class Customer(models.Model):
         on_delete=models.SET_NULL,
         related_name="sales_customers",
     )
+    # Head-office groups (集团): the group's head office may pay members' bills.
+    group = models.ForeignKey(
+        "CustomerGroup",
+        verbose_name="所属集团",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="members",
+    )
     # A name from the workbook that matches no user is kept here, never dropped.
     sales_owner_raw = models.CharField("销售负责人（原文）", max_length=50, blank=True)
     ops_owners = models.ManyToManyField(
@@ -259,6 +268,27 @@ class CustomerAuditMixin:
 
     def get_additional_data(self) -> dict:
         return {"customer_id": self.customer_id}
+
+
+class CustomerGroup(models.Model):
+    """A group of customers (集团) whose head office (总部) pays its members' bills."""
+
+    name = models.CharField("集团名称", max_length=100, unique=True)
+    head_office = models.ForeignKey(
+        Customer,
+        verbose_name="总部（付款方）",
+        on_delete=models.PROTECT,
+        related_name="headed_groups",
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "集团"
+        verbose_name_plural = "集团"
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Tag(models.Model):

@@ -10,7 +10,7 @@ from django.db.models import Q, QuerySet
 from accounts.roles import Scope, effective_scope
 
 from .lifecycle import cooperation_key
-from .models import CooperationStatusMapping, Customer
+from .models import CooperationStatusMapping, Customer, CustomerGroup
 
 
 def scope_filter(user: Any, *, prefix: str = "") -> Q | None:
@@ -314,3 +314,14 @@ def recent_searches(user: Any) -> list:
     from .models import RecentSearch
 
     return list(RecentSearch.objects.filter(owner=user)[:10])
+
+
+def scoped_groups(user: Any) -> QuerySet[CustomerGroup]:
+    """Groups with at least one member the user may see."""
+    return CustomerGroup.objects.filter(members__in=scoped_customers(user)).distinct()
+
+
+def group_members(*, user: Any, group: CustomerGroup) -> QuerySet[Customer]:
+    """The group's members within the user's scope: a salesperson sees only their own, and
+    every group total is summed over these."""
+    return scoped_customers(user).filter(group=group)

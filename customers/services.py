@@ -21,6 +21,7 @@ from accounts.roles import (
     can_create_customer,
     can_delete_customer,
     can_edit_customer,
+    can_manage_groups,
     is_admin,
 )
 
@@ -35,6 +36,7 @@ from .models import (
     CooperationStatusMapping,
     Customer,
     CustomerDraft,
+    CustomerGroup,
     FollowUpNote,
     GradeThresholds,
     LifecycleChange,
@@ -822,3 +824,50 @@ def recent_search_record(*, user: Any, query: str, label: str) -> None:
         )
         keep = RecentSearch.objects.filter(owner=user).values("pk")[:RECENT_SEARCHES_KEPT]
         RecentSearch.objects.filter(owner=user).exclude(pk__in=[r["pk"] for r in keep]).delete()
+
+
+# --- head-office groups (集团) -------------------------------------------------------
+
+
+@transaction.atomic
+def group_create(*, user: Any, name: str, head_office: Customer) -> CustomerGroup:
+    """A group whose head office pays its members' bills; the head office is a member too."""
+    if not can_manage_groups(user):
+        raise PermissionDenied("无权维护集团")
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "请填写集团名称"})
+    if CustomerGroup.objects.filter(name=name).exists():
+        raise ValidationError({"name": f"集团“{name}”已存在"})
+    with set_actor(user):
+        group = CustomerGroup.objects.create(name=name, head_office=head_office)
+        Customer.objects.filter(pk=head_office.pk).update(group=group)
+    return group
+
+
+@transaction.atomic
+def group_set_members(*, user: Any, group: CustomerGroup, customers: list[Customer]) -> int:
+    """Make exactly these customers (plus the head office) the group's members; audited once."""
+    if not can_manage_groups(user):
+        raise PermissionDenied("无权维护集团")
+    ids = {c.pk for c in customers} | {group.head_office_id}
+    elsewhere = (
+        Customer.objects.filter(pk__in=ids, group__isnull=False)
+        .exclude(group=group)
+        .values_list("company_id", "group__name")
+        .first()
+    )
+    if elsewhere:
+        raise ValidationError(f"客户 {elsewhere[0]} 已属于集团“{elsewhere[1]}”，请先将其移出")
+    Customer.objects.filter(group=group).exclude(pk__in=ids).update(group=None)
+    Customer.objects.filter(pk__in=ids).update(group=group)
+    LogEntry.objects.create(
+        content_type=ContentType.objects.get_for_model(CustomerGroup),
+        object_pk=str(group.pk),
+        object_id=group.pk,
+        object_repr=f"集团“{group.name}”成员 {len(ids)} 位",
+        action=LogEntry.Action.UPDATE,
+        changes={"成员数": ["", str(len(ids))]},
+        actor=user if getattr(user, "is_authenticated", False) else None,
+    )
+    return len(ids)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import urls_io, views
+from . import groups, urls_io, views
 from .configuration import urls as configuration_urls
 from .qa import urls as qa_urls
 
@@ -17,6 +17,9 @@ urlpatterns = [
     path("new/draft/", views.customer_draft_save, name="customer-draft-save"),
     path("new/duplicates/", views.customer_duplicates_check, name="customer-duplicates"),
     path("grade-thresholds/", views.grade_thresholds_edit, name="grade-thresholds"),
+    path("groups/", groups.group_list, name="group-list"),
+    path("groups/<int:pk>/", groups.group_detail, name="group-detail"),
+    path("groups/<int:pk>/members/", groups.group_members_edit, name="group-members"),
     path("<int:pk>/", views.customer_detail, name="customer-detail"),
     path("<int:pk>/basic/", views.customer_basic, name="customer-basic"),
     path("<int:pk>/edit/", views.customer_edit, name="customer-edit"),

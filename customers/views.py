@@ -205,6 +205,8 @@ def customer_list(request):
         "can_create": roles.can_create_customer(user),
         "can_import": roles.can_import(user),
         "import_url": reverse(settings.OPCMS_CUSTOMER_IMPORT_URL),
+        "can_whatif": roles.can_run_whatif(user),
+        "whatif_url": reverse(settings.OPCMS_CUSTOMER_WHATIF_URL),
         "can_export": roles.can_export(user),
         "renewals_due": renewals_due(user, today=timezone.localdate()),
         "attention_due": attention_due(user, today=timezone.localdate()),

@@ -47,6 +47,12 @@ class ReceivableFilter(df.FilterSet):
     series = df.ChoiceFilter(label="设备系列", choices=[], empty_label="全部", method="keep")
     month_from = MonthFilter(label="起始月份", method="keep")
     month_to = MonthFilter(label="结束月份", method="keep")
+    group_by = df.ChoiceFilter(
+        label="汇总方式",
+        choices=[("group", "按集团")],
+        empty_label="按客户",
+        method="keep",
+    )
 
     class Meta:
         model = Bill
@@ -88,6 +94,12 @@ class ReceivableFilter(df.FilterSet):
             month_from=data.get("month_from"),
             month_to=data.get("month_to"),
         )
+
+    def summary_grouping(self) -> str:
+        """How the summary below the table is grouped: "group" (集团) or per customer."""
+        if not self.is_bound or not self.is_valid():
+            return ""
+        return self.form.cleaned_data.get("group_by") or ""
 
     def filter_queryset(self, queryset):
         return selectors.receivable_rows(self.user, filters=self.report_filters(), today=self.today)

@@ -209,6 +209,20 @@ def receivables_by_month(user: Any, *, filters: ReportFilters, today: date) -> l
     return sorted(rows, key=lambda r: r["period"])
 
 
+NO_GROUP = "（未归属集团）"
+
+
+def receivables_by_group(user: Any, *, filters: ReportFilters, today: date) -> list[dict]:
+    """The receivables figures per head-office group (集团), over the user's scope only: a
+    salesperson's group totals hold only the members they own. Customers in no group
+    are summed in one row at the end."""
+    key = "customer__group__name"
+    rows = _receivable_figures(_receivable_groups(user, filters, key), key, today)
+    for row in rows:
+        row["group"] = row.pop(key) or NO_GROUP
+    return sorted(rows, key=lambda r: (r["group"] == NO_GROUP, r["group"]))
+
+
 FIGURE_KEYS = (
     "billed",
     "received",

@@ -107,6 +107,11 @@ def receivables(request):
         "table": table,
         "totals": selectors.receivable_totals_of(by_month),
         "by_month": by_month,
+        "by_group": (
+            selectors.receivables_by_group(request.user, filters=filters, today=today)
+            if receivable_filter.summary_grouping() == "group"
+            else None
+        ),
         "buckets": selectors.AGEING_BUCKETS,
         "query": _query_without_page(request),
         "today": today,

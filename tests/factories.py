@@ -387,3 +387,16 @@ class TeamChannelFactory(DjangoModelFactory):
     provider = "dingtalk"
     webhook_url = "http://127.0.0.1:9/robot/send?access_token=abc"
     secret = "SEC-test-secret"
+
+
+# --- head-office groups (issue 16) --------------------------------------------
+
+from customers.models import CustomerGroup  # noqa: E402
+
+
+class CustomerGroupFactory(DjangoModelFactory):
+    class Meta:
+        model = CustomerGroup
+
+    name = factory.Sequence(lambda n: f"测试集团{n}")
+    head_office = factory.SubFactory(CustomerFactory)

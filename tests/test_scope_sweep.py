@@ -48,9 +48,11 @@ RULES: list[tuple[str, str, str, frozenset]] = [
     (r"customers/export/$", "pk", "export_job", JOB_SCOPED),
     (r"usage/import/$", "pk", "usage_job", JOB_SCOPED),
     (r"payments/import/$", "pk", "receipt_job", JOB_SCOPED),
+    (r"whatif/jobs/$", "pk", "whatif_job", OWNER_SCOPED),
     (r"jobs/$", "pk", "job", JOB_SCOPED),
     (r"jobs/<pk>/$", "which", "job_file", EVERYONE),
     (r"customers/filters/$", "pk", "saved_filter", OWNER_SCOPED),
+    (r"groups/$", "pk", "group", CUSTOMER_SCOPED),
     (r"customers/$", "pk", "customer", CUSTOMER_SCOPED),
     (r"customers/<pk>/tags/$", "tag_pk", "tag", EVERYONE),
     (r"sections/$", "section", "section", EVERYONE),
@@ -173,6 +175,8 @@ def world(db):
     customer.tags.add(tag)
     plan = factories.PricePlanFactory(customer=customer)
     usage = factories.UsageRecordFactory(customer=customer, series=plan.series)
+    group = factories.CustomerGroupFactory(head_office=customer)
+    type(customer).objects.filter(pk=customer.pk).update(group=group)
     bill = factories.ReportBillFactory(customer=customer, series_lines=[(plan.series, "100.00")])
     payment = factories.ReportPaymentFactory(customer=customer)
     allocation = factories.AllocationFactory(payment=payment, bill=bill, amount="10.00")
@@ -185,6 +189,7 @@ def world(db):
             "export_job": "customer_export",
             "usage_job": "usage_import",
             "receipt_job": "receipt_import",
+            "whatif_job": "whatif",
         }.items()
     }
     saved = SavedFilter.objects.create(owner=stranger, name="别人的筛选", query="q=x")
@@ -227,6 +232,7 @@ def world(db):
         "webhook_delivery": delivery.pk,
         "section": "contacts",
         "job_file": "errors",
+        "group": group.pk,
         **{key: job.pk for key, job in jobs.items()},
     }
     return users, objects

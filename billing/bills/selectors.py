@@ -10,6 +10,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from billing.models import Bill, BillLine, Payment, PricePlan, UsageRecord
+from customers.models import Customer
 from customers.selectors import scoped_customers
 from opcms.months import month_bounds, month_shift
 
@@ -71,6 +72,24 @@ def bills_open_for_customer(customer: Any) -> QuerySet[Bill]:
     """Bills that can still take money, oldest first (the order oldest-first allocation uses)."""
     return Bill.objects.filter(
         customer=customer, kind=Bill.Kind.BILL, status__in=OPEN_STATUSES
+    ).order_by(F("due_date").asc(nulls_last=True), "period", "pk")
+
+
+def payer_customer_ids(customer_id: int) -> set[int]:
+    """Whose bills a payment of this customer may settle: its own, and, when it is a
+    group's head office (总部), those of the group's members."""
+    members = Customer.objects.filter(group__head_office_id=customer_id).values_list(
+        "pk", flat=True
+    )
+    return {customer_id, *members}
+
+
+def bills_open_for_payer(customer_id: int) -> QuerySet[Bill]:
+    """Open bills a payment of this customer may settle, oldest first across the group."""
+    return Bill.objects.filter(
+        customer_id__in=payer_customer_ids(customer_id),
+        kind=Bill.Kind.BILL,
+        status__in=OPEN_STATUSES,
     ).order_by(F("due_date").asc(nulls_last=True), "period", "pk")
 
 

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 from django.utils import timezone
 
-from billing.bills.selectors import OPEN_STATUSES, bills_open_for_customer
+from billing.bills.selectors import OPEN_STATUSES, bills_open_for_payer, payer_customer_ids
 from billing.bills.services import _audited, _bill_status_for
 from billing.models import ZERO, Bill, Payment, PaymentAllocation
 from billing.money import format_money, to_money
@@ -108,7 +108,8 @@ def payment_record(
 def payment_allocate(
     *, user: Any, payment: Payment, allocations: list[tuple[Bill, Decimal]]
 ) -> list[PaymentAllocation]:
-    """Apply parts of a payment to bills of its customer (核销).
+    """Apply parts of a payment to bills of its customer (核销), or, for a head office
+    (总部), of its group's members.
 
     Locks the payment and then the bills (in id order, so two tabs cannot
     deadlock) and re-reads them, so concurrent allocations can never take a
@@ -136,10 +137,13 @@ def payment_allocate(
             raise ValidationError(
                 f"核销合计 {format_money(total)} 超过收款未核销余额 {format_money(payment.unallocated)}"
             )
+        payable = payer_customer_ids(payment.customer_id)
         for bill_id, amount in wanted.items():
             bill = bills[bill_id]
-            if bill.customer_id != payment.customer_id:
-                raise ValidationError(f"账单 {bill.number} 不属于该收款的客户")
+            if bill.customer_id not in payable:
+                raise ValidationError(
+                    f"账单 {bill.number} 不属于该收款的客户，也不属于其为总部的集团成员"
+                )
             if bill.kind != Bill.Kind.BILL or bill.status not in OPEN_STATUSES:
                 raise ValidationError(
                     f"账单 {bill.number} 状态为“{bill.get_status_display()}”，不能核销"
@@ -163,7 +167,8 @@ def payment_allocate(
 
 
 def payment_allocate_oldest_first(*, user: Any, payment: Payment) -> list[PaymentAllocation]:
-    """Spend the payment's unallocated amount on the customer's open bills, oldest due first.
+    """Spend the payment's unallocated amount on the customer's open bills, oldest due first
+    (a head office's payment: across its own and its group members' bills).
 
     Whatever is left stays on the payment as the customer's credit (预收/余额).
     """
@@ -171,7 +176,7 @@ def payment_allocate_oldest_first(*, user: Any, payment: Payment) -> list[Paymen
         payment = Payment.objects.select_for_update().get(pk=payment.pk)
         remaining = payment.unallocated
         plan: list[tuple[Bill, Decimal]] = []
-        for bill in bills_open_for_customer(payment.customer_id):
+        for bill in bills_open_for_payer(payment.customer_id):
             if remaining <= 0:
                 break
             amount = min(bill.balance, remaining)

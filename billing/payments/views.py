@@ -14,7 +14,7 @@ from django_tables2 import RequestConfig
 from accounts.roles import can_manage_billing
 from accounts.selectors import jobs_visible_to
 from billing.bills.forms import ReasonForm
-from billing.bills.selectors import bills_open_for_customer
+from billing.bills.selectors import bills_open_for_payer
 from billing.models import Payment
 from billing.money import format_money
 from billing.payments import receipts, services
@@ -85,7 +85,7 @@ def payment_create(request):
 def payment_detail(request, pk: int):
     payment = get_object_or_404(scoped_payments(request.user), pk=pk)
     can_manage = can_manage_billing(request.user)
-    bills = list(bills_open_for_customer(payment.customer)) if can_manage else []
+    bills = list(bills_open_for_payer(payment.customer_id)) if can_manage else []
     form = AllocationForm(bills=bills)
     return render(request, "billing/payment_detail.html", _payment_context(request, payment, form))
 
@@ -105,7 +105,7 @@ def _payment_context(request, payment: Payment, form: AllocationForm) -> dict:
 def payment_allocate(request, pk: int):
     _require_manage(request.user)
     payment = get_object_or_404(scoped_payments(request.user), pk=pk)
-    form = AllocationForm(request.POST, bills=list(bills_open_for_customer(payment.customer)))
+    form = AllocationForm(request.POST, bills=list(bills_open_for_payer(payment.customer_id)))
     if form.is_valid():
         try:
             created = services.payment_allocate(

@@ -76,6 +76,13 @@ def _plan_errors(plan: PricePlan) -> dict[str, str]:
     return errors
 
 
+def plan_terms_check(*, plan: PricePlan) -> None:
+    """Refuse terms a real plan could not have (the what-if's candidate passes here too)."""
+    errors = _plan_errors(plan)
+    if errors:
+        raise ValidationError(errors)
+
+
 def plans_overlapping(
     *, customer_id: int, series_id: int, valid_from: date | None, valid_to: date | None
 ):

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.template.loader import render_to_string
@@ -16,7 +17,8 @@ from django.utils import timezone
 
 from billing.models import ZERO, Bill, Payment
 from customers.exports import TextWriter
-from customers.models import Customer
+from customers.models import Customer, CustomerGroup
+from customers.selectors import group_members
 
 logger = logging.getLogger(__name__)
 
@@ -306,3 +308,125 @@ def statement_pdf_document(statement: Statement):
 
 def statement_pdf(statement: Statement) -> bytes:
     return statement_pdf_document(statement).write_pdf()
+
+
+# --- the group statement (集团对账单) ---------------------------------------------------
+
+
+@dataclass
+class GroupStatement:
+    """One statement per member in the caller's scope; the group's figures are their sums."""
+
+    group: CustomerGroup
+    date_from: date
+    date_to: date
+    members: list[Statement] = field(default_factory=list)
+
+    def _sum(self, name: str) -> Decimal:
+        return sum((getattr(s, name) for s in self.members), Decimal("0"))
+
+    @property
+    def opening(self) -> Decimal:
+        return self._sum("opening")
+
+    @property
+    def billed(self) -> Decimal:
+        return self._sum("billed")
+
+    @property
+    def credited(self) -> Decimal:
+        return self._sum("credited")
+
+    @property
+    def paid(self) -> Decimal:
+        return self._sum("paid")
+
+    @property
+    def closing(self) -> Decimal:
+        return self._sum("closing")
+
+
+def group_statement_build(
+    *, user: Any, group: CustomerGroup, date_from: date, date_to: date
+) -> GroupStatement:
+    """Opening balance, bills per member, payments (the head office's included) and closing.
+
+    Built from each member's own statement, so a member's lines are exactly those of its
+    statement; members outside the caller's scope are left out of the lines and the totals.
+    """
+    result = GroupStatement(group=group, date_from=date_from, date_to=date_to)
+    for member in group_members(user=user, group=group).order_by("company_id"):
+        result.members.append(
+            statement_build(customer=member, date_from=date_from, date_to=date_to)
+        )
+    return result
+
+
+GROUP_HEADERS = ["公司id", "客户", "期初余额", "本期应收", "本期冲正", "本期收款", "期末余额"]
+_FIGURES = ("opening", "billed", "credited", "paid", "closing")
+
+
+def group_statement_xlsx(statement: GroupStatement) -> bytes:
+    """The group statement: totals, one row per member, then every member's entries."""
+    import xlsxwriter
+
+    buffer = io.BytesIO()
+    workbook = xlsxwriter.Workbook(
+        buffer,
+        {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False},
+    )
+    sheet = workbook.add_worksheet("集团对账单")
+    bold = workbook.add_format({"bold": True})
+    money = workbook.add_format({"num_format": "¥#,##0.00"})
+    money_bold = workbook.add_format({"num_format": "¥#,##0.00", "bold": True})
+    sheet.write_string(0, 0, f"集团对账单 · {statement.group.name}", bold)
+    sheet.write_string(
+        1, 0, f"期间：{statement.date_from:%Y-%m-%d} 至 {statement.date_to:%Y-%m-%d}"
+    )
+    sheet.write_row(3, 0, GROUP_HEADERS, bold)
+    row = 3
+    for member in statement.members:
+        row += 1
+        sheet.write_string(row, 0, str(member.customer.company_id))
+        sheet.write_string(row, 1, member.customer.name)
+        for col, name in enumerate(_FIGURES, 2):
+            sheet.write_number(row, col, float(getattr(member, name)), money)
+    row += 1
+    sheet.write_string(row, 1, "合计", bold)
+    for col, name in enumerate(_FIGURES, 2):
+        sheet.write_number(row, col, float(getattr(statement, name)), money_bold)
+    entries = workbook.add_worksheet("明细")
+    entries.write_row(0, 0, ["公司id", "客户", *XLSX_HEADERS], bold)
+    line = 0
+    for member in statement.members:
+        for entry in member.entries:
+            line += 1
+            entries.write_string(line, 0, str(member.customer.company_id))
+            entries.write_string(line, 1, member.customer.name)
+            entries.write_string(line, 2, f"{entry.item.on:%Y-%m-%d}")
+            entries.write_string(line, 3, entry.kind_label)
+            entries.write_string(line, 4, entry.item.reference)
+            entries.write_string(line, 5, entry.item.description)
+            if entry.debit is not None:
+                entries.write_number(line, 6, float(entry.debit), money)
+            if entry.credit is not None:
+                entries.write_number(line, 7, float(entry.credit), money)
+            entries.write_number(line, 8, float(entry.balance), money)
+    workbook.close()
+    return buffer.getvalue()
+
+
+def group_statement_pdf(statement: GroupStatement) -> bytes:
+    from weasyprint import HTML
+
+    font = cjk_subset_font()
+    html = render_to_string(
+        "billing/group_statement_pdf.html",
+        {
+            "statement": statement,
+            "font_url": font.as_uri() if font else "",
+            "font_family": CJK_SUBSET_FAMILY,
+            "generated_on": timezone.localdate(),
+        },
+    )
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf()

@@ -1,4 +1,4 @@
-"""The statement (对账单) request: customer and month range."""
+"""The statement (对账单) requests: a month range, for a customer or a group."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from billing.payments.forms import CustomerByCompanyIdField
 from opcms.months import month_end, month_start
 
 
-class StatementForm(forms.Form):
-    customer = CustomerByCompanyIdField(label="客户（公司id）")
+class MonthRangeForm(forms.Form):
     start = forms.DateField(
         label="起始月份",
         input_formats=["%Y-%m"],
@@ -22,9 +21,8 @@ class StatementForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
     )
 
-    def __init__(self, *args, customers, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["customer"].customers = customers
         this_month = timezone.localdate().strftime("%Y-%m")
         self.initial.setdefault("start", this_month)
         self.initial.setdefault("end", this_month)
@@ -38,3 +36,21 @@ class StatementForm(forms.Form):
                 data["date_from"] = month_start(data["start"])
                 data["date_to"] = month_end(data["end"])
         return data
+
+
+class StatementForm(MonthRangeForm):
+    customer = CustomerByCompanyIdField(label="客户（公司id）")
+    field_order = ["customer", "start", "end"]
+
+    def __init__(self, *args, customers, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["customer"].customers = customers
+
+
+class GroupStatementForm(MonthRangeForm):
+    """The month range of a group statement (集团对账单)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-control")

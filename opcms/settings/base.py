@@ -174,6 +174,8 @@ STORAGES = {
 OPCMS_CUSTOMER_PANELS = [("billing-summary", "用量、账单与收款", "billing:customer-summary")]
 # The workbook import flow is billing's (it makes customers and their price plans).
 OPCMS_CUSTOMER_IMPORT_URL = "customer_import:start"
+# The pricing what-if (billing), opened from the customer list with its filter.
+OPCMS_CUSTOMER_WHATIF_URL = "billing:whatif"
 
 # Backups (billing/operations/backups.py): the nightly one goes to a directory under this root.
 OPCMS_BACKUP_DIR = env.str("OPCMS_BACKUP_DIR", default=str(VAR_DIR / "backups"))

@@ -1,0 +1,115 @@
+"""Bench: the pricing what-if over 12 months for 100,000 customers (PostgreSQL).
+
+    DATABASE_URL=postgres://... .venv/bin/python bench/whatif.py [--customers 100000]
+
+Builds synthetic customers (company ids from 9,000,000), one plan each (the mix of
+bench/generate_bills.py) and two usage records per customer and month over 2025,
+then times `whatif_compute` with a per-shoot candidate over the 12 months and prints
+the seconds beside the target. Setup time is not measured. The bench data is removed
+afterwards. `--customers 50` keeps it tiny for CI.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opcms.settings.local")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+from billing.models import PricePlan  # noqa: E402
+from billing.pricing import PER_SHOOT, PlanTerms  # noqa: E402
+from billing.whatif.selectors import whatif_compute  # noqa: E402
+from customers.models import Customer, DeviceSeries  # noqa: E402
+
+FIRST_ID = 9_000_000
+TARGET_SECONDS = 10.0  # "seconds, not minutes" for 100,000 customers × 12 months
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from generate_bills import cleanup, plan_for  # noqa: E402
+
+
+def build(n: int) -> None:
+    series, _ = DeviceSeries.objects.get_or_create(code="L", defaults={"name": "L 系列"})
+    Customer.objects.bulk_create(
+        [
+            Customer(company_id=FIRST_ID + i, name=f"压测客户{i}", billing_enabled="yes")
+            for i in range(n)
+        ],
+        batch_size=5000,
+    )
+    customers = list(Customer.objects.filter(company_id__gte=FIRST_ID).order_by("company_id"))
+    PricePlan.objects.bulk_create(
+        [plan_for(i, c, series) for i, c in enumerate(customers)], batch_size=5000
+    )
+    # Usage in one statement: two records per customer and month of 2025, pseudo-random
+    # shoots and floors from the ids (a Python loop would take longer than the bench).
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            INSERT INTO billing_usagerecord
+                (customer_id, series_id, shot_date, shots, floors, source, note, created_at)
+            SELECT c.id, %s, make_date(2025, m, (1 + (c.id * 7 + k * 13 + m) %% 28)::int),
+                   1 + (c.id + m * k) %% 4, CASE WHEN (c.id + m + k) %% 5 = 0 THEN 3 ELSE 1 END,
+                   'import', '', now()
+            FROM customers_customer c, generate_series(1, 12) m, generate_series(1, 2) k
+            WHERE c.company_id >= %s
+            """,
+            [series.pk, FIRST_ID],
+        )
+        cur.execute("ANALYZE billing_usagerecord")
+
+
+def run(n: int) -> None:
+    cleanup()
+    t0 = time.perf_counter()
+    build(n)
+    setup = time.perf_counter() - t0
+    series = DeviceSeries.objects.get(code="L")
+    customers = Customer.objects.filter(company_id__gte=FIRST_ID)
+    with CaptureQueriesContext(connection) as queries:
+        t0 = time.perf_counter()
+        result = whatif_compute(
+            customers_qs=customers,
+            series_id=series.pk,
+            candidate=PlanTerms(kind=PER_SHOOT, single_price=Decimal("9")),
+            first_month=date(2025, 1, 1),
+            last_month=date(2025, 12, 1),
+        )
+        seconds = time.perf_counter() - t0
+    target = TARGET_SECONDS * n / 100_000
+    print(
+        f"whatif customers={n:,} months=12: {seconds:.2f} s (target ≤ {target:.2f} s, "
+        f"{TARGET_SECONDS:.0f} s per 100,000), queries={len(queries.captured_queries)}, "
+        f"rows={len(result.rows):,} current={result.current} candidate={result.candidate} "
+        f"(setup {setup:.1f} s)"
+    )
+    slowest = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:2]
+    print("  slowest queries: " + "; ".join(f"{q['time']} s {q['sql'][:60]}" for q in slowest))
+    assert len(result.rows) == n
+    cleanup()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--customers", type=int, nargs="+", default=[100_000])
+    args = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    for n in args.customers:
+        run(n)
+
+
+if __name__ == "__main__":
+    main()
