@@ -69,12 +69,23 @@ def can_use_admin_site(user: Any) -> bool:
     return has_role(user, Role.ADMIN) and user.is_staff
 
 
+def led_team_ids(user: Any) -> set[int]:
+    """The teams a salesperson leads (empty for everyone else)."""
+    if not has_role(user, Role.SALES):
+        return set()
+    return set(user.led_teams.values_list("pk", flat=True))
+
+
 def can_edit_customer(user: Any, customer: Any = None) -> bool:
-    """Ops and admin edit every customer in scope; sales only the ones they own."""
+    """Ops and admin edit every customer in scope; sales the ones they own, and a team lead
+    also the customers owned by the team's members."""
     if has_role(user, Role.ADMIN, Role.OPS):
         return True
     if has_role(user, Role.SALES):
-        return customer is None or customer.sales_owner_id == user.pk
+        if customer is None or customer.sales_owner_id == user.pk:
+            return True
+        owner = customer.sales_owner
+        return owner is not None and owner.team_id in led_team_ids(user)
     return False
 
 
@@ -151,3 +162,11 @@ def can_manage_schedules(user: Any) -> bool:
 def can_manage_webhooks(user: Any) -> bool:
     """Subscriptions of outside systems, team robots, the delivery log and replays."""
     return has_role(user, Role.ADMIN)
+
+
+# --- collections desk (issue 15) ---
+
+
+def can_follow_up_collections(user: Any) -> bool:
+    """Log contacts, record promises and send statements for overdue customers in scope."""
+    return has_role(user, Role.ADMIN, Role.OPS, Role.SALES)

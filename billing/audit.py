@@ -8,9 +8,27 @@ from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.contrib.contenttypes.models import ContentType
 
-from .models import Bill, BillLine, Payment, PaymentAllocation, PricePlan, UsageRecord
+from .models import (
+    Bill,
+    BillLine,
+    CollectionContact,
+    Payment,
+    PaymentAllocation,
+    PaymentPromise,
+    PricePlan,
+    UsageRecord,
+)
 
-for model in (PricePlan, UsageRecord, Bill, BillLine, Payment, PaymentAllocation):
+for model in (
+    PricePlan,
+    UsageRecord,
+    Bill,
+    BillLine,
+    Payment,
+    PaymentAllocation,
+    CollectionContact,
+    PaymentPromise,
+):
     auditlog.register(model)
 
 

@@ -46,3 +46,10 @@ def schedule_lifecycle_rules_task() -> dict:
     from billing.schedules.services import duty_run
 
     return duty_run(key="lifecycle_rules")
+
+
+@shared_task(name="billing.schedule_broken_promises")
+def schedule_broken_promises_task() -> dict:
+    from billing.schedules.services import duty_run
+
+    return duty_run(key="broken_promises")

@@ -356,3 +356,26 @@ class TeamChannelFactory(DjangoModelFactory):
     provider = "dingtalk"
     webhook_url = "http://127.0.0.1:9/robot/send?access_token=abc"
     secret = "SEC-test-secret"
+
+
+# --- collections desk (issue 15) ------------------------------------------------
+
+from billing.models import CollectionContact, PaymentPromise  # noqa: E402
+
+
+class CollectionContactFactory(DjangoModelFactory):
+    class Meta:
+        model = CollectionContact
+
+    customer = factory.SubFactory(CustomerFactory)
+    channel = CollectionContact.Channel.CALL
+    outcome = CollectionContact.Outcome.REACHED
+
+
+class PaymentPromiseFactory(DjangoModelFactory):
+    class Meta:
+        model = PaymentPromise
+
+    customer = factory.SubFactory(CustomerFactory)
+    amount = _Decimal("500.00")
+    promised_date = _dt.date(2026, 11, 20)

@@ -55,6 +55,7 @@ RULES: list[tuple[str, str, str, frozenset]] = [
     (r"payments/$", "pk", "payment", CUSTOMER_SCOPED),
     (r"allocations/$", "pk", "allocation", CUSTOMER_SCOPED),
     (r"usage/$", "pk", "usage", CUSTOMER_SCOPED),
+    (r"collections/$", "pk", "customer", CUSTOMER_SCOPED),
 ]
 
 # Routes outside the sweep: Django's own admin checks `is_staff` and scopes by

@@ -1,0 +1,12 @@
+"""Routes of the collections desk (included by billing/urls.py)."""
+
+from django.urls import path
+
+from billing.collections import views
+
+urlpatterns = [
+    path("collections/", views.desk, name="collections-desk"),
+    path("collections/measure/", views.measure, name="collections-measure"),
+    path("collections/<int:pk>/", views.customer_follow_up, name="collections-customer"),
+    path("collections/<int:pk>/statement/", views.statement_send, name="collections-statement"),
+]
