@@ -20,7 +20,7 @@ class DeskTable(tables.Table):
         accessor="customer", orderable=False, verbose_name="客户", attrs=_cell("客户")
     )
     owner = tables.Column(
-        accessor="customer.sales_owner",
+        accessor="customer__sales_owner",
         orderable=False,
         verbose_name="销售",
         default="—",
@@ -36,11 +36,11 @@ class DeskTable(tables.Table):
         orderable=False, verbose_name="最近跟进", default="从未跟进", attrs=_cell("最近跟进")
     )
     promise = tables.Column(
-        accessor="customer.pk", orderable=False, verbose_name="付款承诺", attrs=_cell("付款承诺")
+        accessor="customer__pk", orderable=False, verbose_name="付款承诺", attrs=_cell("付款承诺")
     )
     credit = tables.Column(orderable=False, verbose_name="信用分", attrs=_cell("信用分"))
     actions = tables.Column(
-        accessor="customer.pk", orderable=False, verbose_name="", attrs=_cell("操作")
+        accessor="customer__pk", orderable=False, verbose_name="", attrs=_cell("操作")
     )
 
     class Meta:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -29,6 +30,7 @@ from tests.factories import (
 pytestmark = pytest.mark.django_db
 
 TODAY = dt.date(2026, 11, 30)
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def overdue_bill(customer, *, amount: str, days: int, paid: str = "0.00"):
@@ -93,7 +95,7 @@ def test_each_role_sees_its_own_scope(team, ops_user, manager_user):
 def test_row_shows_last_contact_open_and_broken_promises(ops_user):
     customer = CustomerFactory()
     overdue_bill(customer, amount="100", days=5)
-    late = timezone.make_aware(dt.datetime(2026, 11, 29, 15, 0))
+    late = dt.datetime(2026, 11, 29, 15, 0, tzinfo=SHANGHAI)
     CollectionContactFactory(customer=customer, at=late - dt.timedelta(days=3))
     CollectionContactFactory(customer=customer, at=late)
     PaymentPromiseFactory(customer=customer, promised_date=dt.date(2026, 12, 5), amount="80")
@@ -116,7 +118,7 @@ def test_row_shows_last_contact_open_and_broken_promises(ops_user):
 
 def test_overdue_starts_at_local_midnight_after_the_due_date():
     start = overdue_start(dt.date(2026, 11, 9))
-    assert timezone.localtime(start).replace(tzinfo=None) == dt.datetime(2026, 11, 10, 0, 0)
+    assert start == dt.datetime(2026, 11, 10, 0, 0, tzinfo=SHANGHAI)
 
 
 def test_measure_counts_a_contact_at_23_hours_and_not_at_25(team, ops_user):
@@ -244,7 +246,7 @@ def test_credit_score_reads_the_payment_history(ops_user):
     )
     a = AllocationFactory(bill=settled, payment=ReportPaymentFactory(customer=customer))
     PaymentAllocation.objects.filter(pk=a.pk).update(
-        created_at=timezone.make_aware(dt.datetime(2026, 9, 13, 10, 0))
+        created_at=dt.datetime(2026, 9, 13, 10, 0, tzinfo=SHANGHAI)
     )
     overdue_bill(customer, amount="100", days=30)
     PaymentPromiseFactory(
