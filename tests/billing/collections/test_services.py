@@ -11,6 +11,7 @@ from auditlog.models import LogEntry
 from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import call_command
+from django.utils import timezone
 
 from accounts.models import Notification, NotificationKind
 from billing.collections.services import (
@@ -40,7 +41,7 @@ def test_a_call_with_a_promise_records_both_and_audits_them(team):
         outcome="promised",
         note="财务说月底付",
         promise_amount=Decimal("800.00"),
-        promise_date=dt.date.today() + dt.timedelta(days=5),
+        promise_date=timezone.localdate() + dt.timedelta(days=5),
     )
     promise = PaymentPromise.objects.get(customer=customer)
     assert promise.contact == contact and promise.status == PaymentPromise.Status.OPEN
@@ -70,7 +71,7 @@ def test_a_promise_in_the_past_is_refused_in_chinese(team):
             user=team["sales1"],
             customer=customer,
             amount=Decimal("10"),
-            promised_date=dt.date.today() - dt.timedelta(days=1),
+            promised_date=timezone.localdate() - dt.timedelta(days=1),
         )
     assert exc.value.message_dict == {"promise_date": ["承诺付款日期不能早于今天"]}
 
