@@ -58,7 +58,9 @@ def is_admin(user: Any) -> bool:
 
 
 def can_view_audit(user: Any) -> bool:
-    return has_role(user, Role.ADMIN, Role.MANAGER)
+    """Admins and managers read the whole audit log; ops too (their data scope is every
+    customer, so "within their scope" is all of it)."""
+    return has_role(user, Role.ADMIN, Role.MANAGER, Role.OPS)
 
 
 def can_manage_users(user: Any) -> bool:
