@@ -18,8 +18,10 @@ from dataclasses import dataclass
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django_celery_beat.models import IntervalSchedule, PeriodicTask
 from rest_framework.test import APIClient
 
+from accounts.models import Notification, NotificationKind, WebhookDelivery, WebhookSubscription
 from accounts.roles import Role
 from customers.models import SavedFilter
 from tests import factories
@@ -31,6 +33,8 @@ CUSTOMER_SCOPED = frozenset({"sales", "saleslead"})
 JOB_SCOPED = frozenset({"sales", "saleslead", "ops", "manager"})
 OWNER_SCOPED = frozenset({"sales", "saleslead", "ops", "manager", "admin"})
 EVERYONE = OWNER_SCOPED
+# Admin-only pages (schedules, webhook deliveries): every other role is refused.
+ADMIN_ONLY = frozenset({"sales", "saleslead", "ops", "manager"})
 
 # (regex on the route text before the argument, argument name) -> (object key, scoped roles).
 # Earlier rules win. Placeholders before the argument appear as `<name>`.
@@ -56,6 +60,9 @@ RULES: list[tuple[str, str, str, frozenset]] = [
     (r"allocations/$", "pk", "allocation", CUSTOMER_SCOPED),
     (r"usage/$", "pk", "usage", CUSTOMER_SCOPED),
     (r"collections/$", "pk", "customer", CUSTOMER_SCOPED),
+    (r"notifications/$", "pk", "notification", OWNER_SCOPED),
+    (r"schedules/$", "pk", "periodic_task", ADMIN_ONLY),
+    (r"webhooks/deliveries/$", "pk", "webhook_delivery", ADMIN_ONLY),
 ]
 
 # Routes outside the sweep: Django's own admin checks `is_staff` and scopes by
@@ -170,6 +177,17 @@ def world(db):
         }.items()
     }
     saved = SavedFilter.objects.create(owner=stranger, name="别人的筛选", query="q=x")
+    notification = Notification.objects.create(
+        recipient=stranger, kind=NotificationKind.JOB_DONE, event_key="sweep", title="别人的通知"
+    )
+    every_day, _ = IntervalSchedule.objects.get_or_create(every=1, period=IntervalSchedule.DAYS)
+    periodic = PeriodicTask.objects.create(name="sweep", task="sweep.task", interval=every_day)
+    subscription = WebhookSubscription.objects.create(
+        name="sweep", url="http://127.0.0.1:9/hook", secret="s", events=["bill.issued"]
+    )
+    delivery = WebhookDelivery.objects.create(
+        subscription=subscription, event="bill.issued", body="{}"
+    )
     objects = {
         "customer": customer.pk,
         "contact": contact.pk,
@@ -181,6 +199,9 @@ def world(db):
         "payment": payment.pk,
         "allocation": allocation.pk,
         "saved_filter": saved.pk,
+        "notification": notification.pk,
+        "periodic_task": periodic.pk,
+        "webhook_delivery": delivery.pk,
         "section": "contacts",
         "job_file": "errors",
         **{key: job.pk for key, job in jobs.items()},

@@ -11,13 +11,13 @@ from decimal import Decimal
 
 import pytest
 from auditlog.models import LogEntry
-from billing.reconciliation import payment_record
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
 from accounts.models import NotificationKind, WebhookDelivery
 from accounts.notifications import notify
 from accounts.webhooks import webhook_emit
+from billing.payments.services import payment_record
 from tests.factories import (
     CustomerFactory,
     TeamChannelFactory,

@@ -318,7 +318,7 @@ def test_an_admin_cannot_save_a_rule_the_lifecycle_forbids():
 def test_payment_on_own_customer_tells_the_owner(
     sales_team, ops_user, django_capture_on_commit_callbacks
 ):
-    from billing.reconciliation import payment_allocate_oldest_first, payment_record
+    from billing.payments.services import payment_allocate_oldest_first, payment_record
 
     owner, lead, outsider = sales_team
     customer = CustomerFactory(sales_owner=owner)
