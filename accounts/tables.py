@@ -24,6 +24,10 @@ def _field_label(record, name: str) -> str:
         return name
 
 
+def _shown(value) -> str:
+    return "—" if value in (None, "", "None") else str(value)
+
+
 def audit_change_rows(record) -> list[tuple[str, str]]:
     """(field label, readable change) per changed field: names, not ids or `type → operation`.
 
@@ -42,10 +46,10 @@ def audit_change_rows(record) -> list[tuple[str, str]]:
             objects = "、".join(str(o) for o in value.get("objects", [])) or "—"
             rows.append((label, f"{operation} {objects}"))
             continue
-        before, after = (list(change) + ["", ""])[:2]
-        if EMPTY_RELATION.match(str(after)) and before in ("None", "", None):
+        before, after = (_shown(v) for v in (list(change) + ["", ""])[:2])
+        if EMPTY_RELATION.match(after) and before == "—":
             continue
-        rows.append((label, f"{before or '—'} → {after or '—'}"))
+        rows.append((label, f"{before} → {after}"))
     return rows
 
 
