@@ -59,6 +59,7 @@ RULES: list[tuple[str, str, str, frozenset]] = [
     (r"payments/$", "pk", "payment", CUSTOMER_SCOPED),
     (r"allocations/$", "pk", "allocation", CUSTOMER_SCOPED),
     (r"usage/$", "pk", "usage", CUSTOMER_SCOPED),
+    (r"collections/packages/$", "pk", "plan", CUSTOMER_SCOPED),
     (r"collections/$", "pk", "customer", CUSTOMER_SCOPED),
     (r"notifications/$", "pk", "notification", OWNER_SCOPED),
     (r"schedules/$", "pk", "periodic_task", ADMIN_ONLY),

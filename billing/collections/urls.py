@@ -7,6 +7,8 @@ from billing.collections import views
 urlpatterns = [
     path("collections/", views.desk, name="collections-desk"),
     path("collections/measure/", views.measure, name="collections-measure"),
+    path("collections/packages/", views.packages, name="collections-packages"),
+    path("collections/packages/<int:pk>/", views.package_detail, name="collections-package"),
     path("collections/<int:pk>/", views.customer_follow_up, name="collections-customer"),
     path("collections/<int:pk>/statement/", views.statement_send, name="collections-statement"),
 ]

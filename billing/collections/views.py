@@ -12,7 +12,7 @@ from django_tables2 import RequestConfig
 
 from accounts.models import User
 from accounts.roles import can_follow_up_collections
-from billing.collections import selectors, services
+from billing.collections import burndown, selectors, services
 from billing.collections.filters import DeskFilter
 from billing.collections.forms import ContactForm, PeriodForm, StatementSendForm
 from billing.collections.tables import DeskTable
@@ -112,3 +112,28 @@ def statement_send(request, pk):
     else:
         messages.success(request, f"对账单已发送至 {to}，并记为一次跟进")
     return redirect("billing:collections-customer", pk=customer.pk)
+
+
+@login_required
+def packages(request):
+    today = timezone.localdate()
+    rows = burndown.package_burn_downs(request.user, today=today)
+    return render(
+        request,
+        "billing/collections_packages.html",
+        {"rows": rows, "today": today, "definition": burndown.DEFINITION},
+    )
+
+
+@login_required
+def package_detail(request, pk):
+    today = timezone.localdate()
+    plan = get_object_or_404(burndown.annual_plans_in_force(request.user, today=today), pk=pk)
+    burn = burndown.plan_burn_down(plan, today=today)
+    context = {
+        "plan": plan,
+        "burn": burn,
+        "chart": burndown.burn_down_chart(burn),
+        "definition": burndown.DEFINITION,
+    }
+    return render(request, "billing/collections_package.html", context)

@@ -140,3 +140,28 @@ def test_customer_summary_shows_the_credit_score_sentence(client, team, desk_wor
     html = response.content.decode()
     assert 'id="summary-credit-score"' in html
     assert "当前最久逾期 5 天" in html
+
+
+def test_package_pages_list_and_chart_an_annual_package(client, team):
+    from billing.models import PricePlan
+    from tests.factories import PricePlanFactory
+
+    today = timezone.localdate()
+    customer = CustomerFactory(name="包年房产", sales_owner=team["sales1"])
+    plan = PricePlanFactory(
+        customer=customer,
+        kind=PricePlan.Kind.ANNUAL,
+        annual_fee=Decimal("12000"),
+        annual_quota=100,
+        overage_price=Decimal("5"),
+        contract_start=today.replace(day=1),
+        valid_from=today.replace(day=1),
+    )
+    login(client, team["sales1"])
+    listing = client.get(reverse("billing:collections-packages")).content.decode()
+    assert f'data-plan="{plan.pk}"' in listing and "年度内不会用完" in listing
+    page = client.get(reverse("billing:collections-package", args=[plan.pk])).content.decode()
+    assert 'id="burn-down-data"' in page and "js/burn_down.js" in page
+    assert "<script>" not in page.split('id="chart-burn-down"')[1]  # no inline script
+    client.force_login(team["other"])
+    assert client.get(reverse("billing:collections-package", args=[plan.pk])).status_code == 404
