@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
+from auditlog.context import auditlog_value, set_actor
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.contrib.contenttypes.models import ContentType
@@ -16,6 +18,7 @@ from .models import (
     PaymentAllocation,
     PaymentPromise,
     PricePlan,
+    RenewalStage,
     UsageRecord,
 )
 
@@ -28,6 +31,7 @@ for model in (
     PaymentAllocation,
     CollectionContact,
     PaymentPromise,
+    RenewalStage,
 ):
     auditlog.register(model)
 
@@ -44,3 +48,16 @@ def audit_bulk(*, user: Any, model: type, summary: str, changes: dict[str, Any])
         changes={label: ["", str(value)] for label, value in changes.items()},
         actor=user if getattr(user, "is_authenticated", False) else None,
     )
+
+
+@contextlib.contextmanager
+def audited_as(user: Any):
+    """Attribute audit entries to `user` (services called outside a request, e.g. by the
+    scheduler or tests), then restore the request middleware's actor context."""
+    previous = auditlog_value.get(None)
+    try:
+        with set_actor(user if getattr(user, "is_authenticated", False) else None):
+            yield
+    finally:
+        if previous is not None:
+            auditlog_value.set(previous)

@@ -585,3 +585,54 @@ class PaymentPromise(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id} ¥{self.amount} @ {self.promised_date}"
+
+
+class RenewalStage(models.Model):
+    """Where a renewal stands in the pipeline: an annual package (plan) or a customer's
+    Renewal record, moved by the salesperson through 待联系 / 洽谈中 / 已续约 / 流失 (audited)."""
+
+    class Stage(models.TextChoices):
+        TO_CONTACT = "to_contact", "待联系"
+        NEGOTIATING = "negotiating", "洽谈中"
+        RENEWED = "renewed", "已续约"
+        LOST = "lost", "流失"
+
+    plan = models.OneToOneField(
+        PricePlan,
+        verbose_name="包年套餐",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="renewal_stage",
+    )
+    renewal = models.OneToOneField(
+        "customers.Renewal",
+        verbose_name="续约记录",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="pipeline_stage",
+    )
+    stage = models.CharField("阶段", max_length=12, choices=Stage.choices, default=Stage.TO_CONTACT)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="更新人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "续约阶段"
+        verbose_name_plural = "续约阶段"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(plan__isnull=False, renewal__isnull=True)
+                | Q(plan__isnull=True, renewal__isnull=False),
+                name="renewal_stage_one_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_stage_display()

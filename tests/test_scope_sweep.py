@@ -60,6 +60,8 @@ RULES: list[tuple[str, str, str, frozenset]] = [
     (r"allocations/$", "pk", "allocation", CUSTOMER_SCOPED),
     (r"usage/$", "pk", "usage", CUSTOMER_SCOPED),
     (r"collections/packages/$", "pk", "plan", CUSTOMER_SCOPED),
+    (r"collections/pipeline/plan/$", "pk", "plan", CUSTOMER_SCOPED),
+    (r"collections/pipeline/renewal/$", "pk", "renewal", CUSTOMER_SCOPED),
     (r"collections/$", "pk", "customer", CUSTOMER_SCOPED),
     (r"notifications/$", "pk", "notification", OWNER_SCOPED),
     (r"schedules/$", "pk", "periodic_task", ADMIN_ONLY),
@@ -177,6 +179,7 @@ def world(db):
             "receipt_job": "receipt_import",
         }.items()
     }
+    renewal = factories.RenewalFactory(customer=customer)
     saved = SavedFilter.objects.create(owner=stranger, name="别人的筛选", query="q=x")
     notification = Notification.objects.create(
         recipient=stranger, kind=NotificationKind.JOB_DONE, event_key="sweep", title="别人的通知"
@@ -200,6 +203,7 @@ def world(db):
         "payment": payment.pk,
         "allocation": allocation.pk,
         "saved_filter": saved.pk,
+        "renewal": renewal.pk,
         "notification": notification.pk,
         "periodic_task": periodic.pk,
         "webhook_delivery": delivery.pk,

@@ -16,6 +16,7 @@ from django.utils import timezone
 from accounts.models import NotificationKind
 from accounts.notifications import notify
 from accounts.roles import can_follow_up_collections
+from billing.audit import audited_as
 from billing.collections.selectors import promise_paid_amount, promises_due_unpaid
 from billing.models import CollectionContact, PaymentPromise
 from billing.money import format_money
@@ -47,9 +48,10 @@ def contact_log(
     at = at or timezone.now()
     if at > timezone.now() + timedelta(minutes=5):
         raise ValidationError({"at": "跟进时间不能晚于现在"})
-    contact = CollectionContact.objects.create(
-        customer=customer, by=user, at=at, channel=channel, outcome=outcome, note=note
-    )
+    with audited_as(user):
+        contact = CollectionContact.objects.create(
+            customer=customer, by=user, at=at, channel=channel, outcome=outcome, note=note
+        )
     if promise_amount is not None or promise_date is not None:
         promise_record(
             user=user,
@@ -81,13 +83,14 @@ def promise_record(
         errors["promise_date"] = "承诺付款日期不能早于今天"
     if errors:
         raise ValidationError(errors)
-    return PaymentPromise.objects.create(
-        customer=customer,
-        amount=amount,
-        promised_date=promised_date,
-        contact=contact,
-        created_by=user,
-    )
+    with audited_as(user):
+        return PaymentPromise.objects.create(
+            customer=customer,
+            amount=amount,
+            promised_date=promised_date,
+            contact=contact,
+            created_by=user,
+        )
 
 
 def _primary_email(customer: Customer) -> str:

@@ -9,6 +9,17 @@ urlpatterns = [
     path("collections/measure/", views.measure, name="collections-measure"),
     path("collections/packages/", views.packages, name="collections-packages"),
     path("collections/packages/<int:pk>/", views.package_detail, name="collections-package"),
+    path("collections/pipeline/", views.renewal_pipeline, name="collections-pipeline"),
+    path(
+        "collections/pipeline/plan/<int:pk>/stage/",
+        views.plan_stage_move,
+        name="collections-plan-stage",
+    ),
+    path(
+        "collections/pipeline/renewal/<int:pk>/stage/",
+        views.renewal_stage_move,
+        name="collections-renewal-stage",
+    ),
     path("collections/<int:pk>/", views.customer_follow_up, name="collections-customer"),
     path("collections/<int:pk>/statement/", views.statement_send, name="collections-statement"),
 ]

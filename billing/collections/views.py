@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -12,7 +13,7 @@ from django_tables2 import RequestConfig
 
 from accounts.models import User
 from accounts.roles import can_follow_up_collections
-from billing.collections import burndown, selectors, services
+from billing.collections import burndown, pipeline, selectors, services
 from billing.collections.filters import DeskFilter
 from billing.collections.forms import ContactForm, PeriodForm, StatementSendForm
 from billing.collections.tables import DeskTable
@@ -137,3 +138,45 @@ def package_detail(request, pk):
         "definition": burndown.DEFINITION,
     }
     return render(request, "billing/collections_package.html", context)
+
+
+@login_required
+def renewal_pipeline(request):
+    today = timezone.localdate()
+    items = pipeline.pipeline_items(request.user, today=today)
+    context = {
+        "items": items,
+        "by_month": pipeline.pipeline_by_month(items),
+        "stages": pipeline.Stage.choices,
+        "can_move": can_follow_up_collections(request.user),
+        "window": pipeline.WINDOW_DAYS,
+    }
+    return render(request, "billing/collections_pipeline.html", context)
+
+
+def _stage_move(request, kind: str, pk: int):
+    try:
+        pipeline.renewal_stage_move(
+            user=request.user, kind=kind, pk=pk, stage=request.POST.get("stage", "")
+        )
+    except ValidationError as exc:
+        if "不在你的客户范围内" in " ".join(exc.messages):
+            raise Http404("续约项目不存在或不在你的客户范围内") from exc
+        if not can_follow_up_collections(request.user):
+            raise PermissionDenied(exc.messages[0]) from exc
+        messages.error(request, "；".join(exc.messages))
+    else:
+        messages.success(request, "已更新续约阶段")
+    return redirect("billing:collections-pipeline")
+
+
+@login_required
+@require_POST
+def plan_stage_move(request, pk):
+    return _stage_move(request, "plan", pk)
+
+
+@login_required
+@require_POST
+def renewal_stage_move(request, pk):
+    return _stage_move(request, "renewal", pk)
