@@ -138,8 +138,6 @@ def pipeline_by_month(items: list[PipelineItem]) -> list[dict[str, Any]]:
 @transaction.atomic
 def renewal_stage_move(*, user: Any, kind: str, pk: int, stage: str) -> RenewalStage:
     """Move one pipeline item to `stage` (audited by the model's audit log)."""
-    if stage not in Stage.values:
-        raise ValidationError({"stage": "请选择续约阶段：待联系、洽谈中、已续约或流失"})
     if not can_follow_up_collections(user):
         raise ValidationError("只有销售、运营和管理员可以调整续约阶段")
     scoped = scoped_customers(user)
@@ -153,6 +151,8 @@ def renewal_stage_move(*, user: Any, kind: str, pk: int, stage: str) -> RenewalS
         subject = None
     if subject is None:
         raise ValidationError("续约项目不存在或不在你的客户范围内")
+    if stage not in Stage.values:
+        raise ValidationError({"stage": "请选择续约阶段：待联系、洽谈中、已续约或流失"})
     row = RenewalStage.objects.select_for_update().filter(**lookup).first()
     with audited_as(user):
         if row is None:
