@@ -58,7 +58,9 @@ def is_admin(user: Any) -> bool:
 
 
 def can_view_audit(user: Any) -> bool:
-    return has_role(user, Role.ADMIN, Role.MANAGER)
+    """Admins and managers read the whole audit log; ops too (their data scope is every
+    customer, so "within their scope" is all of it)."""
+    return has_role(user, Role.ADMIN, Role.MANAGER, Role.OPS)
 
 
 def can_manage_users(user: Any) -> bool:
@@ -69,12 +71,23 @@ def can_use_admin_site(user: Any) -> bool:
     return has_role(user, Role.ADMIN) and user.is_staff
 
 
+def led_team_ids(user: Any) -> set[int]:
+    """The teams a salesperson leads (empty for everyone else)."""
+    if not has_role(user, Role.SALES):
+        return set()
+    return set(user.led_teams.values_list("pk", flat=True))
+
+
 def can_edit_customer(user: Any, customer: Any = None) -> bool:
-    """Ops and admin edit every customer in scope; sales only the ones they own."""
+    """Ops and admin edit every customer in scope; sales the ones they own, and a team lead
+    also the customers owned by the team's members."""
     if has_role(user, Role.ADMIN, Role.OPS):
         return True
     if has_role(user, Role.SALES):
-        return customer is None or customer.sales_owner_id == user.pk
+        if customer is None or customer.sales_owner_id == user.pk:
+            return True
+        owner = customer.sales_owner
+        return owner is not None and owner.team_id in led_team_ids(user)
     return False
 
 
@@ -189,3 +202,11 @@ def can_search_issues(user: Any) -> bool:
 def field_visibility_applies(user: Any) -> bool:
     """Admins always see every field, so they cannot hide a field from themselves."""
     return not has_role(user, Role.ADMIN)
+
+
+# --- collections desk (issue 15) ---
+
+
+def can_follow_up_collections(user: Any) -> bool:
+    """Log contacts, record promises and send statements for overdue customers in scope."""
+    return has_role(user, Role.ADMIN, Role.OPS, Role.SALES)

@@ -2,11 +2,55 @@
 
 from __future__ import annotations
 
+import re
+
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 TEMPLATE = "includes/table.html"
+
+
+M2M_OPERATIONS = {"add": "添加", "delete": "移除", "clear": "清空"}
+# A create entry lists every reverse relation as `app.Model.None`: nothing a reader needs.
+EMPTY_RELATION = re.compile(r"^\w+\.\w+\.None$")
+
+
+def _field_label(record, name: str) -> str:
+    model = record.content_type.model_class() if record.content_type_id else None
+    try:
+        return str(model._meta.get_field(name).verbose_name) if model else name
+    except Exception:  # a field since removed: its stored name is all there is
+        return name
+
+
+def _shown(value) -> str:
+    return "—" if value in (None, "", "None") else str(value)
+
+
+def audit_change_rows(record) -> list[tuple[str, str]]:
+    """(field label, readable change) per changed field: names, not ids or `type → operation`.
+
+    Foreign keys show the related object's name (auditlog's display dict resolves
+    them); many-to-many changes (tags, ops owners) read "添加 重点客户".
+    """
+    rows: list[tuple[str, str]] = []
+    display = record.changes_display_dict or {}
+    raw = record.changes_dict or {}
+    labels = {_field_label(record, name): name for name in raw}
+    for label, change in display.items():
+        name = labels.get(label, label)
+        value = raw.get(name)
+        if isinstance(value, dict) and value.get("type") == "m2m":
+            operation = M2M_OPERATIONS.get(value.get("operation"), value.get("operation", ""))
+            objects = "、".join(str(o) for o in value.get("objects", [])) or "—"
+            rows.append((label, f"{operation} {objects}"))
+            continue
+        before, after = (_shown(v) for v in (list(change) + ["", ""])[:2])
+        if EMPTY_RELATION.match(after) and before == "—":
+            continue
+        rows.append((label, f"{before} → {after}"))
+    return rows
 
 
 class AuditTable(tables.Table):
@@ -34,13 +78,9 @@ class AuditTable(tables.Table):
         return str(model._meta.verbose_name) if model else value.model
 
     def render_changes(self, record) -> str:
-        changes = record.changes_display_dict
-        if changes:
-            return format_html_join(
-                "",
-                "<div class='small'><strong>{}</strong>：{} → {}</div>",
-                ((f, c[0] or "—", c[1] or "—") for f, c in changes.items()),
-            )
+        rows = audit_change_rows(record)
+        if rows:
+            return format_html_join("", "<div class='small'><strong>{}</strong>：{}</div>", rows)
         if record.additional_data:
             return format_html("<code>{}</code>", record.additional_data)
         return ""

@@ -2,15 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
+from auditlog.context import auditlog_value, set_actor
 from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.contrib.contenttypes.models import ContentType
 
-from .models import Bill, BillLine, Payment, PaymentAllocation, PricePlan, UsageRecord
+from .models import (
+    Bill,
+    BillLine,
+    CollectionContact,
+    Payment,
+    PaymentAllocation,
+    PaymentPromise,
+    PricePlan,
+    RenewalStage,
+    UsageRecord,
+)
 
-for model in (PricePlan, UsageRecord, Bill, BillLine, Payment, PaymentAllocation):
+for model in (
+    PricePlan,
+    UsageRecord,
+    Bill,
+    BillLine,
+    Payment,
+    PaymentAllocation,
+    CollectionContact,
+    PaymentPromise,
+    RenewalStage,
+):
     auditlog.register(model)
 
 
@@ -26,3 +48,16 @@ def audit_bulk(*, user: Any, model: type, summary: str, changes: dict[str, Any])
         changes={label: ["", str(value)] for label, value in changes.items()},
         actor=user if getattr(user, "is_authenticated", False) else None,
     )
+
+
+@contextlib.contextmanager
+def audited_as(user: Any):
+    """Attribute audit entries to `user` (services called outside a request, e.g. by the
+    scheduler or tests), then restore the request middleware's actor context."""
+    previous = auditlog_value.get(None)
+    try:
+        with set_actor(user if getattr(user, "is_authenticated", False) else None):
+            yield
+    finally:
+        if previous is not None:
+            auditlog_value.set(previous)

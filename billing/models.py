@@ -492,3 +492,147 @@ class PaymentAllocation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment_id} → {self.bill_id} ¥{self.amount}"
+
+
+# --- collections desk (issue 15) -------------------------------------------------
+
+
+class CollectionContact(models.Model):
+    """One follow-up of an overdue customer: a call, visit, message or email, and its outcome."""
+
+    class Channel(models.TextChoices):
+        CALL = "call", "电话"
+        VISIT = "visit", "拜访"
+        MESSAGE = "message", "消息"
+        EMAIL = "email", "邮件"
+
+    class Outcome(models.TextChoices):
+        REACHED = "reached", "已联系上"
+        PROMISED = "promised", "承诺付款"
+        NO_ANSWER = "no_answer", "未接通"
+        DISPUTE = "dispute", "有异议"
+        STATEMENT_SENT = "statement_sent", "已发送对账单"
+
+    customer = models.ForeignKey(
+        Customer, verbose_name="客户", on_delete=models.PROTECT, related_name="collection_contacts"
+    )
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="跟进人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    at = models.DateTimeField("跟进时间", default=timezone.now, db_index=True)
+    channel = models.CharField("方式", max_length=8, choices=Channel.choices)
+    outcome = models.CharField("结果", max_length=16, choices=Outcome.choices)
+    note = models.CharField("备注", max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = "催收跟进"
+        verbose_name_plural = "催收跟进"
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["customer", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.get_channel_display()} {self.at:%Y-%m-%d %H:%M}"
+
+
+class PaymentPromise(models.Model):
+    """A customer's promise to pay an amount by a date; broken when the date passes unpaid."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "待兑现"
+        KEPT = "kept", "已兑现"
+        BROKEN = "broken", "已违约"
+
+    customer = models.ForeignKey(
+        Customer, verbose_name="客户", on_delete=models.PROTECT, related_name="payment_promises"
+    )
+    amount = models.DecimalField(
+        "承诺金额", validators=[MinValueValidator(Decimal("0.01"))], **MONEY
+    )
+    promised_date = models.DateField("承诺付款日期")
+    status = models.CharField(
+        "状态", max_length=8, choices=Status.choices, default=Status.OPEN, db_index=True
+    )
+    broken_at = models.DateTimeField("标记违约时间", null=True, blank=True)
+    kept_at = models.DateTimeField("兑现时间", null=True, blank=True)
+    contact = models.ForeignKey(
+        CollectionContact,
+        verbose_name="来自跟进",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="promises",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="登记人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("登记时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "付款承诺"
+        verbose_name_plural = "付款承诺"
+        ordering = ["-promised_date", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gt=0), name="promise_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} ¥{self.amount} @ {self.promised_date}"
+
+
+class RenewalStage(models.Model):
+    """Where a renewal stands in the pipeline: an annual package (plan) or a customer's
+    Renewal record, moved by the salesperson through 待联系 / 洽谈中 / 已续约 / 流失 (audited)."""
+
+    class Stage(models.TextChoices):
+        TO_CONTACT = "to_contact", "待联系"
+        NEGOTIATING = "negotiating", "洽谈中"
+        RENEWED = "renewed", "已续约"
+        LOST = "lost", "流失"
+
+    plan = models.OneToOneField(
+        PricePlan,
+        verbose_name="包年套餐",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="renewal_stage",
+    )
+    renewal = models.OneToOneField(
+        "customers.Renewal",
+        verbose_name="续约记录",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="pipeline_stage",
+    )
+    stage = models.CharField("阶段", max_length=12, choices=Stage.choices, default=Stage.TO_CONTACT)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="更新人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "续约阶段"
+        verbose_name_plural = "续约阶段"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(plan__isnull=False, renewal__isnull=True)
+                | Q(plan__isnull=True, renewal__isnull=False),
+                name="renewal_stage_one_subject",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.get_stage_display()

@@ -66,3 +66,10 @@ def whatif_task(job_id: int) -> None:
     from billing.whatif.services import whatif_job_work
 
     job_run(job_id=job_id, work=whatif_job_work)
+
+
+@shared_task(name="billing.schedule_broken_promises")
+def schedule_broken_promises_task() -> dict:
+    from billing.schedules.services import duty_run
+
+    return duty_run(key="broken_promises")

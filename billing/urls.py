@@ -11,4 +11,5 @@ urlpatterns = [
     path("", include("billing.payments.urls")),
     path("", include("billing.statements.urls")),
     path("", include("billing.whatif.urls")),
+    path("", include("billing.collections.urls")),
 ]

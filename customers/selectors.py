@@ -60,14 +60,15 @@ def users_in_scope_of(customer: Customer, users: Iterable[Any]) -> list[Any]:
 
 
 def editable_customers(user: Any) -> QuerySet[Customer]:
-    """The customers `user` may change: ops/admin every one in scope, sales their own, others none."""
-    from accounts.roles import Role, has_role
+    """The customers `user` may change: ops/admin every one in scope, sales their own (a team
+    lead also the team's), others none. Same rule as `accounts.roles.can_edit_customer`."""
+    from accounts.roles import Role, has_role, led_team_ids
 
     qs = scoped_customers(user)
     if has_role(user, Role.ADMIN, Role.OPS):
         return qs
     if has_role(user, Role.SALES):
-        return qs.filter(sales_owner_id=user.pk)
+        return qs.filter(Q(sales_owner_id=user.pk) | Q(sales_owner__team_id__in=led_team_ids(user)))
     return qs.none()
 
 

@@ -54,6 +54,10 @@ AGEING_BUCKETS = (
 
 CHURN_NO_USAGE_DAYS = 60
 CHURN_LIST_LIMIT = 20
+# A warning needs a customer worth warning about: at least 10 shots a month on average
+# over the three months compared (a fall), or 30 shots in the year (three such months)
+# for one gone quiet. Below it a fall like 0.3 → 0 is noise, not churn.
+CHURN_MIN_MONTHLY_AVG = 10
 TOP_CUSTOMERS_LIMIT = 10
 TREND_MONTHS = 12
 
@@ -444,8 +448,11 @@ def churn_warnings(user: Any, *, today: date, limit: int = CHURN_LIST_LIMIT) -> 
     6 × last < sum of the three months), or no usage at all in the last 60 days
     by a customer who did shoot within the last year (older silence is the
     lifecycle's 'dormant'). Disabled and churned customers are left out: they
-    are known already.
+    are known already. Both signals need a minimum volume (CHURN_MIN_MONTHLY_AVG):
+    a fall from three months averaging at least 10 shots, silence after at least
+    30 shots in the year.
     """
+    min_shots = CHURN_MIN_MONTHLY_AVG * 3
     last_month = month_shift(month_start(today), -1)
     base_from = month_shift(last_month, -3)
     quiet_since = today - timedelta(days=CHURN_NO_USAGE_DAYS)
@@ -467,19 +474,25 @@ def churn_warnings(user: Any, *, today: date, limit: int = CHURN_LIST_LIMIT) -> 
                 Sum("shots", filter=Q(shot_date__gte=base_from, shot_date__lt=last_month)), 0
             ),
             last_used_on=Max("shot_date"),
+            year_shots=Sum("shots"),
         )
-        .filter(Q(base_shots__gt=F("last_shots") * 6) | Q(last_used_on__lt=quiet_since))
+        .filter(
+            Q(base_shots__gt=F("last_shots") * 6, base_shots__gte=min_shots)
+            | Q(last_used_on__lt=quiet_since, year_shots__gte=min_shots)
+        )
     )
     # One pass: the candidates come back as small tuples (no join), are ranked here,
     # and only the shown ones fetch their names.
     candidates = sorted(
-        grouped.values_list("customer_id", "last_shots", "base_shots", "last_used_on"),
+        grouped.values_list(
+            "customer_id", "last_shots", "base_shots", "last_used_on", "year_shots"
+        ),
         key=lambda c: (-c[2], c[0]),
     )
     shown = candidates[:limit]
     names = _customer_names([c[0] for c in shown])
     rows = []
-    for customer_id, last_shots, base_shots, last_used_on in shown:
+    for customer_id, last_shots, base_shots, last_used_on, year_shots in shown:
         company_id, name = names[customer_id]
         rows.append(
             {
@@ -490,8 +503,8 @@ def churn_warnings(user: Any, *, today: date, limit: int = CHURN_LIST_LIMIT) -> 
                 "base_shots": base_shots,
                 "last_used_on": last_used_on,
                 "base_avg": (Decimal(base_shots) / 3).quantize(Decimal("0.1")),
-                "fell": base_shots > last_shots * 6,
-                "quiet": last_used_on < quiet_since,
+                "fell": base_shots > last_shots * 6 and base_shots >= min_shots,
+                "quiet": last_used_on < quiet_since and year_shots >= min_shots,
                 "quiet_days": (today - last_used_on).days,
             }
         )

@@ -12,6 +12,9 @@ from django.utils import timezone
 from django_tables2 import RequestConfig
 
 from accounts import roles
+from billing.collections.forms import PeriodForm
+from billing.collections.pipeline import pipeline_by_month, pipeline_items
+from billing.collections.selectors import measure_24h
 
 from . import selectors
 from .exports import receivables_xlsx
@@ -57,7 +60,15 @@ def _chart_data(figures: dict) -> dict:
 def _cockpit_context(request, today) -> dict:
     refresh = request.GET.get("refresh") == "1"
     figures = selectors.cockpit_cached(request.user, today=today, refresh=refresh)
-    return {"figures": figures, "chart": _chart_data(figures)}
+    period = PeriodForm(request.GET)
+    date_from, date_to = period.period()
+    return {
+        "figures": figures,
+        "chart": _chart_data(figures),
+        # the company's 24-hour follow-up target, over a chosen period (default: 30 days)
+        "measure": measure_24h(request.user, date_from=date_from, date_to=date_to),
+        "pipeline_months": pipeline_by_month(pipeline_items(request.user, today=today)),
+    }
 
 
 @login_required

@@ -400,3 +400,26 @@ class CustomerGroupFactory(DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"测试集团{n}")
     head_office = factory.SubFactory(CustomerFactory)
+
+
+# --- collections desk (issue 15) ------------------------------------------------
+
+from billing.models import CollectionContact, PaymentPromise  # noqa: E402
+
+
+class CollectionContactFactory(DjangoModelFactory):
+    class Meta:
+        model = CollectionContact
+
+    customer = factory.SubFactory(CustomerFactory)
+    channel = CollectionContact.Channel.CALL
+    outcome = CollectionContact.Outcome.REACHED
+
+
+class PaymentPromiseFactory(DjangoModelFactory):
+    class Meta:
+        model = PaymentPromise
+
+    customer = factory.SubFactory(CustomerFactory)
+    amount = _Decimal("500.00")
+    promised_date = _dt.date(2026, 11, 20)

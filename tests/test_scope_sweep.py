@@ -65,6 +65,10 @@ RULES: list[tuple[str, str, str, frozenset]] = [
     (r"payments/$", "pk", "payment", CUSTOMER_SCOPED),
     (r"allocations/$", "pk", "allocation", CUSTOMER_SCOPED),
     (r"usage/$", "pk", "usage", CUSTOMER_SCOPED),
+    (r"collections/packages/$", "pk", "plan", CUSTOMER_SCOPED),
+    (r"collections/pipeline/plan/$", "pk", "plan", CUSTOMER_SCOPED),
+    (r"collections/pipeline/renewal/$", "pk", "renewal", CUSTOMER_SCOPED),
+    (r"collections/$", "pk", "customer", CUSTOMER_SCOPED),
     (r"notifications/$", "pk", "notification", OWNER_SCOPED),
     (r"schedules/$", "pk", "periodic_task", ADMIN_ONLY),
     (r"webhooks/deliveries/$", "pk", "webhook_delivery", ADMIN_ONLY),
@@ -192,6 +196,7 @@ def world(db):
             "whatif_job": "whatif",
         }.items()
     }
+    renewal = factories.RenewalFactory(customer=customer)
     saved = SavedFilter.objects.create(owner=stranger, name="别人的筛选", query="q=x")
     notification = Notification.objects.create(
         recipient=stranger, kind=NotificationKind.JOB_DONE, event_key="sweep", title="别人的通知"
@@ -227,6 +232,7 @@ def world(db):
         "payment": payment.pk,
         "allocation": allocation.pk,
         "saved_filter": saved.pk,
+        "renewal": renewal.pk,
         "notification": notification.pk,
         "periodic_task": periodic.pk,
         "webhook_delivery": delivery.pk,

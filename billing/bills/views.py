@@ -35,6 +35,7 @@ from billing.bills.selectors import (
 from billing.bills.services import bills_generate_for_period, bills_generate_job_start
 from billing.bills.tables import PER_PAGE as BILL_PAGE
 from billing.bills.tables import BillTable
+from billing.collections.selectors import credit_score_for
 from billing.models import Bill
 from billing.money import format_money
 from billing.payments import services as payment_services
@@ -174,6 +175,7 @@ def customer_summary(request, pk: int):
         **summary,
         "can_grade": can_grade,
         "grade_suggestion": grade_suggestion(summary["billed_12m"]) if can_grade else "",
+        "credit_score": credit_score_for(customer, today=timezone.localdate()),
     }
     template = (
         "billing/customer_summary.html#summary" if request.htmx else "billing/customer_summary.html"

@@ -27,6 +27,7 @@ from accounts.schedules import (
     system_user,
 )
 from billing.bills.services import bills_generate_for_period
+from billing.collections.services import promises_mark_broken
 from billing.operations.backups import backup_nightly
 from customers.reminders import attention_reminders_send, renewal_reminders_send
 from opcms.months import month_shift
@@ -60,6 +61,13 @@ DUTIES: tuple[Duty, ...] = (
         "2",
         day_of_month="3",
         monthly=True,
+    ),
+    Duty(
+        "broken_promises",
+        "billing.schedule_broken_promises",
+        "每晚标记违约的付款承诺",
+        "50",
+        "6",
     ),
     Duty("reminders", "billing.schedule_reminders", "每晚逾期与到期提醒", "0", "7"),
     Duty("digest", "accounts.notifications_digest", "每日通知汇总邮件", "0", "8"),
@@ -173,9 +181,20 @@ def _backup(key_day: date) -> dict[str, int]:
     return {"backup": 1}
 
 
+def _broken_promises(key_day: date) -> dict[str, int]:
+    checked = promises_mark_broken(today=key_day)
+    return {
+        "promises_kept": checked.kept,
+        "promises_broken": checked.broken,
+        "reminders": checked.reminders,
+        "emails": checked.emails,
+    }
+
+
 WORK: dict[str, Callable[[date], dict[str, int]]] = {
     "lifecycle_rules": _lifecycle,
     "monthly_drafts": _monthly_drafts,
+    "broken_promises": _broken_promises,
     "reminders": _reminders,
     "backup": _backup,
 }

@@ -43,3 +43,33 @@ def test_audit_list_htmx_gets_only_the_table(client, admin_user):
     # then only the table partial comes back, with the change in it
     assert html.lstrip().startswith('<div id="audit-table"')
     assert "审计丙公司" in html and "<html" not in html
+
+
+@pytest.mark.django_db
+def test_audit_rows_name_tags_and_users_instead_of_type_and_operation(client, ops_user):
+    # given a tag added to a customer and its sales owner set
+    from auditlog.models import LogEntry
+
+    from accounts.tables import audit_change_rows
+
+    owner = factories.UserFactory(username="owner-a", full_name="赵销售")
+    customer = factories.CustomerFactory(name="可读房产")
+    customer.tags.add(factories.TagFactory(name="重点客户"))
+    customer.sales_owner = owner
+    customer.save()
+    entries = list(LogEntry.objects.get_for_object(customer).order_by("pk"))
+
+    # when the rows are rendered
+    created, tagged, owned = (audit_change_rows(e) for e in entries)
+
+    # then the tag change reads "添加 重点客户", the owner by name, and the created
+    # entry lists no empty reverse relations (`billing.Bill.None`)
+    assert tagged == [("标签", "添加 重点客户")]
+    assert owned == [("销售负责人", "— → 赵销售")]
+    assert not any(".None" in text for _, text in created)
+    assert ("公司名称", "— → 可读房产") in created
+    # and ops read the page, where the same text shows
+    client.force_login(ops_user)
+    page = client.get(reverse("accounts:audit-list")).content.decode()
+    assert "添加 重点客户" in page
+    assert "type → objects" not in page

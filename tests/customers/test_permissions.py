@@ -16,7 +16,7 @@ ACCESS = {
     "ops": "edit",
     "owner": "edit",
     "manager": "read",
-    "lead": "read",
+    "lead": "edit",  # a sales team lead edits the customers of the team (issue 15)
     "outsider": "404",
 }
 

@@ -324,16 +324,39 @@ def test_cockpit_figures(world, manager_user):
 def test_churn_warnings(world, manager_user):
     churn = selectors.churn_warnings(manager_user, today=TODAY)
 
-    assert churn["count"] == 3
+    assert churn["count"] == 1
     assert [
         (r["customer__company_id"], r["last_shots"], r["base_avg"], r["fell"], r["quiet"])
         for r in churn["rows"]
     ] == [
-        (1001, 4, D("10.0"), True, False),  # 4 < 10 / 2
-        (1003, 0, D("1.0"), True, True),  # fell to nothing, silent since 2025-11-10
-        (1004, 0, D("0.0"), False, True),  # silent since 2025-08-15
+        (1001, 4, D("10.0"), True, False),  # 4 < 10 / 2, from the minimum average of 10
     ]
     # B fell to exactly half (5 against 10): not "more than half"; E is disabled.
+    # C (1.0 a month → 0) and D (silent, a handful of shots in the year) are under the
+    # minimum volume (10 a month / 30 in the year): no warning.
+
+
+def test_no_churn_warning_under_the_minimum_volume(db, manager_user):
+    from tests.factories import CustomerFactory, DeviceSeriesFactory, UsageRecordFactory
+
+    # Given three months compared averaging 9.7 (29 shots) against 10 (30 shots), both to 0,
+    # and two customers silent for 90 days after 29 and 30 shots in the year
+    series = DeviceSeriesFactory(code="L")
+    base = [dt.date(2025, 9, 10), dt.date(2025, 10, 10), dt.date(2025, 11, 10)]
+    rows = {}
+    for name, per_month in (("低量", (10, 10, 9)), ("达标", (10, 10, 10))):
+        c = rows[name] = CustomerFactory(name=name)
+        for day, shots in zip(base, per_month, strict=True):
+            UsageRecordFactory(customer=c, series=series, shot_date=day, shots=shots)
+        UsageRecordFactory(customer=c, series=series, shot_date=dt.date(2025, 12, 1), shots=1)
+    for name, shots in (("静默低量", 29), ("静默达标", 30)):
+        c = rows[name] = CustomerFactory(name=name)
+        UsageRecordFactory(customer=c, series=series, shot_date=dt.date(2025, 6, 1), shots=shots)
+
+    churn = selectors.churn_warnings(manager_user, today=dt.date(2026, 1, 15))
+
+    warned = {r["customer__name"] for r in churn["rows"]}
+    assert warned == {"达标", "静默达标"}
 
 
 def test_cockpit_runs_a_fixed_number_of_queries(world, manager_user, django_assert_max_num_queries):

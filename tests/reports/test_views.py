@@ -249,3 +249,28 @@ def test_export_with_bad_filters_goes_back_to_the_page(client, world, manager_us
     assert response.status_code == 302
     assert response.url.startswith(reverse("reports:receivables") + "?")
     assert "结束月份不能早于起始月份" in client.get(response.url).content.decode()
+
+
+def test_cockpit_shows_the_24_hour_measure_over_the_chosen_period(client, manager_user):
+    from decimal import Decimal
+
+    from tests.factories import CollectionContactFactory
+
+    # Given a customer that became overdue on 2026-11-10 and was called 2 hours later
+    customer = CustomerFactory(name="驾驶舱逾期")
+    ReportBillFactory(customer=customer, total=Decimal("100"), due_date=dt.date(2026, 11, 9))
+    CollectionContactFactory(
+        customer=customer,
+        at=dt.datetime(2026, 11, 10, 2, 0, tzinfo=dt.timezone(dt.timedelta(hours=8))),
+    )
+    client.force_login(manager_user)
+
+    # When the manager opens the cockpit for November
+    page = client.get(
+        reverse("reports:cockpit"), {"date_from": "2026-11-01", "date_to": "2026-11-30"}
+    ).content.decode()
+
+    # Then the measure reads 1 of 1 within 24 hours, with its definition
+    assert 'id="measure-24h"' in page
+    assert '<div class="value" id="measure-share">100%</div>' in page
+    assert "到期日的次日零点" in page
