@@ -129,6 +129,7 @@ class NotificationKind(models.TextChoices):
     LIFECYCLE_CHANGED = "lifecycle_changed", "生命周期变更"
     DRAFTS_READY = "drafts_ready", "月度草稿账单已生成"
     JOB_DONE = "job_done", "后台任务完成或失败"
+    PERIOD_REOPENED = "period_reopened", "已关账月份被重开"
 
 
 class EmailMode(models.TextChoices):
