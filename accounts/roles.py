@@ -151,3 +151,20 @@ def can_manage_schedules(user: Any) -> bool:
 def can_manage_webhooks(user: Any) -> bool:
     """Subscriptions of outside systems, team robots, the delivery log and replays."""
     return has_role(user, Role.ADMIN)
+
+
+# --- month-end close (issue 14) ---
+
+
+def can_close_period(user: Any) -> bool:
+    """See the close checklist, confirm no-usage months, acknowledge anomalies, close a month."""
+    return has_role(user, Role.ADMIN, Role.OPS)
+
+
+def can_override_close_gate(user: Any) -> bool:
+    """Let a red gate pass with a reason, or close with --force-reason."""
+    return has_role(user, Role.ADMIN)
+
+
+def can_reopen_period(user: Any) -> bool:
+    return has_role(user, Role.ADMIN)

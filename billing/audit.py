@@ -8,9 +8,31 @@ from auditlog.models import LogEntry
 from auditlog.registry import auditlog
 from django.contrib.contenttypes.models import ContentType
 
-from .models import Bill, BillLine, Payment, PaymentAllocation, PricePlan, UsageRecord
+from .models import (
+    Bill,
+    BillLine,
+    NoUsageConfirmation,
+    Payment,
+    PaymentAllocation,
+    Period,
+    PeriodGateOverride,
+    PricePlan,
+    ReceiptExplanation,
+    UsageRecord,
+)
 
-for model in (PricePlan, UsageRecord, Bill, BillLine, Payment, PaymentAllocation):
+for model in (
+    PricePlan,
+    UsageRecord,
+    Bill,
+    BillLine,
+    Payment,
+    PaymentAllocation,
+    Period,
+    PeriodGateOverride,
+    NoUsageConfirmation,
+    ReceiptExplanation,
+):
     auditlog.register(model)
 
 

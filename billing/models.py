@@ -236,7 +236,10 @@ class UsageRecord(models.Model):
     # Usage that arrives after its month was closed (月结) keeps its real shot_date and is
     # billed in the next open month as an adjustment line naming the original month.
     billed_in_period = models.DateField(
-        "补计入账期", null=True, blank=True, help_text="所属月份已关账时，补计到的账期（当月第一天）"
+        "补计入账期",
+        null=True,
+        blank=True,
+        help_text="所属月份已关账时，补计到的账期（当月第一天）",
     )
 
     class Meta:

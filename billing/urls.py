@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("billing.bills.urls")),
     path("", include("billing.payments.urls")),
     path("", include("billing.statements.urls")),
+    path("", include("billing.close.urls")),
 ]

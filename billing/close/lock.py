@@ -16,7 +16,7 @@ path that bypasses them (Django admin, shell, a raw queryset update). They read
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date
+from datetime import date, timedelta
 
 from django.core.exceptions import ValidationError
 
@@ -145,7 +145,7 @@ CREATE TRIGGER billing_billline_period_lock BEFORE INSERT OR UPDATE OR DELETE ON
 DROP TRIGGER IF EXISTS billing_priceplan_period_lock ON billing_priceplan;
 CREATE TRIGGER billing_priceplan_period_lock BEFORE INSERT OR UPDATE OR DELETE ON billing_priceplan
   FOR EACH ROW EXECUTE FUNCTION billing_priceplan_period_lock();
-"""
+"""  # noqa: S608 (table names are constants; no user input)
 
 POSTGRES_UNINSTALL = """
 DROP TRIGGER IF EXISTS billing_usage_period_lock ON billing_usagerecord;
@@ -184,3 +184,33 @@ def next_open_month(month: date) -> date:
     while candidate in closed:
         candidate = month_shift(candidate, 1)
     return candidate
+
+
+Range = tuple[date | None, date | None]
+
+
+def _overlap(days: Range | None, month: date) -> Range | None:
+    """The part of `month` that the inclusive range `days` covers (None: no day)."""
+    if days is None:
+        return None
+    first, last = month, month_shift(month, 1) - timedelta(days=1)
+    lo = max(first, days[0]) if days[0] else first
+    hi = min(last, days[1]) if days[1] else last
+    return (lo, hi) if lo <= hi else None
+
+
+def plan_assert_open(*, before: Range | None, after: Range | None) -> None:
+    """Refuse a plan write that changes which days of a closed month a plan covers.
+
+    `before`/`after` are (valid_from, valid_to) of the plan before and after the
+    write (None for a plan created or deleted); the trigger applies the same rule.
+    """
+    changed = sorted(m for m in closed_months() if _overlap(before, m) != _overlap(after, m))
+    if changed:
+        names = "、".join(f"{m:%Y-%m}" for m in changed)
+        raise ValidationError(
+            {
+                "valid_from": f"{names} 已关账：价格方案不能在已关账的月份内生效、截止或变更，"
+                "请从下一个未关账的月份起生效。"
+            }
+        )
