@@ -523,7 +523,7 @@ def _price_customer(
     spike = spike_message(month_shots=month_shots, history_months=history_months)
     if spike:
         anomalies.append({"code": SPIKE, "series": "", "message": spike})
-    if bill_total == 0 and month_shots:
+    if bill_total == 0 and month_shots and lines:
         anomalies.append(
             {
                 "code": ZERO_TOTAL,

@@ -97,6 +97,9 @@ def test_generation_is_idempotent_and_leaves_issued_bills_alone(ops_user, series
 
 def test_generate_for_one_customer_only(ops_user, series_l):
     a, b = billed_customer(series_l), billed_customer(series_l)
+    for customer in (a, b):
+        PricePlanFactory(customer=customer, series=series_l)
+        UsageRecordFactory(customer=customer, series=series_l)
     result = bills_generate_for_period(period=OCT, user=ops_user, customer_ids=[a.pk])
     assert result.bills == 1
     assert list(Bill.objects.values_list("customer_id", flat=True)) == [a.pk]
@@ -123,13 +126,14 @@ def test_anomalies_are_flagged(ops_user, series_l):
 
     result = bills_generate_for_period(period=OCT, user=ops_user)
 
-    assert codes(no_usage) == ["no_usage", "zero_total"]
-    assert codes(no_plan) == ["no_plan", "zero_total"]
+    # No usage and no fixed fee: no ¥0.00 bill (the close page lists it as 本月无用量).
+    assert not Bill.objects.filter(customer__in=[no_usage, silent, disabled]).exists()
+    assert codes(no_plan) == ["no_plan"]
     assert codes(spike) == ["spike"]
-    assert not Bill.objects.filter(customer__in=[silent, disabled]).exists()
-    assert result.bills == 3
+    assert result.bills == 2
+    assert result.bills_with_anomalies == 2
     assert {a["bill"] for a in result.anomalies} == {
-        f"BILL-202510-{c.company_id}" for c in (no_usage, no_plan, spike)
+        f"BILL-202510-{c.company_id}" for c in (no_plan, spike)
     }
 
 
