@@ -356,3 +356,19 @@ class TeamChannelFactory(DjangoModelFactory):
     provider = "dingtalk"
     webhook_url = "http://127.0.0.1:9/robot/send?access_token=abc"
     secret = "SEC-test-secret"
+
+
+# --- month-end close (issue 14) -------------------------------------------------
+
+from billing.models import Period  # noqa: E402
+
+
+class PeriodFactory(DjangoModelFactory):
+    """A closed month (a month without a row is open)."""
+
+    class Meta:
+        model = Period
+        django_get_or_create = ("month",)
+
+    month = _dt.date(2025, 10, 1)
+    status = Period.Status.CLOSED

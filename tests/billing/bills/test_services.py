@@ -212,11 +212,13 @@ def test_queries_do_not_grow_with_customers(ops_user, series_l):
 
 
 def test_generation_is_audited_as_one_entry(client, admin_user, ops_user, series_l):
-    billed_customer(series_l)
+    customer = billed_customer(series_l)
+    PricePlanFactory(customer=customer, series=series_l, single_price=D("12.50"))
+    UsageRecordFactory(customer=customer, series=series_l, shots=2)
     bills_generate_for_period(period=OCT, user=ops_user)
-    entry = LogEntry.objects.get(content_type__model="bill")
+    entry = LogEntry.objects.get(content_type__model="bill", object_pk="")
     assert entry.actor == ops_user
-    assert entry.object_repr == "生成 2025-10 草稿账单 1 张，合计 ¥0.00"
+    assert entry.object_repr == "生成 2025-10 草稿账单 1 张，合计 ¥25.00"
     client.force_login(admin_user)
     assert "生成 2025-10 草稿账单" in client.get(reverse("accounts:audit-list")).text
 
