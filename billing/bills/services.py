@@ -84,13 +84,16 @@ SPIKE_HISTORY_MONTHS = 6
 
 # What each rule means, shown on the close page and the bill page.
 ANOMALY_RULES = {
-    NO_PLAN: "有用量但该系列在当天没有生效的价格方案：用量无法计价。",
+    NO_PLAN: (
+        "某系列有用量但当天没有生效的价格方案：用量无法计价。完全没有价格方案的客户不出账单，"
+        "列在关账页“缺少价格方案”中。"
+    ),
     PRICING: "价格方案的条款无法计算（如缺少单价或合同开始日期），或计价时有警告。",
     SPIKE: (
         f"本月拍摄量不少于 {SPIKE_MIN_SHOTS} 次，且超过近 {SPIKE_HISTORY_MONTHS} 个月中"
         f"有用量月份拍摄量中位数的 {SPIKE_FACTOR} 倍。"
     ),
-    ZERO_TOTAL: "有用量但账单金额为 0（如单价为 0 或全额折扣）。",
+    ZERO_TOTAL: "有计费明细但合计为 0（如全额折扣抵消了费用）；单价本身为 0 的方案不算异常。",
 }
 
 GENERATION_LOCK_CLASS = 0x0B11  # advisory-lock namespace of bill generation; objid = YYYYMM
@@ -520,10 +523,15 @@ def _price_customer(
         # No usage and no fixed fee: no ¥0.00 bill. The close page lists the customer as
         # 本月无用量 when billing is on, until someone confirms the month had none.
         return None
+    if not lines and not any(pair.plans for _, pair in series_pairs):
+        # Usage but no price plan at all: nothing can be billed. Not a ¥0.00 bill but the
+        # close page's "price plan missing" gate, which keeps the month open until fixed.
+        return None
     spike = spike_message(month_shots=month_shots, history_months=history_months)
     if spike:
         anomalies.append({"code": SPIKE, "series": "", "message": spike})
-    if bill_total == 0 and month_shots and lines:
+    # Zero because something cancelled a charge (a 100 % discount), not a plan priced at ¥0.
+    if bill_total == 0 and any(line.amount for _, _, line in lines):
         anomalies.append(
             {
                 "code": ZERO_TOTAL,

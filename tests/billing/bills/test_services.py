@@ -127,14 +127,12 @@ def test_anomalies_are_flagged(ops_user, series_l):
     result = bills_generate_for_period(period=OCT, user=ops_user)
 
     # No usage and no fixed fee: no ¥0.00 bill (the close page lists it as 本月无用量).
-    assert not Bill.objects.filter(customer__in=[no_usage, silent, disabled]).exists()
-    assert codes(no_plan) == ["no_plan"]
+    # Usage without any plan cannot be billed either: the close page's plans gate lists it.
+    assert not Bill.objects.filter(customer__in=[no_usage, no_plan, silent, disabled]).exists()
     assert codes(spike) == ["spike"]
-    assert result.bills == 2
-    assert result.bills_with_anomalies == 2
-    assert {a["bill"] for a in result.anomalies} == {
-        f"BILL-202510-{c.company_id}" for c in (no_plan, spike)
-    }
+    assert result.bills == 1
+    assert result.bills_with_anomalies == 1
+    assert {a["bill"] for a in result.anomalies} == {f"BILL-202510-{spike.company_id}"}
 
 
 def test_plan_changing_mid_month_prices_each_part(ops_user, series_l):

@@ -226,3 +226,26 @@ def test_late_usage_lands_in_the_next_open_month_naming_its_month(ops_user, seri
     line = Bill.objects.get(period=NOV).lines.get()
     assert line.explanation.startswith("2025-10 补计用量（L）")
     assert line.amount == D("30.00")
+
+
+def test_zero_total_is_flagged_only_when_a_charge_was_cancelled(ops_user, series):
+    free = billable(series, plan=False)
+    PricePlanFactory(customer=free, series=series, single_price=D("0"))
+    discounted = billable(series, plan=False)
+    PricePlanFactory(
+        customer=discounted,
+        series=series,
+        single_price=D("10"),
+        discount_kind="percent",
+        discount_value=D("100"),
+        discount_reason="试用期",
+    )
+    no_plan = billable(series, plan=False)
+
+    bills_generate_for_period(period=OCT, user=ops_user)
+
+    assert Bill.objects.get(customer=free).anomalies == []
+    assert [a["code"] for a in Bill.objects.get(customer=discounted).anomalies] == ["zero_total"]
+    assert not Bill.objects.filter(customer=no_plan).exists()
+    gate = next(g for g in period_gates(user=ops_user, month=OCT) if g.key == "plans")
+    assert gate.count == 1
