@@ -134,6 +134,7 @@ class NotificationKind(models.TextChoices):
     DRAFTS_READY = "drafts_ready", "月度草稿账单已生成"
     JOB_DONE = "job_done", "后台任务完成或失败"
     PROMISE_BROKEN = "promise_broken", "付款承诺违约"
+    PERIOD_REOPENED = "period_reopened", "已关账月份被重开"
 
 
 class EmailMode(models.TextChoices):

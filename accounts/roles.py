@@ -210,3 +210,20 @@ def field_visibility_applies(user: Any) -> bool:
 def can_follow_up_collections(user: Any) -> bool:
     """Log contacts, record promises and send statements for overdue customers in scope."""
     return has_role(user, Role.ADMIN, Role.OPS, Role.SALES)
+
+
+# --- month-end close (issue 14) ---
+
+
+def can_close_period(user: Any) -> bool:
+    """See the close checklist, confirm no-usage months, acknowledge anomalies, close a month."""
+    return has_role(user, Role.ADMIN, Role.OPS)
+
+
+def can_override_close_gate(user: Any) -> bool:
+    """Let a red gate pass with a reason, or close with --force-reason."""
+    return has_role(user, Role.ADMIN)
+
+
+def can_reopen_period(user: Any) -> bool:
+    return has_role(user, Role.ADMIN)

@@ -1,8 +1,45 @@
+from django import forms
 from django.contrib import admin
 
 from customers.selectors import scoped_customers
 
+from .close.lock import closed_months, period_assert_open, plan_assert_open
 from .models import Bill, BillLine, Payment, PaymentAllocation, PricePlan, UsageRecord
+
+
+def _usage_month(record: UsageRecord):
+    if record.billed_in_period:
+        return record.billed_in_period
+    return record.shot_date.replace(day=1) if record.shot_date else None
+
+
+class PeriodLockedForm(forms.ModelForm):
+    """The period lock (月结) in the admin: a clear form error instead of the trigger's refusal."""
+
+    def clean(self):
+        data = super().clean()
+        instance = self.instance
+        model = type(instance)
+        if model is PricePlan:
+            before = None
+            if instance.pk:
+                before = PricePlan.objects.values_list("valid_from", "valid_to").get(pk=instance.pk)
+            plan_assert_open(before=before, after=(data.get("valid_from"), data.get("valid_to")))
+            return data
+        months = []
+        if instance.pk:
+            old = model.objects.get(pk=instance.pk)
+            months.append(_usage_month(old) if model is UsageRecord else old.period)
+        if model is UsageRecord and data.get("shot_date"):
+            months.append(data.get("billed_in_period") or data["shot_date"].replace(day=1))
+        if model is Bill and data.get("period"):
+            months.append(data["period"])
+        period_assert_open(months=[m for m in months if m], what="修改该月的数据")
+        return data
+
+
+def _in_closed_month(month) -> bool:
+    return bool(month) and month.replace(day=1) in closed_months([month.replace(day=1)])
 
 
 class ScopedByCustomerAdmin(admin.ModelAdmin):
@@ -14,6 +51,7 @@ class ScopedByCustomerAdmin(admin.ModelAdmin):
 
 @admin.register(PricePlan)
 class PricePlanAdmin(ScopedByCustomerAdmin):
+    form = PeriodLockedForm
     list_display = ("customer", "series", "kind", "version", "valid_from", "valid_to", "is_locked")
     list_filter = ("kind", "series", "is_locked")
     raw_id_fields = ("customer", "supersedes")
@@ -36,10 +74,16 @@ class PricePlanAdmin(ScopedByCustomerAdmin):
 
 @admin.register(UsageRecord)
 class UsageRecordAdmin(ScopedByCustomerAdmin):
+    form = PeriodLockedForm
     list_display = ("customer", "series", "shot_date", "shots", "floors", "source_ref", "source")
     list_filter = ("series", "source")
     raw_id_fields = ("customer",)
     date_hierarchy = "shot_date"
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and _in_closed_month(_usage_month(obj)):
+            return False
+        return super().has_delete_permission(request, obj)
 
 
 class BillLineInline(admin.TabularInline):
@@ -60,6 +104,7 @@ class BillLineInline(admin.TabularInline):
 
 @admin.register(Bill)
 class BillAdmin(ScopedByCustomerAdmin):
+    form = PeriodLockedForm
     list_display = ("number", "customer", "period", "status", "total", "amount_paid", "due_date")
     list_filter = ("status", "kind", "period")
     search_fields = ("number",)
@@ -71,6 +116,8 @@ class BillAdmin(ScopedByCustomerAdmin):
         return super().has_change_permission(request, obj) and not (obj and obj.is_frozen)
 
     def has_delete_permission(self, request, obj=None):
+        if obj is not None and _in_closed_month(obj.period):
+            return False
         return super().has_delete_permission(request, obj) and not (obj and obj.is_frozen)
 
 

@@ -14,10 +14,14 @@ from .models import (
     Bill,
     BillLine,
     CollectionContact,
+    NoUsageConfirmation,
     Payment,
     PaymentAllocation,
     PaymentPromise,
+    Period,
+    PeriodGateOverride,
     PricePlan,
+    ReceiptExplanation,
     RenewalStage,
     UsageRecord,
 )
@@ -32,6 +36,10 @@ for model in (
     CollectionContact,
     PaymentPromise,
     RenewalStage,
+    Period,
+    PeriodGateOverride,
+    NoUsageConfirmation,
+    ReceiptExplanation,
 ):
     auditlog.register(model)
 

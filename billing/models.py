@@ -233,6 +233,14 @@ class UsageRecord(models.Model):
         on_delete=models.SET_NULL,
     )
     created_at = models.DateTimeField("录入时间", auto_now_add=True)
+    # Usage that arrives after its month was closed (月结) keeps its real shot_date and is
+    # billed in the next open month as an adjustment line naming the original month.
+    billed_in_period = models.DateField(
+        "补计入账期",
+        null=True,
+        blank=True,
+        help_text="所属月份已关账时，补计到的账期（当月第一天）",
+    )
 
     class Meta:
         verbose_name = "用量记录"
@@ -636,3 +644,120 @@ class RenewalStage(models.Model):
 
     def __str__(self) -> str:
         return self.get_stage_display()
+
+
+# --- month-end close (月结) -------------------------------------------------------------
+
+
+class Period(models.Model):
+    """One billing month's close state. A month without a row is open.
+
+    The database triggers of billing/close/lock.py read this table: once a month
+    is closed, nothing dated in it changes, whatever path the write takes.
+    """
+
+    class Status(models.TextChoices):
+        OPEN = "open", "未关账"
+        CLOSED = "closed", "已关账"
+
+    month = models.DateField("账期月份", unique=True, help_text="当月第一天")
+    status = models.CharField("状态", max_length=8, choices=Status.choices, default=Status.OPEN)
+    closed_at = models.DateTimeField("关账时间", null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="关账人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reopened_at = models.DateTimeField("重开时间", null=True, blank=True)
+    reopened_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="重开人",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    reopen_reason = models.CharField("重开原因", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "账期"
+        verbose_name_plural = "账期"
+        ordering = ["-month"]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.get_status_display()}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.status == self.Status.CLOSED
+
+
+class PeriodGateOverride(models.Model):
+    """An admin let a red gate pass for one month, with a reason (audited)."""
+
+    period = models.ForeignKey(
+        Period, verbose_name="账期", on_delete=models.CASCADE, related_name="overrides"
+    )
+    gate = models.CharField("检查项", max_length=20)
+    reason = models.CharField("原因", max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", null=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "关账检查豁免"
+        verbose_name_plural = "关账检查豁免"
+        constraints = [
+            models.UniqueConstraint(fields=["period", "gate"], name="period_gate_override_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period} {self.gate}"
+
+
+class NoUsageConfirmation(models.Model):
+    """A clerk confirmed that a billable customer really had no usage in a month (本月无用量)."""
+
+    customer = models.ForeignKey(
+        Customer, verbose_name="客户", on_delete=models.PROTECT, related_name="no_usage_months"
+    )
+    month = models.DateField("账期月份")
+    reason = models.CharField("说明", max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="确认人", null=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField("确认时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "无用量确认"
+        verbose_name_plural = "无用量确认"
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "month"], name="no_usage_once_per_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.month:%Y-%m}"
+
+
+class ReceiptExplanation(models.Model):
+    """Why a receipt of a month is (partly) unallocated, e.g. an advance payment (预收)."""
+
+    payment = models.OneToOneField(
+        Payment, verbose_name="收款", on_delete=models.CASCADE, related_name="explanation"
+    )
+    reason = models.CharField("说明", max_length=200)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="说明人", null=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField("时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "未核销收款说明"
+        verbose_name_plural = "未核销收款说明"
+
+    def __str__(self) -> str:
+        return f"{self.payment_id}: {self.reason}"

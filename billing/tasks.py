@@ -73,3 +73,10 @@ def schedule_broken_promises_task() -> dict:
     from billing.schedules.services import duty_run
 
     return duty_run(key="broken_promises")
+
+
+@shared_task
+def period_export_task(job_id: int) -> None:
+    from billing.close.exports import period_export_job_work
+
+    job_run(job_id=job_id, work=period_export_job_work)

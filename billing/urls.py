@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("billing.statements.urls")),
     path("", include("billing.whatif.urls")),
     path("", include("billing.collections.urls")),
+    path("", include("billing.close.urls")),
 ]

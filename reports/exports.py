@@ -8,7 +8,7 @@ from typing import Any
 
 import xlsxwriter
 
-from customers.exports import TextWriter
+from customers.exports import TextWriter, is_dangerous
 
 from .selectors import AGEING_BUCKETS
 
@@ -81,3 +81,50 @@ def _write_receivables(path: str, *, rows: Iterable[Any], totals: dict[str, Any]
     for offset, key in enumerate(AMOUNT_KEYS):
         sheet.write_number(total_row, 6 + offset, totals[key], bold_amount)
     workbook.close()
+
+
+# --- month-end close: payment summary and settlement status (月结财务导出) -----------------
+
+
+def period_finance_xlsx(*, month_text: str, payments: list[dict], settlement: dict) -> bytes:
+    """Two sheets for finance: the month's receipts per customer, and its bills by status."""
+    with tempfile.NamedTemporaryFile(suffix=".xlsx") as target:
+        workbook = xlsxwriter.Workbook(
+            target.name,
+            {"strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False},
+        )
+        bold = workbook.add_format({"bold": True, "bg_color": "#EEF2F7"})
+        amount = workbook.add_format({"num_format": "¥#,##0.00"})
+        literal = workbook.add_format({"quote_prefix": True})
+
+        def text(sheet, row: int, col: int, value: str) -> None:
+            # The same guard as every export: text that looks like a formula stays text.
+            value = value or ""
+            sheet.write_string(row, col, value, literal if is_dangerous(value) else None)
+
+        sheet = workbook.add_worksheet(f"{month_text} 收款汇总")
+        for col, title in enumerate(["公司id", "客户", "笔数", "收款", "已核销", "未核销"]):
+            sheet.write_string(0, col, title, bold)
+        for row, p in enumerate(payments, start=1):
+            sheet.write_number(row, 0, p["customer__company_id"])
+            text(sheet, row, 1, p["customer__name"])
+            sheet.write_number(row, 2, p["payment_count"])
+            for col, key in enumerate(("received", "allocated_amount", "unallocated"), start=3):
+                sheet.write_number(row, col, p[key], amount)
+
+        sheet = workbook.add_worksheet(f"{month_text} 结算状态")
+        for col, title in enumerate(["状态", "张数", "金额", "已收"]):
+            sheet.write_string(0, col, title, bold)
+        row = 0
+        for row, s in enumerate(settlement["by_status"], start=1):
+            text(sheet, row, 0, s["label"])
+            sheet.write_number(row, 1, s["bill_count"])
+            sheet.write_number(row, 2, s["amount"], amount)
+            sheet.write_number(row, 3, s["paid"], amount)
+        heading = row + 2
+        sheet.write_string(heading, 0, "开启结算但本月没有账单的客户", bold)
+        for line, customer in enumerate(settlement["missing"], start=heading + 1):
+            sheet.write_number(line, 0, customer.company_id)
+            text(sheet, line, 1, customer.name)
+        workbook.close()
+        return target.read()

@@ -11,4 +11,5 @@ urlpatterns = [
     path("receivables/export/", views.receivables_export, name="receivables-export"),
     path("payments/", views.payments, name="payments"),
     path("settlement/", views.settlement, name="settlement"),
+    path("period-finance/export/", views.period_finance_export, name="period-finance-export"),
 ]

@@ -17,7 +17,7 @@ from billing.collections.pipeline import pipeline_by_month, pipeline_items
 from billing.collections.selectors import measure_24h
 
 from . import selectors
-from .exports import receivables_xlsx
+from .exports import period_finance_xlsx, receivables_xlsx
 from .filters import ReceivableFilter
 from .forms import MonthForm, ReportFilterForm
 from .services import receivables_export_job_start
@@ -207,3 +207,25 @@ def _query_without_page(request) -> str:
     params = request.GET.copy()
     params.pop("page", None)
     return params.urlencode()
+
+
+@report_view
+def period_finance_export(request):
+    """The month's payment summary and settlement status as one workbook (月结财务导出)."""
+    if not roles.can_export(request.user):
+        raise PermissionDenied
+    form = MonthForm({"month": request.GET.get("period", "")})
+    month = (form.cleaned_data.get("month") if form.is_valid() else None) or (
+        selectors.settlement_month(_today())
+    )
+    filters = selectors.ReportFilters(month_from=month, month_to=month)
+    payments = selectors.with_customer_names(
+        selectors.payments_by_customer(request.user, filters=filters)
+    )
+    settlement = selectors.settlement_status(request.user, period=month)
+    content = period_finance_xlsx(
+        month_text=f"{month:%Y-%m}", payments=payments, settlement=settlement
+    )
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''finance-{month:%Y-%m}.xlsx"
+    return response

@@ -423,3 +423,19 @@ class PaymentPromiseFactory(DjangoModelFactory):
     customer = factory.SubFactory(CustomerFactory)
     amount = _Decimal("500.00")
     promised_date = _dt.date(2026, 11, 20)
+
+
+# --- month-end close (issue 14) -------------------------------------------------
+
+from billing.models import Period  # noqa: E402
+
+
+class PeriodFactory(DjangoModelFactory):
+    """A closed month (a month without a row is open)."""
+
+    class Meta:
+        model = Period
+        django_get_or_create = ("month",)
+
+    month = _dt.date(2025, 10, 1)
+    status = Period.Status.CLOSED

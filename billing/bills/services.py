@@ -27,6 +27,7 @@ from accounts.roles import can_manage_billing
 from accounts.services import job_create, job_enqueue
 from billing.audit import audit_bulk
 from billing.bills.selectors import bill_number_next
+from billing.close.lock import period_assert_open
 from billing.models import ZERO, Bill, BillLine, PricePlan, UsageRecord
 from billing.money import format_money, to_money
 from billing.plans.selectors import plan_terms
@@ -57,19 +58,43 @@ class GenerationResult:
     total: Decimal
     anomalies: list[dict[str, Any]] = field(default_factory=list)
     skipped_issued: int = 0
+    bills_with_anomalies: int = 0
     seconds: float = 0.0
     phases: dict[str, float] = field(default_factory=dict)  # seconds per phase, for the bench
 
     def summary_line(self) -> str:
-        return f"bills={self.bills} total={self.total:.2f} anomalies={len(self.anomalies)}"
+        # anomalies= counts bills carrying at least one anomaly (what a clerk has to open).
+        return f"bills={self.bills} total={self.total:.2f} anomalies={self.bills_with_anomalies}"
 
 
-# Anomaly codes; the messages are what the clerk reads on the bill page.
-NO_USAGE = "no_usage"
+# Anomaly codes; the messages are what the clerk reads on the bill page. A customer with
+# no usage is not an anomaly of a bill: with no fixed fee it gets no bill at all, and the
+# close page lists it as 本月无用量 until someone confirms it (billing/close/selectors.py).
 NO_PLAN = "no_plan"
 SPIKE = "spike"
 ZERO_TOTAL = "zero_total"
 PRICING = "pricing"
+
+# The spike rule: a month worth a look has at least SPIKE_MIN_SHOTS shoots and more than
+# SPIKE_FACTOR times the median of the recent months that had usage (the median ignores
+# one odd month; months without usage would drag a mean towards "everything is a spike").
+SPIKE_MIN_SHOTS = 30
+SPIKE_FACTOR = 3
+SPIKE_HISTORY_MONTHS = 6
+
+# What each rule means, shown on the close page and the bill page.
+ANOMALY_RULES = {
+    NO_PLAN: (
+        "某系列有用量但当天没有生效的价格方案：用量无法计价。完全没有价格方案的客户不出账单，"
+        "列在关账页“缺少价格方案”中。"
+    ),
+    PRICING: "价格方案的条款无法计算（如缺少单价或合同开始日期），或计价时有警告。",
+    SPIKE: (
+        f"本月拍摄量不少于 {SPIKE_MIN_SHOTS} 次，且超过近 {SPIKE_HISTORY_MONTHS} 个月中"
+        f"有用量月份拍摄量中位数的 {SPIKE_FACTOR} 倍。"
+    ),
+    ZERO_TOTAL: "有计费明细但合计为 0（如全额折扣抵消了费用）；单价本身为 0 的方案不算异常。",
+}
 
 GENERATION_LOCK_CLASS = 0x0B11  # advisory-lock namespace of bill generation; objid = YYYYMM
 
@@ -222,6 +247,7 @@ def bills_generate_for_period(
         raise PermissionDenied("无权生成账单")
     started = time.perf_counter()
     start, end = month_bounds(period)
+    period_assert_open(months=[start], what="重新生成该月的账单")
     with transaction.atomic():
         _acquire_generation_lock(start)
         customers_qs = scoped_customers(user)
@@ -247,7 +273,7 @@ class PeriodPricing:
     split: dict[tuple, UsageSummary]
     annual_before: dict[int, int]
 
-    def price(self, customer_pk: int, history_shots: int = 0):
+    def price(self, customer_pk: int, history_months: list[int] | None = None):
         """(lines, anomalies, total) of one customer's month, or None: the bill's usage lines."""
         _, billing = self.customers[customer_pk]
         return _price_customer(
@@ -257,7 +283,7 @@ class PeriodPricing:
             split=self.split,
             annual_before=self.annual_before,
             series_codes=self.series_codes,
-            history_shots=history_shots,
+            history_months=history_months or [],
             start=self.start,
         )
 
@@ -349,8 +375,9 @@ def period_pricing_read(
         ).values_list("id", "company_id", "billing_enabled")
     }
     series_codes = dict(DeviceSeries.objects.values_list("id", "code"))
+    # Late usage of a closed month is billed separately (adjustment lines naming its month).
     month_records = UsageRecord.objects.filter(
-        customer__in=customers_qs, shot_date__range=(start, end)
+        customer__in=customers_qs, shot_date__range=(start, end), billed_in_period__isnull=True
     )
     pairs: dict[tuple[int, int], _Pair] = defaultdict(_Pair)
     if usage is None:
@@ -385,17 +412,22 @@ def _generate(*, customers_qs, start, end, user, progress) -> GenerationResult:
     phases: dict[str, float] = {}
     period = period_pricing_read(customers_qs=customers_qs, start=start, end=end)
     customers = period.customers
-    history = dict(
+    history: dict[int, list[int]] = defaultdict(list)
+    for customer_id, shots in (
         UsageRecord.objects.filter(
             customer__in=customers_qs,
-            shot_date__gte=month_shift(start, -6),
+            shot_date__gte=month_shift(start, -SPIKE_HISTORY_MONTHS),
             shot_date__lt=start,
         )
         .order_by()
-        .values("customer_id")
+        .annotate(month=TruncMonth("shot_date"))
+        .values("customer_id", "month")
         .annotate(n=Sum("shots"))
         .values_list("customer_id", "n")
-    )
+    ):
+        history[customer_id].append(shots)
+    late = _late_lines(customers_qs=customers_qs, start=start, series_codes=period.series_codes)
+    acknowledged = _acknowledgements(customers_qs=customers_qs, start=start)
     issued = set(
         Bill.objects.filter(customer__in=customers_qs, period=start, kind=Bill.Kind.BILL)
         .exclude(status__in=[Bill.Status.DRAFT, Bill.Status.REVERSED])
@@ -412,18 +444,26 @@ def _generate(*, customers_qs, start, end, user, progress) -> GenerationResult:
 
     bills: list[dict[str, Any]] = []
     all_anomalies: list[dict[str, Any]] = []
+    with_anomalies = 0
     total = ZERO
     phases["read"], clock = time.perf_counter() - clock, time.perf_counter()
     candidates = [pk for pk in customers if pk not in issued]
     for done, customer_pk in enumerate(candidates, 1):
         company_id, _ = customers[customer_pk]
-        priced = period.price(customer_pk, history.get(customer_pk, 0))
+        priced = period.price(customer_pk, history.get(customer_pk, []))
         kept = manual.get(customer_pk, [])
+        late_lines, late_anomalies = late.get(customer_pk, ([], []))
         if priced is None:
-            if not kept:
+            if not kept and not late_lines and not late_anomalies:
                 continue
             priced = ([], [], ZERO)
         lines, anomalies, bill_total = priced
+        if late_lines or late_anomalies:
+            lines = [*lines, *late_lines]
+            anomalies = [*anomalies, *late_anomalies]
+            bill_total = to_money(
+                bill_total + sum((line.amount for _, _, line in late_lines), ZERO)
+            )
         if kept:
             # Regeneration reprices usage but keeps the clerk's adjustments; total = sum of lines.
             lines = [*lines, *((None, None, line) for line in kept)]
@@ -434,7 +474,13 @@ def _generate(*, customers_qs, start, end, user, progress) -> GenerationResult:
         bills.append(
             {"customer_id": customer_pk, "number": number, "total": bill_total, "lines": lines}
         )
+        # An acknowledgement (reason, who, when) survives regeneration of the same finding.
+        for anomaly in anomalies:
+            ack = acknowledged.get((customer_pk, anomaly["code"], anomaly["message"]))
+            if ack:
+                anomaly["ack"] = ack
         bills[-1]["anomalies"] = anomalies
+        with_anomalies += bool(anomalies)
         for anomaly in anomalies:
             all_anomalies.append(
                 {"customer_id": customer_pk, "company_id": company_id, "bill": number, **anomaly}
@@ -464,6 +510,7 @@ def _generate(*, customers_qs, start, end, user, progress) -> GenerationResult:
         total=total,
         anomalies=all_anomalies,
         skipped_issued=len(issued),
+        bills_with_anomalies=with_anomalies,
         phases=phases,
     )
 
@@ -507,7 +554,7 @@ def _price_customer(
     split,
     annual_before,
     series_codes,
-    history_shots,
+    history_months,
     start,
 ):
     """(lines, anomalies, total) for one customer, or None when there is nothing to bill."""
@@ -567,24 +614,138 @@ def _price_customer(
                 )
             lines.extend((series_id, plan.pk, line) for line in breakdown.lines)
     bill_total = sum((line.amount for _, _, line in lines), ZERO)
-    if month_shots == 0 and bill_total == 0 and not billing_enabled:
-        return None  # a plan on file but nothing to bill and billing not switched on
-    if billing_enabled and month_shots == 0:
-        anomalies.insert(
-            0, {"code": NO_USAGE, "series": "", "message": "已开启结算，但本月没有用量"}
-        )
-    average = Decimal(history_shots) / 6
-    if history_shots and month_shots > 3 * average:
+    if month_shots == 0 and bill_total == 0 and not anomalies:
+        # No usage and no fixed fee: no ¥0.00 bill. The close page lists the customer as
+        # 本月无用量 when billing is on, until someone confirms the month had none.
+        return None
+    if not lines and not any(pair.plans for _, pair in series_pairs):
+        # Usage but no price plan at all: nothing can be billed. Not a ¥0.00 bill but the
+        # close page's "price plan missing" gate, which keeps the month open until fixed.
+        return None
+    spike = spike_message(month_shots=month_shots, history_months=history_months)
+    if spike:
+        anomalies.append({"code": SPIKE, "series": "", "message": spike})
+    # Zero because something cancelled a charge (a 100 % discount), not a plan priced at ¥0.
+    if bill_total == 0 and any(line.amount for _, _, line in lines):
         anomalies.append(
             {
-                "code": SPIKE,
+                "code": ZERO_TOTAL,
                 "series": "",
-                "message": f"本月拍摄 {month_shots} 次，超过近 6 个月月均 {average:.1f} 次的 3 倍",
+                "message": f"本月拍摄 {month_shots} 次，但账单金额为 0",
             }
         )
-    if bill_total == 0:
-        anomalies.append({"code": ZERO_TOTAL, "series": "", "message": "账单金额为 0"})
     return lines, anomalies, to_money(bill_total)
+
+
+def spike_message(*, month_shots: int, history_months: list[int]) -> str:
+    """The spike anomaly's sentence, or "" (rule in ANOMALY_RULES; pure, tested on examples)."""
+    usage_months = sorted(n for n in history_months if n > 0)
+    if month_shots < SPIKE_MIN_SHOTS or not usage_months:
+        return ""
+    middle = len(usage_months) // 2
+    median = (
+        Decimal(usage_months[middle])
+        if len(usage_months) % 2
+        else Decimal(usage_months[middle - 1] + usage_months[middle]) / 2
+    )
+    if month_shots <= SPIKE_FACTOR * median:
+        return ""
+    return (
+        f"本月拍摄 {month_shots} 次，超过近 {SPIKE_HISTORY_MONTHS} 个月有用量月份中位数 "
+        f"{median:.1f} 次的 {SPIKE_FACTOR} 倍"
+    )
+
+
+def _late_lines(*, customers_qs, start: date, series_codes) -> dict[int, tuple[list, list]]:
+    """Adjustment lines for late usage of closed months billed in `start`, by customer.
+
+    Each (series, original month) is priced with the plan in force in that month and
+    its lines renamed "2026-10 补计用量 …". Fixed parts (annual fee, monthly minimum)
+    were billed with the original month and are left out.
+    """
+    rows = (
+        UsageRecord.objects.filter(customer__in=customers_qs, billed_in_period=start)
+        .order_by()
+        .annotate(month=TruncMonth("shot_date"))
+        .values("customer_id", "series_id", "month")
+        .annotate(**_SUMS)
+    )
+    result: dict[int, tuple[list, list]] = {}
+    skip = {BillLine.LineType.ANNUAL_FEE, BillLine.LineType.MINIMUM}
+    for r in rows:
+        month = _as_date(r["month"])
+        lines, anomalies = result.setdefault(r["customer_id"], ([], []))
+        code = series_codes.get(r["series_id"], "?")
+        usage = UsageSummary(
+            single_shots=r["single_shots"],
+            single_area=Decimal(r["single_area"]),
+            multi_shots=r["multi_shots"],
+            multi_floors=r["multi_floors"],
+            multi_area=Decimal(r["multi_area"]),
+            shots_without_area=r["without_area"],
+        )
+        plan = (
+            PricePlan.objects.filter(customer_id=r["customer_id"], series_id=r["series_id"])
+            .filter(
+                Q(valid_from__isnull=True) | Q(valid_from__lte=month_bounds(month)[1]),
+                Q(valid_to__isnull=True) | Q(valid_to__gte=month),
+            )
+            .order_by(F("valid_from").desc(nulls_last=True))
+            .first()
+        )
+        label = f"{month:%Y-%m} 补计用量"
+        if plan is None:
+            anomalies.append(
+                {
+                    "code": NO_PLAN,
+                    "series": code,
+                    "message": f"{label}：{code} 系列 {usage.shots} 次，当月没有生效的价格方案",
+                }
+            )
+            continue
+        try:
+            ctx = None
+            if plan.kind == ANNUAL:
+                contract_start = plan.contract_start or plan.valid_from or month
+                ctx = AnnualContext(month_index=contract_month(contract_start, month)[1])
+            breakdown = price_month(plan_terms(plan), usage, ctx)
+        except ValueError as exc:
+            anomalies.append(
+                {"code": PRICING, "series": code, "message": f"{label}：{code} 系列无法计价：{exc}"}
+            )
+            continue
+        for line in breakdown.lines:
+            if line.line_type in skip:
+                continue
+            lines.append(
+                (
+                    r["series_id"],
+                    plan.pk,
+                    SimpleNamespace(
+                        line_type=line.line_type,
+                        band=line.band,
+                        quantity=line.quantity,
+                        unit_price=line.unit_price,
+                        amount=line.amount,
+                        explanation=f"{label}（{code}）：{line.explanation}",
+                        floor_type="",
+                        reason=f"{month:%Y-%m} 已关账后收到的用量",
+                    ),
+                )
+            )
+    return result
+
+
+def _acknowledgements(*, customers_qs, start: date) -> dict[tuple, dict]:
+    """Acknowledgements on the month's drafts, keyed (customer, code, message)."""
+    found = {}
+    for customer_id, anomalies in Bill.objects.filter(
+        customer__in=customers_qs, period=start, kind=Bill.Kind.BILL, status=Bill.Status.DRAFT
+    ).values_list("customer_id", "anomalies"):
+        for anomaly in anomalies or []:
+            if anomaly.get("ack"):
+                found[(customer_id, anomaly.get("code"), anomaly.get("message"))] = anomaly["ack"]
+    return found
 
 
 def _manual_lines(*, customers_qs, start: date) -> dict[int, list[SimpleNamespace]]:
@@ -806,6 +967,7 @@ def bill_add_manual_line(
         raise ValidationError({"reason": "请填写调整原因"})
     with transaction.atomic(), _audited(user):
         bill = Bill.objects.select_for_update().get(pk=bill.pk)
+        period_assert_open(months=[bill.period], what="给该月的账单添加调整")
         if bill.status != Bill.Status.DRAFT or bill.kind != Bill.Kind.BILL:
             raise ValidationError(f"账单 {bill.number} 已出账，不能修改；如需更正请冲正后重新出账")
         amount = to_money(amount)
@@ -849,6 +1011,7 @@ def bill_issue(*, user: Any, bill: Bill, due_date: date | None = None) -> Bill:
             raise ValidationError(
                 f"账单 {bill.number} 已是“{bill.get_status_display()}”，不能重复出账"
             )
+        period_assert_open(months=[bill.period], what="出账该月的账单")
         amounts = list(bill.lines.values_list("amount", flat=True))
         total = to_money(sum((to_money(a) for a in amounts), ZERO)) if amounts else bill.total
         if total < 0:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
-from accounts.roles import can_edit_customer, can_manage_billing
+from accounts.roles import can_close_period, can_edit_customer, can_manage_billing
 from billing.bills import services
 from billing.bills.filters import BillFilter
 from billing.bills.forms import (
@@ -144,6 +144,7 @@ def bill_detail(request, pk: int):
         "allocations": bill.allocations.select_related("payment", "created_by", "undone_by"),
         "history": history,
         "can_manage": can_manage,
+        "can_acknowledge": can_close_period(request.user),
         # A draft is regenerated in place; a reversed bill with no live successor gets one.
         "can_generate": can_manage
         and bill.kind == Bill.Kind.BILL

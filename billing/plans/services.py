@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django.db.models import Q
 
 from accounts.roles import can_manage_plans
+from billing.close.lock import plan_assert_open
 from billing.models import Bill, PricePlan
 from billing.plans.selectors import bands_from_json, plan_is_locked
 from billing.pricing import (
@@ -151,6 +152,7 @@ def plan_create(
             setattr(plan, name, value)
     plan.version = _next_version(customer.pk, series.pk)
     _plan_check(plan)
+    plan_assert_open(before=None, after=(plan.valid_from, plan.valid_to))
     plan.save()
     return plan
 
@@ -162,10 +164,12 @@ def plan_update(*, user: Any, plan: PricePlan, data: dict[str, Any]) -> PricePla
     _lock_customer(plan.customer)
     if plan_is_locked(plan):
         raise ValidationError("该方案已用于已出账账单，不能修改；请新建版本并指定生效日期。")
+    before = PricePlan.objects.values_list("valid_from", "valid_to").get(pk=plan.pk)
     for name, value in data.items():
         if name in PLAN_FIELDS:
             setattr(plan, name, value)
     _plan_check(plan)
+    plan_assert_open(before=before, after=(plan.valid_from, plan.valid_to))
     plan.save()
     return plan
 
@@ -200,6 +204,10 @@ def plan_new_version(
     new.source = PricePlan.Source.MANUAL
     new.version = _next_version(plan.customer_id, plan.series_id)
     _plan_check(new, exclude=[plan.pk])
+    plan_assert_open(before=None, after=(new.valid_from, new.valid_to))
+    plan_assert_open(
+        before=(plan.valid_from, plan.valid_to), after=(plan.valid_from, day_before(valid_from))
+    )
     plan.valid_to = day_before(valid_from)
     plan.save(update_fields=["valid_to"])
     new.save()

@@ -17,9 +17,11 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.roles import can_manage_billing
+from billing.close.lock import closed_months, next_open_month
 from billing.models import UsageRecord
 from customers.models import DeviceSeries
 from customers.selectors import scoped_customers
+from opcms.months import month_start
 from opcms.spreadsheets import SpreadsheetError, spreadsheet_read
 
 FIELD_LABELS = {
@@ -37,6 +39,7 @@ FIELD_LABELS = {
 class UsageIngestResult:
     created: int = 0
     duplicates: int = 0
+    late: int = 0  # dated in a closed month: billed in the next open one
     errors: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -179,6 +182,7 @@ def usage_ingest(
     result.errors.sort(key=lambda e: e["index"])
     if atomic and result.errors:
         return result
+    _route_late(to_create, result)
     with transaction.atomic():
         # A concurrent sender of the same source_ref (a client retrying after a timeout)
         # loses quietly; the insert's row count tells how many were new.
@@ -195,6 +199,17 @@ def usage_ingest(
                 changes={"新增": created, "重复": result.duplicates, "来源": source},
             )
     return result
+
+
+def _route_late(rows: list[dict[str, Any]], result: UsageIngestResult) -> None:
+    """Usage dated in a closed month is kept, billed in the next open month (补计用量)."""
+    months = {month_start(r["shot_date"]) for r in rows}
+    closed = closed_months(months) if months else set()
+    for row in rows:
+        month = month_start(row["shot_date"])
+        if month in closed:
+            row["billed_in_period"] = next_open_month(month)
+            result.late += 1
 
 
 def _insert_unnest(rows: list[dict[str, Any]]) -> int:
@@ -217,6 +232,7 @@ def _insert_unnest(rows: list[dict[str, Any]]) -> int:
         "source": ("varchar", [r["source"] for r in rows]),
         "note": ("varchar", [r["note"] for r in rows]),
         "created_by_id": ("bigint", [r["created_by_id"] for r in rows]),
+        "billed_in_period": ("date", [r.get("billed_in_period") for r in rows]),
         "created_at": ("timestamptz", [now] * len(rows)),
     }
     names = ", ".join(columns)

@@ -19,6 +19,7 @@ from accounts.models import Job
 from accounts.roles import can_manage_plans, can_run_whatif
 from accounts.services import job_attach_file, job_create, job_enqueue
 from billing.audit import audit_bulk
+from billing.close import selectors as close_selectors
 from billing.models import PricePlan
 from billing.money import format_money
 from billing.plans.selectors import plan_in_force
@@ -29,12 +30,8 @@ from customers.models import Customer, DeviceSeries
 
 
 def period_is_closed(day: date) -> bool:
-    """Whether `day` lies in a month the month-end close has closed.
-
-    The close (billing.close) is being built in parallel and is not on main yet; until the
-    lead wires its check in here, no month counts as closed. This is the one call site.
-    """
-    return False
+    """Whether `day` lies in a month the month-end close has closed (billing.close)."""
+    return close_selectors.period_is_closed(day.replace(day=1))
 
 
 @dataclass
