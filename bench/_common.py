@@ -21,9 +21,12 @@ def load_average() -> str:
     return f"{one:.1f}/{five:.1f} on {os.cpu_count()} CPUs"
 
 
-def result(path: str, figure: str, target: str, yardstick: str, ok: bool) -> None:
-    """Print one target's line (figure beside target and yardstick) for the summary table."""
-    verdict = "pass" if ok else "miss"
+def result(path: str, figure: str, target: str, yardstick: str, ok: bool | None) -> None:
+    """Print one target's line (figure beside target and yardstick) for the summary table.
+
+    `ok` None: a figure without a target (printed for information).
+    """
+    verdict = "n/a" if ok is None else "pass" if ok else "miss"
     print(f"  -> {path}: {figure} (target {target}; yardstick {yardstick}) {verdict}", flush=True)
     print(
         RESULT_PREFIX + "\t".join([path, figure, target, yardstick, verdict, load_average()]),

@@ -73,7 +73,10 @@ def seed() -> None:
         batch.append(
             Customer(
                 company_id=FIRST_ID + n,
-                name=(name := f"{rng.choice(CITIES)}{rng.choice(SYLLABLES)}{rng.choice(SYLLABLES)}{n}号店"),
+                name=(
+                    name
+                    := f"{rng.choice(CITIES)}{rng.choice(SYLLABLES)}{rng.choice(SYLLABLES)}{n}号店"
+                ),
                 name_pinyin=name_sort_key(name),
                 level=rng.choice("SABCD") if n % 5 else "",
                 lifecycle_status=rng.choice(statuses),
@@ -100,7 +103,10 @@ def seed() -> None:
     )
     tag = Tag.objects.get_or_create(name="重点客户")[0]
     Customer.tags.through.objects.bulk_create(
-        [Customer.tags.through(customer_id=pk, tag_id=tag.pk) for pk in rng.sample(ids, min(10_000, len(ids) // 10))],
+        [
+            Customer.tags.through(customer_id=pk, tag_id=tag.pk)
+            for pk in rng.sample(ids, min(10_000, len(ids) // 10))
+        ],
         batch_size=5000,
     )
     ops = User.objects.filter(role=Role.OPS).first() or User.objects.create(

@@ -28,7 +28,6 @@ import subprocess
 import sys
 import threading
 import time
-from http.cookiejar import DefaultCookiePolicy
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,11 +52,17 @@ TARGETS = {20: 200, 50: 500, 100: 300}  # users: p95 ms
 MIX = ["ops", "sales1", "ops2", "sales2", "ops", "saleslead", "sales1", "ops2", "manager", "sales2"]
 
 
-class LoopbackSecureCookies(DefaultCookiePolicy):
-    """Send Secure cookies back over plain http to 127.0.0.1 (TLS ends at the proxy there)."""
+class ProxiedSession(requests.Session):
+    """A browser behind the TLS proxy: Secure cookies go back over plain http to 127.0.0.1.
 
-    def return_ok_secure(self, cookie, request):
-        return True
+    (requests keeps Secure cookies from http URLs; the header is written by hand.)
+    """
+
+    def request(self, method, url, **kwargs):
+        headers = dict(kwargs.pop("headers", None) or {})
+        headers["Cookie"] = "; ".join(f"{c.name}={c.value}" for c in self.cookies)
+        headers["X-Forwarded-Proto"] = "https"
+        return super().request(method, url, headers=headers, **kwargs)
 
 
 def free_port() -> int:
@@ -87,11 +92,14 @@ def pages_for(username: str) -> list[str]:
             reverse("billing:payment-list"),
             *details[:4],
         ]
-    return common + [  # sales and the team lead
-        reverse("customers:customer-list") + "?sort=name",
-        reverse("reports:receivables"),
-        *details[:4],
-    ]
+    return (
+        common
+        + [  # sales and the team lead
+            reverse("customers:customer-list") + "?sort=name",
+            reverse("reports:receivables"),
+            *details[:4],
+        ]
+    )
 
 
 def start_server(port: int, workers: int) -> subprocess.Popen:
@@ -137,9 +145,7 @@ def start_server(port: int, workers: int) -> subprocess.Popen:
 
 
 def login(base: str, username: str) -> requests.Session:
-    session = requests.Session()
-    session.cookies.set_policy(LoopbackSecureCookies())
-    session.headers["X-Forwarded-Proto"] = "https"
+    session = ProxiedSession()
     url = base + reverse("accounts:login")
     page = session.get(url, timeout=30)
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
@@ -249,7 +255,7 @@ def main() -> None:
                 f"p95 {p95:.0f} ms, p99 {p99:.0f} ms, {rate:.1f} req/s, {errors} errors",
                 f"p95 <= {target} ms" if target else "(no target)",
                 f"login page p50 {floor:.0f} ms",
-                bool(target) and p95 <= target and errors == 0,
+                (p95 <= target and errors == 0) if target else None,
             )
     finally:
         server.terminate()

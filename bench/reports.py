@@ -39,8 +39,8 @@ from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from bench._common import quiet, require_scratch_database, result  # noqa: E402
 from accounts.roles import Role  # noqa: E402
+from bench._common import quiet, require_scratch_database, result  # noqa: E402
 from customers.models import Customer, DeviceSeries  # noqa: E402
 from customers.pinyin import name_sort_key  # noqa: E402
 from opcms.months import month_shift  # noqa: E402
@@ -201,7 +201,9 @@ def yardstick_ms() -> float:
     with connection.cursor() as cur:
         for _ in range(3):
             started = time.perf_counter()
-            cur.execute("SELECT status, count(*), sum(total - amount_paid) FROM billing_bill GROUP BY 1")
+            cur.execute(
+                "SELECT status, count(*), sum(total - amount_paid) FROM billing_bill GROUP BY 1"
+            )
             cur.fetchall()
             timings.append((time.perf_counter() - started) * 1000)
     return min(timings)
@@ -237,7 +239,13 @@ def main() -> None:
     sales = User.objects.get(username="bench_sales1")
     # (label, user, url, target ms, issue-table path or "" for information only)
     pages = [
-        ("cockpit computed (?refresh=1)", manager, reverse("home") + "?refresh=1", 1000, "cockpit recomputed"),
+        (
+            "cockpit computed (?refresh=1)",
+            manager,
+            reverse("home") + "?refresh=1",
+            1000,
+            "cockpit recomputed",
+        ),
         ("cockpit (home, manager, cached)", manager, reverse("home"), 300, ""),
         ("receivables (manager)", manager, reverse("reports:receivables"), 300, "receivables"),
         (

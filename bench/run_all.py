@@ -26,12 +26,24 @@ RESULT_PREFIX = "RESULT\t"
 
 # name: (script and full-size arguments, tiny arguments)
 BENCHES: dict[str, tuple[list[str], list[str]]] = {
-    "import": (["import_customers.py", "--rows", "100000"], ["import_customers.py", "--rows", "200"]),
-    "bills": (["generate_bills.py", "--sizes", "1320", "100000"], ["generate_bills.py", "--sizes", "40"]),
+    "import": (
+        ["import_customers.py", "--rows", "100000"],
+        ["import_customers.py", "--rows", "200"],
+    ),
+    "bills": (
+        ["generate_bills.py", "--sizes", "1320", "100000"],
+        ["generate_bills.py", "--sizes", "40"],
+    ),
     "receipts": (["receipts_import.py", "1000"], ["receipts_import.py", "20"]),
     "statement": (["statement_pdf.py", "subset", "150"], ["statement_pdf.py", "subset", "5"]),
-    "customers": (["customers_list.py", "--customers", "100000"], ["customers_list.py", "--customers", "200"]),
-    "reports": (["reports.py", "--customers", "100000"], ["reports.py", "--customers", "60", "--runs", "2"]),
+    "customers": (
+        ["customers_list.py", "--customers", "100000"],
+        ["customers_list.py", "--customers", "200"],
+    ),
+    "reports": (
+        ["reports.py", "--customers", "100000"],
+        ["reports.py", "--customers", "60", "--runs", "2"],
+    ),
     "api": (["api_ingest.py", "--records", "10000"], ["api_ingest.py", "--records", "200"]),
     "load": (
         ["load.py", "--users", "20", "50", "100", "--duration", "60"],
@@ -46,7 +58,9 @@ def ensure_database(url: str) -> None:
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
     if not name.startswith("opcms_bench"):
-        raise SystemExit(f"DATABASE_URL names {name!r}: benches need a scratch database opcms_bench*")
+        raise SystemExit(
+            f"DATABASE_URL names {name!r}: benches need a scratch database opcms_bench*"
+        )
     admin = parts._replace(path="/postgres").geturl()
     with psycopg.connect(admin, autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
@@ -58,7 +72,9 @@ def ensure_database(url: str) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--tiny", action="store_true", help="tiny sizes: does every bench still run?")
+    parser.add_argument(
+        "--tiny", action="store_true", help="tiny sizes: does every bench still run?"
+    )
     parser.add_argument("--only", nargs="*", choices=list(BENCHES), default=list(BENCHES))
     args = parser.parse_args()
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "opcms.settings.local")
@@ -95,7 +111,7 @@ def main() -> int:
     print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
     print("  ".join("-" * w for w in widths))
     for row in rows:
-        if args.tiny and row[4] in ("pass", "miss"):
+        if args.tiny and row[4] in ("pass", "miss", "n/a"):
             row = [*row[:4], "(tiny)", row[5]]
         print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
     if failed:

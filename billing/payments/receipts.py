@@ -371,7 +371,9 @@ def receipts_confirm(*, content: bytes, filename: str, user: Any, progress=None)
                 Payment.objects.bulk_create(payments, batch_size=1000)
         except IntegrityError:
             # Lost a race with an import of the same file or reference a moment ago.
-            raise ValidationError("文件中的收款刚刚已被登记（可能重复提交），请刷新后查看") from None
+            raise ValidationError(
+                "文件中的收款刚刚已被登记（可能重复提交），请刷新后查看"
+            ) from None
         allocations = PaymentAllocation.objects.bulk_create(
             [
                 PaymentAllocation(payment=payments[i], bill=bill, amount=take, created_by=user)
@@ -399,7 +401,9 @@ def receipts_confirm(*, content: bytes, filename: str, user: Any, progress=None)
     }
 
 
-def _audit_receipts(*, user: Any, filename: str, payments: list[Payment], bills: list[Bill]) -> None:
+def _audit_receipts(
+    *, user: Any, filename: str, payments: list[Payment], bills: list[Bill]
+) -> None:
     """django-auditlog does not see bulk writes: one entry per payment and per bill paid."""
     from auditlog.models import LogEntry
     from django.contrib.contenttypes.models import ContentType
