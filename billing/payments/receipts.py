@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -385,7 +385,23 @@ def receipts_confirm(*, content: bytes, filename: str, user: Any, progress=None)
         now = timezone.now()
         for bill in touched:
             bill.updated_at = now
-        Bill.objects.bulk_update(touched, ["amount_paid", "status", "updated_at"], batch_size=1000)
+        # One UPDATE … FROM unnest(): bulk_update's CASE per row grows with the square of the
+        # rows (6.5 s for 300 bills under load, cProfile).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {Bill._meta.db_table} AS b
+                SET amount_paid = v.amount_paid, status = v.status, updated_at = %s
+                FROM unnest(%s::bigint[], %s::numeric[], %s::text[]) AS v(id, amount_paid, status)
+                WHERE b.id = v.id
+                """,  # noqa: S608 - the table name is the model's
+                [
+                    now,
+                    [b.pk for b in touched],
+                    [b.amount_paid for b in touched],
+                    [b.status for b in touched],
+                ],
+            )
         _audit_receipts(user=user, filename=filename, payments=payments, bills=touched)
         for done, payment in enumerate(payments, start=1):
             reminders.payment_recorded_notify(payment=payment)
