@@ -8,6 +8,8 @@ COPY requirements.lock .
 RUN pip install --no-cache-dir -r requirements.lock
 COPY . .
 RUN SECRET_KEY=build-only DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py collectstatic --noinput
+# The statement PDF's CJK subset font, cached in the image (var/fonts): no 10-20 s first PDF.
+RUN SECRET_KEY=build-only DATABASE_URL=sqlite:////tmp/build.sqlite3 python manage.py build_statement_font
 RUN useradd --create-home opcms && mkdir -p /data/media && chown -R opcms /data /app
 USER opcms
 EXPOSE 8000

@@ -1,6 +1,6 @@
 """Bench: draft bills for 1,320 and 100,000 customers with a month of usage (PostgreSQL).
 
-    DJANGO_SETTINGS_MODULE=opcms.settings.local DATABASE_URL=postgres://... \
+    DJANGO_SETTINGS_MODULE=opcms.settings.local DATABASE_URL=postgres://postgres@127.0.0.1:5432/opcms_bench \
         .venv/bin/python bench/generate_bills.py [--sizes 1320 100000]
 
 Builds synthetic customers (company ids from 9,000,000), one plan each (a mix of
@@ -8,6 +8,8 @@ per-shoot, incremental, graduated, volume and annual) and about three usage
 records each for 2025-10, then times `bills_generate_for_period` twice (first
 run, then a re-run replacing the drafts) and prints seconds and SQL queries.
 Setup time is not measured. The bench data is removed afterwards.
+Yardstick from the same run: COPY of as many bill rows and twice as many line rows into
+temporary tables (the write floor, no Python pricing).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from accounts.roles import Role  # noqa: E402
+from bench._common import quiet, require_scratch_database  # noqa: E402
+from bench._common import result as report  # noqa: E402
 from billing.bills.services import bills_generate_for_period  # noqa: E402
 from billing.models import Bill, PricePlan, UsageRecord  # noqa: E402
 from customers.models import Customer, DeviceSeries  # noqa: E402
@@ -114,11 +118,31 @@ def build(n: int) -> None:
     UsageRecord.objects.bulk_create(usage, batch_size=10000)
 
 
+def copy_floor(n: int) -> float:
+    """Seconds to COPY n bill-shaped and 2n line-shaped rows into temporary tables."""
+    started = time.perf_counter()
+    with connection.cursor() as cur:
+        cur.execute(
+            "CREATE TEMP TABLE y_bill (customer_id bigint, number text, period date, total numeric)"
+        )
+        cur.execute("CREATE TEMP TABLE y_line (bill int, amount numeric, explanation text)")
+        with cur.copy("COPY y_bill FROM STDIN") as copy:
+            for i in range(n):
+                copy.write_row((i, f"BILL-202510-{i}", PERIOD, Decimal("123.45")))
+        with cur.copy("COPY y_line FROM STDIN") as copy:
+            for i in range(2 * n):
+                copy.write_row((i // 2, Decimal("61.72"), "8 次 × ¥8.00"))
+        cur.execute("DROP TABLE y_bill, y_line")
+    return time.perf_counter() - started
+
+
 def run(n: int, user: User) -> None:
     cleanup()
     t0 = time.perf_counter()
     build(n)
     setup = time.perf_counter() - t0
+    floor = copy_floor(n)
+    target = 0.3 if n <= 1320 else 10.0
     for label in ("first run", "re-run"):
         with CaptureQueriesContext(connection) as queries:
             t0 = time.perf_counter()
@@ -129,6 +153,15 @@ def run(n: int, user: User) -> None:
             f"{result.summary_line()} (setup {setup:.1f} s) phases: "
             + ", ".join(f"{k} {v:.2f} s" for k, v in result.phases.items())
         )
+        if label == "first run":
+            first = seconds
+    report(
+        f"draft bills for {n:,} customers",
+        f"{first:.2f} s",
+        f"<= {target:g} s",
+        f"COPY of {n:,} bills + {2 * n:,} lines {floor:.2f} s",
+        first <= target,
+    )
     assert Bill.objects.filter(period=PERIOD, customer__company_id__gte=FIRST_ID).count() == n
     cleanup()
 
@@ -137,6 +170,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", type=int, nargs="+", default=[1320, 100_000])
     args = parser.parse_args()
+    require_scratch_database()
+    quiet()
     call_command("migrate", verbosity=0)
     user, _ = User.objects.get_or_create(username="bench_ops", defaults={"role": Role.OPS})
     if user.role != Role.OPS:

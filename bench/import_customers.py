@@ -1,7 +1,7 @@
 """Bench of the customer import and export (issue 4). Prints its figures; not a test.
 
     DJANGO_SETTINGS_MODULE=opcms.settings.local \
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/opcms_h4 \
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/opcms_bench \
     .venv/bin/python bench/import_customers.py [--rows 100000]
 
 Wipes the customers of the target database first. Measures:
@@ -50,6 +50,7 @@ from django.db import connection  # noqa: E402
 
 from accounts.models import Job, User  # noqa: E402
 from accounts.services import job_create, job_run  # noqa: E402
+from bench._common import quiet, require_scratch_database, result  # noqa: E402
 from billing.workbook.services import customer_import_job_work  # noqa: E402
 from customers.exports import EXPORT_FIELDS, export_write  # noqa: E402
 from customers.importers import COLUMNS  # noqa: E402
@@ -155,6 +156,8 @@ def main() -> None:
     if args.generate:
         generate(Path(args.generate), args.rows, args.seed)
         return
+    require_scratch_database()
+    quiet()
     # Measure as production runs: DEBUG on would keep every SQL string in memory.
     settings.DEBUG = False
     user, _ = User.objects.get_or_create(
@@ -188,6 +191,7 @@ def main() -> None:
         )
         rss_before = peak_rss_mb()
         import_seconds, job = import_job(path, user)
+        import_rss = peak_rss_mb()
         assert job.status == Job.Status.SUCCEEDED, job.message
         print(
             f"import {args.rows:,} rows via job: {import_seconds:.1f} s  result={job.result}  "
@@ -220,6 +224,22 @@ def main() -> None:
         reader_seconds, count = reader_parse(path)
         print(f"upload reader (python-calamine) parse: {reader_seconds:.1f} s ({count:,} rows)")
         print(f"ratio import / raw parse: {import_seconds / raw_seconds:.2f}")
+        yardstick = f"openpyxl read {raw_seconds:.1f} s, calamine read {reader_seconds:.1f} s"
+        scale = min(1.0, args.rows / 100_000)  # smaller files: the same rate
+        result(
+            f"customer import {args.rows:,} rows",
+            f"{import_seconds:.1f} s, peak RSS {import_rss:.0f} MB",
+            f"<= {10 * scale:.2g} s, < 300 MB",
+            yardstick,
+            import_seconds <= 10 * scale and import_rss < 300,
+        )
+        result(
+            f"customer re-import {args.rows:,} rows unchanged",
+            f"{again_seconds:.1f} s",
+            f"<= {5 * scale:.2g} s",
+            yardstick,
+            again_seconds <= 5 * scale,
+        )
 
         out = Path(tmp) / "export.xlsx"
         total = Customer.objects.count()

@@ -10,14 +10,18 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
 
 from accounts.models import Job
 from accounts.services import job_attach_file, job_create, job_enqueue, job_run
 from billing.bills.selectors import OPEN_STATUSES
-from billing.models import Bill, Payment
+from billing.bills.services import _audited, _bill_status_for
+from billing.models import Bill, Payment, PaymentAllocation
 from billing.money import format_money, to_money
 from billing.payments import services
+from billing.schedules import reminders
 from customers.selectors import scoped_customers
 from opcms.spreadsheets import SpreadsheetError, spreadsheet_read
 
@@ -285,47 +289,180 @@ def receipts_confirm(*, content: bytes, filename: str, user: Any, progress=None)
     if preview.errors:
         raise ValidationError(f"文件有 {len(preview.errors)} 行错误，请下载错误明细修改后重新上传")
     digest = hashlib.sha256(content).hexdigest()[:40]
-    recorded = allocated_total = 0
-    allocated_sum = Decimal("0.00")
+    rows = preview.rows
     customers = {
-        c.pk: c for c in scoped_customers(user).filter(pk__in={r.customer_id for r in preview.rows})
+        c.pk: c
+        for c in scoped_customers(user)
+        .filter(pk__in={r.customer_id for r in rows})
+        .select_related("sales_owner")  # the notifications name the sales owner
     }
-    with transaction.atomic():
-        for done, row in enumerate(preview.rows, start=1):
-            payment = services.payment_record(
-                user=user,
-                customer=customers[row.customer_id],
-                amount=row.amount,
-                received_on=row.received_on,
-                method=Payment.Method.BANK,
-                bank_ref=row.reference,
-                payer=row.payer,
-                note=f"银行收款导入 {filename} 第 {row.row_number} 行",
-                idempotency_key=f"rcpt-{digest}-{row.row_number}",
+    by_bill = {r.bill_id for r in rows if r.bill_id}
+    oldest_first = {r.customer_id for r in rows if not r.bill_id}
+    with transaction.atomic(), _audited(user):
+        # One lock for the whole file, in id order (as payment_allocate locks): the bills it
+        # names and the open bills of the customers paid oldest first. Balances are then
+        # read under the lock and worked out in memory, row by row in file order.
+        bills = {
+            b.pk: b
+            for b in Bill.objects.select_for_update()
+            .filter(
+                Q(pk__in=by_bill)
+                | Q(customer_id__in=oldest_first, kind=Bill.Kind.BILL, status__in=OPEN_STATUSES)
             )
-            recorded += 1
+            .order_by("pk")
+        }
+        for bill in bills.values():
+            bill.customer = customers.get(bill.customer_id) or bill.customer
+        open_bills: dict[int, list[Bill]] = {}
+        for bill in sorted(
+            (b for b in bills.values() if b.kind == Bill.Kind.BILL and b.status in OPEN_STATUSES),
+            key=lambda b: (b.due_date is None, b.due_date or date.min, b.period, b.pk),
+        ):
+            open_bills.setdefault(bill.customer_id, []).append(bill)
+        # A reference committed by someone else since the preview: the same error as by hand.
+        taken = Payment.objects.select_related("customer").filter(
+            method=Payment.Method.BANK, bank_ref__in=[r.reference for r in rows]
+        )
+        for first in taken[:1]:
+            raise services.DuplicateBankRefError(first)
+
+        payments: list[Payment] = []
+        planned: list[tuple[int, Bill, Decimal]] = []  # (payment index, bill, amount)
+        for index, row in enumerate(rows):
+            amount = to_money(row.amount)
+            remaining = amount
             if row.bill_id:
-                bill = Bill.objects.get(pk=row.bill_id)
-                amount = min(bill.balance, payment.unallocated)
-                allocations = (
-                    services.payment_allocate(
-                        user=user, payment=payment, allocations=[(bill, amount)]
+                bill = bills[row.bill_id]
+                take = min(bill.balance, remaining)
+                if take > 0 and (bill.kind != Bill.Kind.BILL or bill.status not in OPEN_STATUSES):
+                    raise ValidationError(
+                        f"账单 {bill.number} 状态为“{bill.get_status_display()}”，不能核销"
                     )
-                    if amount > 0
-                    else []
-                )
+                targets = [(bill, take)] if take > 0 else []
             else:
-                allocations = services.payment_allocate_oldest_first(user=user, payment=payment)
-            allocated_total += len(allocations)
-            allocated_sum += sum((a.amount for a in allocations), Decimal("0.00"))
-            if progress:
-                progress(done, len(preview.rows))
+                targets = []
+                for bill in open_bills.get(row.customer_id, []):
+                    if remaining <= 0:
+                        break
+                    take = min(bill.balance, remaining)
+                    if take > 0:
+                        targets.append((bill, take))
+                        remaining -= take
+            for bill, take in targets:
+                bill.amount_paid += take
+                bill.status = _bill_status_for(bill)
+                planned.append((index, bill, take))
+            payments.append(
+                Payment(
+                    customer=customers[row.customer_id],
+                    amount=amount,
+                    allocated=sum((t for _, t in targets), Decimal("0.00")),
+                    received_on=row.received_on,
+                    method=Payment.Method.BANK,
+                    bank_ref=row.reference,
+                    payer=row.payer,
+                    note=f"银行收款导入 {filename} 第 {row.row_number} 行",
+                    idempotency_key=f"rcpt-{digest}-{row.row_number}",
+                    created_by=user,
+                )
+            )
+        try:
+            with transaction.atomic():
+                Payment.objects.bulk_create(payments, batch_size=1000)
+        except IntegrityError:
+            # Lost a race with an import of the same file or reference a moment ago.
+            raise ValidationError(
+                "文件中的收款刚刚已被登记（可能重复提交），请刷新后查看"
+            ) from None
+        allocations = PaymentAllocation.objects.bulk_create(
+            [
+                PaymentAllocation(payment=payments[i], bill=bill, amount=take, created_by=user)
+                for i, bill, take in planned
+            ],
+            batch_size=1000,
+        )
+        touched = list({bill.pk: bill for _, bill, _ in planned}.values())
+        now = timezone.now()
+        for bill in touched:
+            bill.updated_at = now
+        # One UPDATE … FROM unnest(): bulk_update's CASE per row grows with the square of the
+        # rows (6.5 s for 300 bills under load, cProfile).
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""
+                UPDATE {Bill._meta.db_table} AS b
+                SET amount_paid = v.amount_paid, status = v.status, updated_at = %s
+                FROM unnest(%s::bigint[], %s::numeric[], %s::text[]) AS v(id, amount_paid, status)
+                WHERE b.id = v.id
+                """,  # noqa: S608 - the table name is the model's
+                [
+                    now,
+                    [b.pk for b in touched],
+                    [b.amount_paid for b in touched],
+                    [b.status for b in touched],
+                ],
+            )
+        _audit_receipts(user=user, filename=filename, payments=payments, bills=touched)
+        for done, payment in enumerate(payments, start=1):
+            reminders.payment_recorded_notify(payment=payment)
+            if progress and (done % 50 == 0 or done == len(payments)):
+                progress(done, len(payments))
+        reminders.allocations_notify(allocations=allocations)
+    allocated_sum = sum((a.amount for a in allocations), Decimal("0.00"))
     return {
-        "收款笔数": recorded,
-        "核销笔数": allocated_total,
+        "收款笔数": len(payments),
+        "核销笔数": len(allocations),
         "核销金额": format_money(allocated_sum),
         "留作余额": format_money(preview.total - allocated_sum),
     }
+
+
+def _audit_receipts(
+    *, user: Any, filename: str, payments: list[Payment], bills: list[Bill]
+) -> None:
+    """django-auditlog does not see bulk writes: one entry per payment and per bill paid."""
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    now = timezone.now()
+    note = f"银行收款导入 {filename}"
+    actor = user if getattr(user, "is_authenticated", False) else None
+    entries = [
+        LogEntry(
+            content_type=ContentType.objects.get_for_model(Payment),
+            object_pk=str(p.pk),
+            object_id=p.pk,
+            object_repr=str(p)[:200],
+            action=LogEntry.Action.CREATE,
+            changes={
+                "amount": ["None", str(p.amount)],
+                "allocated": ["None", str(p.allocated)],
+                "bank_ref": ["None", p.bank_ref],
+                "customer": ["None", str(p.customer_id)],
+            },
+            changes_text=note,
+            actor=actor,
+            timestamp=now,
+            additional_data={"batch": note},
+        )
+        for p in payments
+    ]
+    entries += [
+        LogEntry(
+            content_type=ContentType.objects.get_for_model(Bill),
+            object_pk=str(b.pk),
+            object_id=b.pk,
+            object_repr=str(b)[:200],
+            action=LogEntry.Action.UPDATE,
+            changes={"amount_paid": ["", str(b.amount_paid)], "status": ["", b.status]},
+            changes_text=note,
+            actor=actor,
+            timestamp=now,
+            additional_data={"batch": note},
+        )
+        for b in bills
+    ]
+    LogEntry.objects.bulk_create(entries, batch_size=2000)
 
 
 def receipts_error_workbook(preview: ReceiptPreview) -> bytes:
@@ -350,8 +487,8 @@ def receipts_error_workbook(preview: ReceiptPreview) -> bytes:
 
 
 # --- running the confirm as a background job -------------------------------------------
-# About 36 ms a row on PostgreSQL (locks, savepoints and audit entries per payment;
-# bench/receipts_import.py), so a bank file of a few hundred rows runs as a Job with progress.
+# Written in bulk (one lock, bulk inserts, audit entries in one insert); the notifications
+# stay one per payment. A bank file still runs as a Job with progress.
 
 
 def receipts_upload(*, user: Any, name: str, content: bytes) -> Job:

@@ -182,3 +182,67 @@ def test_failed_import_job_reports_the_reason_and_records_nothing(
     assert job.status == Job.Status.FAILED
     assert "1 行错误" in job.message
     assert Payment.objects.count() == 1
+
+
+def test_confirm_in_bulk_audits_each_payment_and_bill_and_spends_balances_in_file_order(
+    ops_user, ledger
+):
+    # Given two rows for 乙公司 (80.00 open) and one paying 甲公司's bill by number
+    from auditlog.models import LogEntry
+    from django.contrib.contenttypes.models import ContentType
+
+    rows = [
+        ["2025-11-04", "50", "张三", "B1", ledger["b"].company_id, None],
+        ["2025-11-05", "50", "张三", "B2", ledger["b"].company_id, None],
+        ["2025-11-05", "100", "某人", "A1", None, ledger["bill_a"].number],
+    ]
+    # When the file is confirmed
+    receipts_confirm(content=xlsx(rows), filename="r.xlsx", user=ops_user)
+
+    # Then the second row only takes what the first left open; the rest is credit
+    bill_b = Bill.objects.get(pk=ledger["bill_b"].pk)
+    assert bill_b.amount_paid == D("80.00") and bill_b.status == Bill.Status.PAID
+    allocated = dict(Payment.objects.values_list("bank_ref", "allocated"))
+    assert allocated == {"B1": D("50.00"), "B2": D("30.00"), "A1": D("100.00")}
+    # And every payment and every bill paid has its own audit entry, by the user
+    entries = LogEntry.objects.filter(actor=ops_user, changes_text__startswith="银行收款导入")
+    payment_type = ContentType.objects.get_for_model(Payment)
+    bill_type = ContentType.objects.get_for_model(Bill)
+    assert entries.filter(content_type=payment_type).count() == 3
+    assert set(entries.filter(content_type=bill_type).values_list("object_id", flat=True)) == {
+        ledger["bill_a"].pk,
+        ledger["bill_b"].pk,
+    }
+
+
+def test_confirm_writes_do_not_grow_a_query_per_row(ops_user):
+    # Given 30 customers, each with an issued bill paid by number in one file
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def file_for(n, start):
+        bills = [
+            issued_bill(user=ops_user, customer=CustomerFactory(), lines=["10.00"])
+            for _ in range(n)
+        ]
+        return xlsx(
+            [
+                ["2025-11-05", "10", "某人", f"Q{start + i}", None, b.number]
+                for i, b in enumerate(bills)
+            ]
+        )
+
+    small, big = file_for(3, 0), file_for(30, 100)
+    # When each is confirmed
+    with CaptureQueriesContext(connection) as few:
+        receipts_confirm(content=small, filename="s.xlsx", user=ops_user)
+    with CaptureQueriesContext(connection) as many:
+        receipts_confirm(content=big, filename="b.xlsx", user=ops_user)
+    # Then the writes (payments, allocations, bills, audit) are bulk: only the per-payment
+    # notifications add queries per row (no sales owner here: a webhook lookup each)
+    writes = [q["sql"] for q in many.captured_queries if q["sql"].startswith(("INSERT", "UPDATE"))]
+    assert (
+        len(writes)
+        <= len([q for q in few.captured_queries if q["sql"].startswith(("INSERT", "UPDATE"))]) + 2
+    )
+    assert Payment.objects.filter(bank_ref__startswith="Q").count() == 33
