@@ -809,12 +809,16 @@ def customer_regions_set(*, user: Any, customer: Customer, regions: list[Any]) -
 
 
 RECENT_SEARCHES_KEPT = 10
+RECENT_SEARCH_MAX_CHARS = 1000
 
 
 def recent_search_record(*, user: Any, query: str, label: str) -> None:
     """Remember one list search of `user`; only the last ten are kept (a repeat moves to the top)."""
     query = query.strip()
-    if not query or not getattr(user, "is_authenticated", False):
+    # A querystring past this is not a search anyone repeats (and would not fit the index).
+    if not query or len(query) > RECENT_SEARCH_MAX_CHARS:
+        return
+    if not getattr(user, "is_authenticated", False):
         return
     # Delete and insert (not update_or_create): the same few queries on every list request.
     with transaction.atomic():

@@ -156,8 +156,7 @@ def sweep_world(admin_user, manager_user, ops_user, sales_user):
     payment = factories.ApiPaymentFactory(customer=customer)
     tag = factories.TagFactory()
     customer.tags.add(tag)
-    from billing.reconciliation import payment_allocate
-
+    from billing.payments.services import payment_allocate
     from customers.models import SavedFilter
 
     (allocation,) = payment_allocate(user=ops_user, payment=payment, allocations=[(bill, 100)])

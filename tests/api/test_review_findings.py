@@ -162,7 +162,7 @@ def test_ops_can_set_ops_owners_through_the_api(client_for, ops_user, sales_user
 
 
 def test_statement_xlsx_writes_formula_like_text_as_literal_text(client, ops_user):
-    from billing.reconciliation import payment_record
+    from billing.payments.services import payment_record
 
     customer = factories.CustomerFactory()
     factories.issued_bill(user=ops_user, customer=customer, lines=["100.00"])

@@ -88,7 +88,7 @@ def _wait(condition, *, timeout: float, what: str):
 
 
 def test_a_customer_import_killed_mid_transaction_leaves_nothing_and_completes_on_retry(
-    require_redis, require_postgres, ops_user
+    require_redis, ops_user
 ):
     # given an import job queued on a queue of its own, and a worker for it
     queue = f"crash-{uuid.uuid4().hex[:8]}"

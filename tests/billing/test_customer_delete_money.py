@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
 def test_a_customer_with_an_unpaid_issued_bill_cannot_be_deleted(
-    require_postgres, admin_user, ops_user
+    admin_user, ops_user
 ):
     customer = factories.CustomerFactory()
     factories.issued_bill(user=ops_user, customer=customer, lines=["100.00"])
@@ -26,7 +26,7 @@ def test_a_customer_with_an_unpaid_issued_bill_cannot_be_deleted(
     assert not Customer.objects.get(pk=customer.pk).is_deleted
 
 
-def test_a_customer_with_unallocated_credit_cannot_be_deleted(require_postgres, admin_user):
+def test_a_customer_with_unallocated_credit_cannot_be_deleted(admin_user):
     customer = factories.CustomerFactory()
     factories.PaymentFactory(customer=customer, amount=Decimal("50.00"))
 
@@ -34,7 +34,7 @@ def test_a_customer_with_unallocated_credit_cannot_be_deleted(require_postgres, 
         customer_soft_delete(user=admin_user, customer=customer)
 
 
-def test_the_refusal_holds_for_a_queryset_update_too(require_postgres, ops_user):
+def test_the_refusal_holds_for_a_queryset_update_too(ops_user):
     from django.db import IntegrityError
 
     customer = factories.CustomerFactory()
@@ -44,7 +44,7 @@ def test_the_refusal_holds_for_a_queryset_update_too(require_postgres, ops_user)
         Customer.objects.filter(pk=customer.pk).update(is_deleted=True)
 
 
-def test_a_settled_customer_can_be_deleted(require_postgres, admin_user):
+def test_a_settled_customer_can_be_deleted(admin_user):
     customer = factories.CustomerFactory()
     factories.BillFactory(customer=customer, lines=["10.00"])  # a draft owes nothing yet
 
@@ -53,7 +53,7 @@ def test_a_settled_customer_can_be_deleted(require_postgres, admin_user):
     assert Customer.objects.get(pk=customer.pk).is_deleted
 
 
-def test_the_delete_page_shows_the_refusal(require_postgres, client, admin_user, ops_user):
+def test_the_delete_page_shows_the_refusal(client, admin_user, ops_user):
     customer = factories.CustomerFactory()
     factories.issued_bill(user=ops_user, customer=customer, lines=["100.00"])
     client.force_login(admin_user)

@@ -25,7 +25,7 @@ from tests import factories
 
 
 @pytest.fixture
-def empty_database(require_postgres):
+def empty_database(db):
     """A second, empty database on the same server, dropped afterwards."""
     name = f"{connection.settings_dict['NAME']}_restore"
     source = Database.default().with_name(connection.settings_dict["NAME"])
@@ -42,7 +42,7 @@ def money_world(ops_user, settings, tmp_path):
     settings.MEDIA_ROOT = str(tmp_path / "media")
     (tmp_path / "media" / "jobs").mkdir(parents=True)
     (tmp_path / "media" / "jobs" / "upload.xlsx").write_bytes(b"workbook bytes")
-    from billing.reconciliation import payment_allocate
+    from billing.payments.services import payment_allocate
 
     customer = factories.CustomerFactory()
     bill = factories.ApiBillFactory(customer=customer, total=Decimal("1234.56"))
