@@ -14,9 +14,7 @@ from tests import factories
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 
-def test_a_customer_with_an_unpaid_issued_bill_cannot_be_deleted(
-    admin_user, ops_user
-):
+def test_a_customer_with_an_unpaid_issued_bill_cannot_be_deleted(admin_user, ops_user):
     customer = factories.CustomerFactory()
     factories.issued_bill(user=ops_user, customer=customer, lines=["100.00"])
 
