@@ -287,7 +287,9 @@ def credit_score_compute(
     - starts at 100;
     - average days paid after the due date (bills settled in the last year): −1 per day, at most −30;
     - bills that went overdue in the last year: −5 each, at most −25;
-    - oldest bill overdue now: −1 per 3 days, at most −25;
+    - oldest bill overdue now: −1 per day, at most −30 — money still owed is at least as
+      late as money paid that late, so owing 31 days never scores better than paying 31
+      days late;
     - broken promises in the last year: −10 each, at most −30.
     """
     late = [max(d, 0) for d in paid_delays]
@@ -295,7 +297,7 @@ def credit_score_compute(
     deductions = (
         min(avg_late, 30)
         + min(overdue_bills * 5, 25)
-        + min(overdue_now_days // 3, 25)
+        + min(overdue_now_days, 30)
         + min(broken_promises * 10, 30)
     )
     score = max(0, 100 - deductions)

@@ -20,7 +20,8 @@ class DeskTable(tables.Table):
         accessor="customer", orderable=False, verbose_name="客户", attrs=_cell("客户")
     )
     owner = tables.Column(
-        accessor="customer__sales_owner",
+        # the workbook's owner text when no user matches it, as on the customer list
+        accessor="customer__sales_owner_display",
         orderable=False,
         verbose_name="销售",
         default="—",
@@ -62,9 +63,6 @@ class DeskTable(tables.Table):
             value.name,
             value.company_id,
         )
-
-    def render_owner(self, value):
-        return value.display_name
 
     def render_overdue_amount(self, value):
         return format_money(value)

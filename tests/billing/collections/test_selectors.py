@@ -201,13 +201,19 @@ def test_measure_counts_a_contact_at_23_hours_and_not_at_25(team, ops_user):
             75,
             "良",
         ),
-        # one bill 45 days overdue now (−5 overdue, −15 age) and one broken promise (−10)
+        # one bill 45 days overdue now (−5 overdue, −30 age: capped) and one broken promise (−10)
         (
             {"paid_delays": [], "overdue_bills": 1, "overdue_now_days": 45, "broken_promises": 1},
-            70,
+            55,
+            "中",
+        ),
+        # one bill 12 days overdue now (−5 overdue, −12 age)
+        (
+            {"paid_delays": [], "overdue_bills": 1, "overdue_now_days": 12, "broken_promises": 0},
+            83,
             "良",
         ),
-        # the worst: every deduction at its cap (30 + 25 + 25 + 30)
+        # the worst: every deduction at its cap (30 + 25 + 30 + 30)
         (
             {
                 "paid_delays": [90],
@@ -223,6 +229,21 @@ def test_measure_counts_a_contact_at_23_hours_and_not_at_25(team, ops_user):
 def test_credit_score_on_worked_histories(history, score, grade):
     result = credit_score_compute(**history)
     assert (result.score, result.grade) == (score, grade)
+
+
+@pytest.mark.parametrize("days", [1, 7, 31, 90])
+def test_owing_never_scores_better_than_having_paid_as_late(days):
+    # Given two customers whose one bill went overdue: one paid it `days` late, the other
+    # has paid nothing and owes it for `days`
+    paid_late = credit_score_compute(
+        paid_delays=[days], overdue_bills=1, overdue_now_days=0, broken_promises=0
+    )
+    still_owing = credit_score_compute(
+        paid_delays=[], overdue_bills=1, overdue_now_days=days, broken_promises=0
+    )
+
+    # Then the one still owing does not score better
+    assert still_owing.score <= paid_late.score
 
 
 def test_credit_score_sentence_explains_the_history():
@@ -255,6 +276,6 @@ def test_credit_score_reads_the_payment_history(ops_user):
 
     result = credit_scores([customer.pk], today=TODAY)[customer.pk]
 
-    # 100 − 12 (avg late) − 10 (two bills overdue) − 10 (30 days now) − 10 (broken) = 58
-    assert result.score == 58
+    # 100 − 12 (avg late) − 10 (two bills overdue) − 30 (30 days now) − 10 (broken) = 38
+    assert result.score == 38
     assert "平均逾期 12 天付款" in result.sentence

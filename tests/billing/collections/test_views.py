@@ -56,6 +56,22 @@ def test_desk_lists_the_scope_of_each_role(
     assert shown == expected
 
 
+def test_desk_names_the_workbook_owner_when_no_user_matches(client, team, ops_user):
+    # Given an overdue customer whose workbook owner text matched no user, and one that did
+    overdue(CustomerFactory(name="无账号客户", sales_owner=None, sales_owner_raw="老王"))
+    overdue(CustomerFactory(name="有账号客户", sales_owner=team["sales1"]))
+
+    # When ops open the desk
+    response = login(client, ops_user).get(reverse("billing:collections-desk"))
+
+    # Then the owner column shows the workbook's text for the first and the user for the other
+    cells = {
+        row.get_cell("customer").split("</a>")[0].rsplit(">", 1)[1]: row.get_cell("owner")
+        for row in response.context["table"].rows
+    }
+    assert cells == {"无账号客户": "老王", "有账号客户": team["sales1"].display_name}
+
+
 def test_desk_filters_by_search_and_the_htmx_fragment_is_the_table(client, desk_world, ops_user):
     response = login(client, ops_user).get(
         reverse("billing:collections-desk"), {"q": "sales2"}, HTTP_HX_REQUEST="true"
