@@ -11,13 +11,15 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management import BaseCommand
+from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.roles import Role
 from billing.bills.services import bill_issue, bills_generate_for_period
-from billing.models import Bill, Payment, UsageRecord
+from billing.models import Bill, Payment, PricePlan, UsageRecord
 from billing.payments.services import payment_allocate_oldest_first, payment_record
+from billing.plans.services import plan_new_version
 from billing.usage.services import read_usage_workbook, usage_ingest
 from billing.workbook.services import customer_import_run
 from customers.models import Customer, DeviceSeries
@@ -58,6 +60,8 @@ class Command(BaseCommand):
             )
         if admin is not None and not Bill.objects.exists():
             self._settle_recent_months(admin)
+        if admin is not None and not PricePlan.objects.filter(kind=PricePlan.Kind.ANNUAL).exists():
+            self._annual_packages(admin)
 
     def _settle_recent_months(self, admin) -> None:
         """Bill the last three months as a clerk would: the two older ones issued and partly
@@ -90,6 +94,51 @@ class Command(BaseCommand):
         self.stdout.write(
             f"演示账单：{len(issued)} 张已出账，{paid} 笔收款；{last:%Y-%m} 为草稿待出账"
         )
+
+    def _annual_packages(self, admin) -> None:
+        """Move the four busiest customers onto annual packages from this month, their
+        contract year ending this month, so the burn-down and the renewal pipeline have
+        something to show: one about to run out, one that will overrun, one with room to
+        spare, one unlimited."""
+        today = timezone.localdate()
+        this_month = today.replace(day=1)
+        contract_start = month_shift(this_month, -11)  # the contract year ends this month
+        busiest = (
+            UsageRecord.objects.values("customer_id")
+            .annotate(shots=Sum("shots"))
+            .order_by("-shots", "customer_id")[:40]
+        )
+        # quota as a multiple of the contract year's shots so far; None is unlimited
+        quota_factors = [Decimal("1.05"), Decimal("0.9"), Decimal("3"), None]
+        made = 0
+        for row in busiest:
+            if made == len(quota_factors):
+                break
+            factor = quota_factors[made]
+            plan = (
+                PricePlan.objects.filter(customer_id=row["customer_id"], valid_to__isnull=True)
+                .order_by("-valid_from")
+                .first()
+            )
+            if plan is None or (plan.valid_from and plan.valid_from >= this_month):
+                continue
+            unit = plan.single_price or Decimal("10")
+            quota = int(row["shots"] * factor) if factor is not None else None
+            plan_new_version(
+                user=admin,
+                plan=plan,
+                valid_from=this_month,
+                data={
+                    "kind": PricePlan.Kind.ANNUAL,
+                    "annual_fee": (unit * row["shots"] * 4).quantize(Decimal("1")),
+                    "annual_quota": quota,
+                    "overage_price": unit,
+                    "fee_schedule": PricePlan.FeeSchedule.MONTHLY,
+                    "contract_start": contract_start,
+                },
+            )
+            made += 1
+        self.stdout.write(f"演示包年套餐：{made} 个（合同年度本月底到期）")
 
 
 def _shift_to_recent(records: list[dict], *, today: date) -> int:

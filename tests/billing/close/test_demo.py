@@ -31,3 +31,26 @@ def test_at_most_a_tenth_of_the_demo_months_bills_carry_an_anomaly():
     # a ¥0.00 bill left is a plan priced at ¥0 (free use), and its lines say so
     assert all(b.lines.exists() for b in bills if b.total == 0 and not b.anomalies)
     assert out.getvalue().strip().endswith(f"anomalies={len(flagged)}")
+
+
+def test_the_demo_has_annual_packages_for_the_burn_down_and_the_pipeline(ops_user):
+    from billing.collections.burndown import package_burn_downs
+    from billing.collections.pipeline import pipeline_items
+
+    # Given the demo
+    call_command("seed_demo", stdout=StringIO())
+    today = timezone.localdate()
+
+    # When ops look at the package burn-down and the renewal pipeline
+    burns_with_plans = package_burn_downs(ops_user, today=today)
+    burns = [burn for _, burn in burns_with_plans]
+    items = pipeline_items(ops_user, today=today)
+
+    # Then four packages show each outcome: overrun, running out, room to spare, unlimited
+    assert len(burns) == 4
+    assert sum(b.unlimited for b in burns) == 1
+    assert any(b.already_out for b in burns)
+    assert any(b.projected_overage > 0 for b in burns)
+    assert any(not b.unlimited and b.quota_out_on is None for b in burns)
+    # and their contract years, ending this month, are in the renewal pipeline
+    assert {item.customer for item in items} >= {plan.customer for plan, _ in burns_with_plans}
