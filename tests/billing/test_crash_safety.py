@@ -1,17 +1,21 @@
 """Crash safety: SIGKILL a real Celery worker mid-job; after a restart the job completes on
-retry and the database holds all of the rows or none, with no duplicates.
+retry, or the stuck-job sweeper marks it failed, and the database holds all of the rows
+or none, with no duplicates.
 
 The worker is a separate process (`celery worker`, Redis broker, this test's database),
 killed while its job's transaction has written rows (pg_stat_activity shows a
-transaction id). Acks are late and a lost worker's task is rejected back to Redis, so
-the restarted worker receives it again (test settings shorten the visibility timeout).
+transaction id). Acks are late, so the lost task stays unacknowledged in Redis and a
+restarted worker receives it again once the visibility timeout has passed (5 s in the
+test settings, 4 h in production, where the sweeper fails the job first: the redelivered
+task then finds it finished and does nothing).
 
 The import is slow enough to be caught while it writes. Bill generation is not (bills and
 lines are two COPYs), so its test pins the kill point with a lock instead of timing: the
 test's own connection holds the audit log table in EXCLUSIVE mode (reads pass, inserts
 wait), and generation writes its one audit entry after the bills and the lines, in the
 same transaction. The worker is killed once PostgreSQL shows its backend waiting on that
-lock while holding write locks on the bill and line tables. No hook in production code.
+lock, and the test checks it then held uncommitted writes on the bill and line tables.
+No hook in production code.
 """
 
 from __future__ import annotations
@@ -175,26 +179,30 @@ def _generation_job(user) -> Job:
     )
 
 
-def _generation_blocked_mid_write() -> int | None:
-    """The backend of another session that has written bills and lines (it holds row-write
-    locks on both tables, and a transaction id) and now waits for the audit log table."""
+def _waiting_on_audit_log() -> int | None:
+    """The backend of another session waiting for the audit log table's lock."""
     with connection.cursor() as cursor:
         cursor.execute(
-            """
-            SELECT a.pid FROM pg_stat_activity a
-            WHERE a.datname = current_database() AND a.pid <> pg_backend_pid()
-              AND a.backend_xid IS NOT NULL AND a.wait_event_type = 'Lock'
-              AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND NOT l.granted
-                          AND l.relation = %s::regclass)
-              AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.granted
-                          AND l.mode = 'RowExclusiveLock' AND l.relation = %s::regclass)
-              AND EXISTS (SELECT 1 FROM pg_locks l WHERE l.pid = a.pid AND l.granted
-                          AND l.mode = 'RowExclusiveLock' AND l.relation = %s::regclass)
-            """,
-            [LogEntry._meta.db_table, Bill._meta.db_table, BillLine._meta.db_table],
+            "SELECT a.pid FROM pg_stat_activity a JOIN pg_locks l ON l.pid = a.pid "
+            "WHERE a.datname = current_database() AND a.pid <> pg_backend_pid() "
+            "AND a.wait_event_type = 'Lock' AND NOT l.granted AND l.relation = %s::regclass",
+            [LogEntry._meta.db_table],
         )
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+def _tables_written_uncommitted(pid: int) -> set[str]:
+    """The tables backend `pid` has written in its open transaction (row-write locks held)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT l.relation::regclass::text FROM pg_locks l "
+            "JOIN pg_stat_activity a ON a.pid = l.pid WHERE l.pid = %s AND l.granted "
+            "AND l.mode = 'RowExclusiveLock' AND l.relation IS NOT NULL "
+            "AND a.backend_xid IS NOT NULL",
+            [pid],
+        )
+        return {row[0].strip('"') for row in cursor.fetchall()}
 
 
 def _backend_alive(pid: int) -> bool:
@@ -209,9 +217,10 @@ def _job_finished(job: Job) -> bool:
     ).exists()
 
 
-def _kill_generation_mid_write(*, job: Job, queue: str, sender: Celery, redis_url: str) -> None:
-    """Run `job` on a real worker and SIGKILL the worker once its transaction has written
-    the month's bills and lines; return when PostgreSQL has dropped the dead backend.
+def _kill_generation_mid_write(*, job: Job, queue: str, sender: Celery, redis_url: str) -> set[str]:
+    """Run `job` on a real worker and SIGKILL the worker once it has written the month's
+    bills and lines; return, when PostgreSQL has dropped the dead backend, the tables its
+    transaction had written and not committed when it was killed.
 
     The test's own connection holds the audit log table in EXCLUSIVE mode (reads pass,
     inserts wait), and generation writes its audit entry after the bills and the lines,
@@ -231,13 +240,10 @@ def _kill_generation_mid_write(*, job: Job, queue: str, sender: Celery, redis_ur
             if _job_finished(job):
                 job.refresh_from_db()
                 pytest.fail(f"the generation ended before it was caught: {job.message}")
-            return _generation_blocked_mid_write()
+            return _waiting_on_audit_log()
 
-        pid = _wait(
-            caught_mid_write,
-            timeout=120,
-            what="the generation to write bills and lines and wait on the audit log lock",
-        )
+        pid = _wait(caught_mid_write, timeout=120, what="the generation to reach its audit entry")
+        written = _tables_written_uncommitted(pid)
         _kill(worker)
         # Released, the orphaned backend finds its client gone and aborts its transaction
         # (terminated if it lingers); a retry must not find the month's advisory lock held.
@@ -248,18 +254,34 @@ def _kill_generation_mid_write(*, job: Job, queue: str, sender: Celery, redis_ur
         if _backend_alive(pid):
             blocker.execute("SELECT pg_terminate_backend(%s)", [pid])
         _wait(lambda: not _backend_alive(pid), timeout=30, what="the dead worker's backend to end")
+        return written
     finally:
         if worker is not None and worker.poll() is None:
             _kill(worker)
         blocker.close()
 
 
-def _assert_nothing_of_the_run_is_left(job: Job, audit_entries: int) -> None:
-    assert Bill.objects.count() == 0
-    assert BillLine.objects.count() == 0
+def _month_rows() -> tuple[list, list]:
+    """Every bill and line as the database holds them, to compare before and after a kill."""
+    bills = Bill.objects.order_by("pk").values_list(
+        "pk", "customer_id", "number", "status", "total", "anomalies", "updated_at"
+    )
+    lines = BillLine.objects.order_by("bill_id", "position").values_list(
+        "bill_id", "position", "line_type", "quantity", "unit_price", "amount"
+    )
+    return list(bills), list(lines)
+
+
+def _assert_nothing_of_the_run_is_left(job: Job, audit_entries: int, rows: tuple) -> None:
+    assert _month_rows() == rows
     assert LogEntry.objects.count() == audit_entries
     job.refresh_from_db()
     assert job.progress_done == 0  # its progress was written in the same transaction
+
+
+def _assert_killed_mid_transaction(written: set[str]) -> None:
+    """The kill landed after the bills and lines were written, before the commit."""
+    assert written >= {Bill._meta.db_table, BillLine._meta.db_table}, written
 
 
 def _assert_one_draft_each(customers: list[Customer]) -> None:
@@ -281,15 +303,19 @@ def test_a_bill_generation_killed_mid_transaction_leaves_no_bill_and_completes_o
     customers = _billable_customers(30)
     job = _generation_job(ops_user)
     audit_entries = LogEntry.objects.count()
+    assert _month_rows() == ([], [])
     queue = f"crash-{uuid.uuid4().hex[:8]}"
     sender = Celery("crash-sender", broker=require_redis)
     broker = redis.Redis.from_url(require_redis)
     worker = None
     try:
         # when its worker is SIGKILLed after writing the bills and lines, before committing
-        _kill_generation_mid_write(job=job, queue=queue, sender=sender, redis_url=require_redis)
+        written = _kill_generation_mid_write(
+            job=job, queue=queue, sender=sender, redis_url=require_redis
+        )
         # then nothing of the run is left, and the job is still "running"
-        _assert_nothing_of_the_run_is_left(job, audit_entries)
+        _assert_nothing_of_the_run_is_left(job, audit_entries, ([], []))
+        _assert_killed_mid_transaction(written)
         assert job.status == Job.Status.RUNNING
         # and a restarted worker receives the task again and finishes the job
         worker = _start_worker(queue, require_redis)
@@ -314,11 +340,19 @@ def test_a_bill_generation_killed_mid_transaction_leaves_no_bill_and_completes_o
     _assert_one_draft_each(customers)
 
 
-def test_a_bill_generation_killed_and_swept_as_failed_stays_failed_and_runs_again_cleanly(
+def test_a_regeneration_killed_and_swept_as_failed_keeps_the_old_drafts_whole_and_runs_again(
     require_redis, ops_user
 ):
-    # given an October generation whose worker was SIGKILLed mid-transaction
+    # given 12 customers whose October drafts exist, then more October usage for each
     customers = _billable_customers(12)
+    assert bills_generate_for_period(period=OCT, user=ops_user).bills == len(customers)
+    series = DeviceSeriesFactory(code="L")
+    for customer in customers:
+        UsageRecordFactory(customer=customer, series=series, shots=3)
+    before = _month_rows()
+    old_totals = dict(Bill.objects.values_list("customer_id", "total"))
+    # and a regeneration job whose worker is SIGKILLed after updating the drafts and
+    # rewriting their lines, before committing
     job = _generation_job(ops_user)
     audit_entries = LogEntry.objects.count()
     queue = f"crash-{uuid.uuid4().hex[:8]}"
@@ -326,15 +360,19 @@ def test_a_bill_generation_killed_and_swept_as_failed_stays_failed_and_runs_agai
     broker = redis.Redis.from_url(require_redis)
     worker = None
     try:
-        _kill_generation_mid_write(job=job, queue=queue, sender=sender, redis_url=require_redis)
+        written = _kill_generation_mid_write(
+            job=job, queue=queue, sender=sender, redis_url=require_redis
+        )
         # when the stuck-job sweeper runs after the job timeout
         later = timezone.now() + timedelta(seconds=settings.OPCMS_JOB_TIMEOUT_SECONDS + 60)
         assert [j.pk for j in jobs_fail_stuck(now=later)] == [job.pk]
-        # then the job is failed with the message that nothing was kept, and nothing was
+        # then the job is failed with the message that nothing was kept, and the old
+        # drafts and their lines are exactly as they were
         job.refresh_from_db()
         assert job.status == Job.Status.FAILED
         assert job.message == STUCK_JOB_MESSAGE
-        _assert_nothing_of_the_run_is_left(job, audit_entries)
+        _assert_nothing_of_the_run_is_left(job, audit_entries, before)
+        _assert_killed_mid_transaction(written)
         # and when a restarted worker receives the lost task again, it leaves the failed
         # job alone (the message is acknowledged only after the task has run)
         worker = _start_worker(queue, require_redis)
@@ -345,8 +383,8 @@ def test_a_bill_generation_killed_and_swept_as_failed_stays_failed_and_runs_agai
         )
         job.refresh_from_db()
         assert job.status == Job.Status.FAILED
-        assert Bill.objects.count() == 0
-        # and the clerk's new generation job gives exactly one draft per customer
+        assert _month_rows() == before
+        # and the clerk's new generation job reprices every draft in place, once each
         again = _generation_job(ops_user)
         sender.send_task("billing.tasks.bills_generate_task", args=[again.pk], queue=queue)
         _wait(lambda: _job_finished(again), timeout=120, what="the new generation to finish")
@@ -361,6 +399,9 @@ def test_a_bill_generation_killed_and_swept_as_failed_stays_failed_and_runs_agai
     assert again.status == Job.Status.SUCCEEDED, again.message
     assert again.result["账单"] == len(customers)
     _assert_one_draft_each(customers)
+    assert [row[0] for row in _month_rows()[0]] == [row[0] for row in before[0]]
+    for customer_id, total in Bill.objects.values_list("customer_id", "total"):
+        assert total > old_totals[customer_id]
 
 
 def _gone_from_broker(broker: redis.Redis, queue: str) -> bool:
