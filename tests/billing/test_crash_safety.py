@@ -123,7 +123,7 @@ def test_a_customer_import_killed_mid_transaction_leaves_nothing_and_completes_o
         input_name=SAMPLE.name,
         input_bytes=SAMPLE.read_bytes(),
     )
-    sender = Celery("crash-sender", broker=require_redis)
+    sender = _sender(require_redis)
     broker = redis.Redis.from_url(require_redis)
     worker = _start_worker(queue, require_redis)
     try:
@@ -281,7 +281,10 @@ def _assert_nothing_of_the_run_is_left(job: Job, audit_entries: int, rows: tuple
 
 def _assert_killed_mid_transaction(written: set[str]) -> None:
     """The kill landed after the bills and lines were written, before the commit."""
-    assert written >= {Bill._meta.db_table, BillLine._meta.db_table}, written
+    assert written >= {Bill._meta.db_table, BillLine._meta.db_table}, (
+        f"not killed mid-write (uncommitted writes on {sorted(written)}): does generation "
+        "still write its audit entry after the bills and lines, in the same transaction?"
+    )
 
 
 def _assert_one_draft_each(customers: list[Customer]) -> None:
@@ -305,7 +308,7 @@ def test_a_bill_generation_killed_mid_transaction_leaves_no_bill_and_completes_o
     audit_entries = LogEntry.objects.count()
     assert _month_rows() == ([], [])
     queue = f"crash-{uuid.uuid4().hex[:8]}"
-    sender = Celery("crash-sender", broker=require_redis)
+    sender = _sender(require_redis)
     broker = redis.Redis.from_url(require_redis)
     worker = None
     try:
@@ -356,7 +359,7 @@ def test_a_regeneration_killed_and_swept_as_failed_keeps_the_old_drafts_whole_an
     job = _generation_job(ops_user)
     audit_entries = LogEntry.objects.count()
     queue = f"crash-{uuid.uuid4().hex[:8]}"
-    sender = Celery("crash-sender", broker=require_redis)
+    sender = _sender(require_redis)
     broker = redis.Redis.from_url(require_redis)
     worker = None
     try:
@@ -404,23 +407,38 @@ def test_a_regeneration_killed_and_swept_as_failed_keeps_the_old_drafts_whole_an
         assert total > old_totals[customer_id]
 
 
+def _sender(redis_url: str) -> Celery:
+    """A Celery client publishing where the test worker listens (its key prefix)."""
+    return Celery(
+        "crash-sender",
+        broker=redis_url,
+        broker_transport_options=settings.REAL_WORKER_TRANSPORT_OPTIONS,
+    )
+
+
+def _key(name: str) -> str:
+    return settings.REAL_WORKER_TRANSPORT_OPTIONS["global_keyprefix"] + name
+
+
 def _gone_from_broker(broker: redis.Redis, queue: str) -> bool:
     """No message for `queue` waits in Redis or is delivered but unacknowledged (kombu keeps
     those in the "unacked" hash until the ack), for a whole second: between a worker's
     BRPOP and its HSET a message is in neither for a moment, never for a second."""
     deadline = time.monotonic() + 1
     while time.monotonic() < deadline:
-        if broker.llen(queue) or any(queue.encode() in v for v in broker.hvals("unacked")):
+        if broker.llen(_key(queue)) or any(
+            queue.encode() in value for value in broker.hvals(_key("unacked"))
+        ):
             return False
         time.sleep(0.02)
     return True
 
 
 def _purge(broker: redis.Redis, queue: str) -> None:
-    """Drop what a failed or interrupted test left of `queue` in Redis: the unacknowledged
-    index is shared by every queue, and a later test's worker would restore it."""
-    broker.delete(queue)
-    for tag, value in broker.hgetall("unacked").items():
+    """Drop what a failed or interrupted test left of `queue` in Redis, where a later
+    test's worker would restore it."""
+    broker.delete(_key(queue))
+    for tag, value in broker.hgetall(_key("unacked")).items():
         if queue.encode() in value:
-            broker.hdel("unacked", tag)
-            broker.zrem("unacked_index", tag)
+            broker.hdel(_key("unacked"), tag)
+            broker.zrem(_key("unacked_index"), tag)
