@@ -66,7 +66,9 @@ def _cockpit_context(request, today) -> dict:
         "figures": figures,
         "chart": _chart_data(figures),
         # the company's 24-hour follow-up target, over a chosen period (default: 30 days)
-        "measure": measure_24h(request.user, date_from=date_from, date_to=date_to),
+        "measure": measure_24h(
+            request.user, date_from=date_from, date_to=date_to, with_cases=False
+        ),
         "pipeline_months": pipeline_by_month(pipeline_items(request.user, today=today)),
     }
 
