@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils import timezone
 
@@ -53,6 +53,19 @@ def preferences_for(users: Iterable[User], kind: str) -> dict[int, Preference]:
     }
     default = Preference(in_app=DEFAULT_IN_APP, email=DEFAULT_EMAIL)
     return {pk: stored.get(pk, default) for pk in ids}
+
+
+@dataclass(frozen=True)
+class NotifyEvent:
+    """One event for `notify_many`: the same arguments as `notify`."""
+
+    recipients: tuple[User | None, ...]
+    kind: str
+    event_key: str
+    title: str
+    body: str = ""
+    link: str = ""
+    obj: object | None = None
 
 
 def notify(
@@ -109,6 +122,97 @@ def notify(
         from .webhooks import channels_post_for  # channels import notifications' helpers
 
         channels_post_for(notifications=result.created)
+    return result
+
+
+def notify_many(events: list[NotifyEvent]) -> NotifyResult:
+    """`notify` for a batch of events (a file of payments): the same rows, emails and robot
+    posts, with the preferences, the rows already sent, the inserts and the robots each one
+    query for the whole batch instead of several per event and recipient."""
+    result = NotifyResult()
+    wanted: list[tuple[NotifyEvent, User]] = []
+    seen: set[tuple[int, str]] = set()
+    for event in events:
+        if event.kind not in NotificationKind.values:
+            raise ValueError(f"unknown notification kind {event.kind!r}")
+        for user in event.recipients:
+            if user is None or not user.is_active:
+                continue
+            key = (user.pk, event.event_key[:120])
+            if key in seen:  # the same person and event twice in the batch: once, as notify
+                continue
+            seen.add(key)
+            wanted.append((event, user))
+    if not wanted:
+        return result
+    user_ids = {u.pk for _, u in wanted}
+    stored = {
+        (p.user_id, p.kind): Preference(in_app=p.in_app, email=p.email)
+        for p in NotificationPreference.objects.filter(
+            user_id__in=user_ids, kind__in={e.kind for e, _ in wanted}
+        )
+    }
+    default = Preference(in_app=DEFAULT_IN_APP, email=DEFAULT_EMAIL)
+    already = set(
+        Notification.objects.filter(
+            recipient_id__in=user_ids, event_key__in={k for _, k in seen}
+        ).values_list("recipient_id", "event_key")
+    )
+    rows: list[tuple[NotifyEvent, Notification]] = []
+    for event, user in wanted:
+        key = event.event_key[:120]
+        if (user.pk, key) in already:
+            continue
+        pref = stored.get((user.pk, event.kind), default)
+        obj = event.obj
+        rows.append(
+            (
+                event,
+                Notification(
+                    recipient=user,
+                    event_key=key,
+                    kind=event.kind,
+                    title=event.title[:200],
+                    body=event.body,
+                    link=event.link,
+                    object_type=obj._meta.label_lower if obj is not None else "",
+                    object_id=str(getattr(obj, "pk", "") or ""),
+                    in_inbox=pref.in_app,
+                    email_mode=pref.email if user.email else EmailMode.OFF,
+                ),
+            )
+        )
+    if not rows:
+        return result
+    try:
+        with transaction.atomic():  # a savepoint, as get_or_create's
+            Notification.objects.bulk_create([n for _, n in rows], batch_size=1000)
+    except IntegrityError:
+        # A concurrent scan wrote one of these events first: fall back to one at a time,
+        # where each such row is the no-op it is in `notify`.
+        for event in events:
+            partial = notify(
+                recipients=event.recipients,
+                kind=event.kind,
+                event_key=event.event_key,
+                title=event.title,
+                body=event.body,
+                link=event.link,
+                obj=event.obj,
+            )
+            result.created.extend(partial.created)
+            result.emails += partial.emails
+        return result
+    by_event: dict[int, list[Notification]] = {}
+    for event, notification in rows:
+        result.created.append(notification)
+        by_event.setdefault(id(event), []).append(notification)
+        if notification.email_mode == EmailMode.IMMEDIATE:
+            result.emails += 1
+            _send_after_commit(notification.pk)
+    from .webhooks import channels_post_many  # channels import notifications' helpers
+
+    channels_post_many(events=list(by_event.values()))
     return result
 
 

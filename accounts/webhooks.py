@@ -64,56 +64,101 @@ def robot_message(*, provider: str, title: str, text: str) -> dict[str, Any]:
 
 
 def _enqueue(delivery: WebhookDelivery) -> None:
+    _enqueue_many([delivery])
+
+
+def _enqueue_many(deliveries: list[WebhookDelivery]) -> None:
+    """One after-commit callback queues every delivery's task (a rollback sends none)."""
     from .tasks import webhook_deliver_task
 
-    transaction.on_commit(lambda: webhook_deliver_task.delay(delivery.pk))
+    if not deliveries:
+        return
+    ids = [d.pk for d in deliveries]
+
+    def send() -> None:
+        for pk in ids:
+            webhook_deliver_task.delay(pk)
+
+    transaction.on_commit(send)
 
 
 def channels_post_for(*, notifications: list[Notification]) -> list[WebhookDelivery]:
     """Post new notifications to the robots of their recipients' teams, once per team and event."""
+    return channels_post_many(events=[notifications])
+
+
+def channels_post_many(*, events: list[list[Notification]]) -> list[WebhookDelivery]:
+    """`channels_post_for` for many events (each the notifications one event created), with
+    the recipients' teams and the robots read once for the whole batch."""
     from .notifications import absolute_url
 
-    recipient_ids = {n.recipient_id for n in notifications}
-    team_ids = set(
-        User.objects.filter(pk__in=recipient_ids, team__isnull=False).values_list(
-            "team_id", flat=True
-        )
-    )
-    if not team_ids:
+    events = [e for e in events if e]
+    recipient_ids = {n.recipient_id for e in events for n in e}
+    if not recipient_ids:
         return []
-    first = notifications[0]
-    text = f"**{first.title}**\n\n{first.body}"
-    if first.link:
-        text += f"\n\n[查看]({absolute_url(first.link)})"
+    team_of = dict(
+        User.objects.filter(pk__in=recipient_ids, team__isnull=False).values_list("pk", "team_id")
+    )
+    if not team_of:
+        return []
+    channels: dict[int, list[TeamChannel]] = {}
+    for channel in TeamChannel.objects.filter(
+        team_id__in=set(team_of.values()), enabled=True
+    ).order_by("pk"):
+        channels.setdefault(channel.team_id, []).append(channel)
     deliveries = []
-    for channel in TeamChannel.objects.filter(team_id__in=team_ids, enabled=True):
-        if channel.kinds and first.kind not in channel.kinds:
+    for notifications in events:
+        team_ids = {team_of[n.recipient_id] for n in notifications if n.recipient_id in team_of}
+        if not team_ids:
             continue
-        message = robot_message(provider=channel.provider, title=first.title, text=text)
-        delivery = WebhookDelivery.objects.create(
-            channel=channel, event=f"notification.{first.kind}", body=json.dumps(message)
-        )
-        _enqueue(delivery)
-        deliveries.append(delivery)
+        first = notifications[0]
+        text = f"**{first.title}**\n\n{first.body}"
+        if first.link:
+            text += f"\n\n[查看]({absolute_url(first.link)})"
+        for channel in sorted(
+            (c for t in team_ids for c in channels.get(t, [])), key=lambda c: c.pk
+        ):
+            if channel.kinds and first.kind not in channel.kinds:
+                continue
+            message = robot_message(provider=channel.provider, title=first.title, text=text)
+            deliveries.append(
+                WebhookDelivery(
+                    channel=channel, event=f"notification.{first.kind}", body=json.dumps(message)
+                )
+            )
+    WebhookDelivery.objects.bulk_create(deliveries, batch_size=1000)
+    _enqueue_many(deliveries)
     return deliveries
 
 
 def webhook_emit(*, event: str, payload: dict[str, Any]) -> list[WebhookDelivery]:
     """Send `event` to every enabled subscription that asked for it (after commit)."""
+    return webhook_emit_many(event=event, payloads=[payload])
+
+
+def webhook_emit_many(*, event: str, payloads: list[dict[str, Any]]) -> list[WebhookDelivery]:
+    """`webhook_emit` for many occurrences of one event: the subscriptions are read once and the
+    deliveries (one per payload and subscriber, each its own signed post) written in one insert."""
     if event not in WebhookEvent.values:
         raise ValueError(f"unknown webhook event {event!r}")
+    if not payloads:
+        return []
+    subscribers = [
+        sub
+        for sub in WebhookSubscription.objects.filter(enabled=True).order_by("pk")
+        if event in (sub.events or [])
+    ]
     deliveries = []
-    for sub in WebhookSubscription.objects.filter(enabled=True):
-        if event not in (sub.events or []):
-            continue
-        body = json.dumps(
-            {"event": event, "sent_at": timezone.now(), "data": payload},
-            cls=DjangoJSONEncoder,
-            ensure_ascii=False,
-        )
-        delivery = WebhookDelivery.objects.create(subscription=sub, event=event, body=body)
-        _enqueue(delivery)
-        deliveries.append(delivery)
+    for payload in payloads:
+        for sub in subscribers:
+            body = json.dumps(
+                {"event": event, "sent_at": timezone.now(), "data": payload},
+                cls=DjangoJSONEncoder,
+                ensure_ascii=False,
+            )
+            deliveries.append(WebhookDelivery(subscription=sub, event=event, body=body))
+    WebhookDelivery.objects.bulk_create(deliveries, batch_size=1000)
+    _enqueue_many(deliveries)
     return deliveries
 
 

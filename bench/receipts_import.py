@@ -27,7 +27,14 @@ from django.db import transaction  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from openpyxl import Workbook  # noqa: E402
 
-from accounts.models import User  # noqa: E402
+from accounts.models import (  # noqa: E402
+    Notification,
+    Team,
+    TeamChannel,
+    User,
+    WebhookDelivery,
+    WebhookSubscription,
+)
 from accounts.roles import Role  # noqa: E402
 from bench._common import require_scratch_database, result  # noqa: E402
 from billing.models import Bill, BillLine  # noqa: E402
@@ -41,9 +48,27 @@ require_scratch_database()
 
 with transaction.atomic():
     user = User.objects.create(username="bench-receipts", role=Role.OPS)
+    # As the company runs: each customer has a sales owner (told of every payment, by email
+    # too), the sales team has a group robot, and one outside system subscribes to payments.
+    team = Team.objects.create(name="基准销售组")
+    TeamChannel.objects.create(
+        team=team, provider=TeamChannel.Provider.WECOM, webhook_url="https://robot.invalid/x"
+    )
+    owners = [
+        User.objects.create(
+            username=f"bench-sales-{i}", role=Role.SALES, team=team, email=f"s{i}@bench.invalid"
+        )
+        for i in range(5)
+    ]
+    WebhookSubscription.objects.create(
+        name="基准", url="https://hook.invalid/", secret="s", events=["payment.recorded"]
+    )
     customers = Customer.objects.bulk_create(
         Customer(
-            company_id=8_000_000 + i, name=f"基准客户{i}", name_pinyin=name_sort_key(f"基准客户{i}")
+            company_id=8_000_000 + i,
+            name=f"基准客户{i}",
+            name_pinyin=name_sort_key(f"基准客户{i}"),
+            sales_owner=owners[i % len(owners)],
         )
         for i in range(N)
     )
@@ -85,11 +110,13 @@ with transaction.atomic():
     start = time.perf_counter()
     summary = receipts_confirm(content=content, filename="bench.xlsx", user=user)
     t_confirm = time.perf_counter() - start
+    told = (Notification.objects.count(), WebhookDelivery.objects.count())
     transaction.set_rollback(True)
 
 print(
     f"{N} rows  preview {t_preview:.2f} s  confirm {t_confirm:.2f} s "
-    f"({t_confirm / N * 1000:.1f} ms/row)  {summary}"
+    f"({t_confirm / N * 1000:.1f} ms/row)  {summary}  "
+    f"notifications {told[0]}, webhook and robot deliveries {told[1]}"
 )
 result(
     f"bank receipts {N:,} rows, confirm",

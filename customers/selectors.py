@@ -59,6 +59,23 @@ def users_in_scope_of(customer: Customer, users: Iterable[Any]) -> list[Any]:
     return allowed
 
 
+def customers_in_scope_of_users(
+    users: Iterable[Any], customer_ids: Iterable[int]
+) -> dict[int, set[int]]:
+    """For many customers at once (a file of payments): each user's pk -> the ids among
+    `customer_ids` in that user's scope; one query per distinct user, the same rule as
+    `users_in_scope_of`."""
+    ids = set(customer_ids)
+    allowed: dict[int, set[int]] = {}
+    for user in users:
+        if user is None or user.pk in allowed:
+            continue
+        allowed[user.pk] = set(
+            scoped_customers(user).filter(pk__in=ids).values_list("pk", flat=True)
+        )
+    return allowed
+
+
 def editable_customers(user: Any) -> QuerySet[Customer]:
     """The customers `user` may change: ops/admin every one in scope, sales their own (a team
     lead also the team's), others none. Same rule as `accounts.roles.can_edit_customer`."""

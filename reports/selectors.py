@@ -570,6 +570,22 @@ def cockpit_cached(user: Any, *, today: date, refresh: bool = False) -> dict[str
     return figures
 
 
+def measure_summary_cached(
+    user: Any, *, date_from: date, date_to: date, refresh: bool = False
+) -> Any:
+    """The cockpit's 24-hour measure summary (no cases), cached like the cockpit figures: it
+    sums every bill due in the period (seconds at 100,000 customers), and the cached cockpit
+    page recomputed it on every request. ?refresh=1 recomputes it with the figures."""
+    from billing.collections.selectors import measure_24h
+
+    key = f"reports:measure:{_scope_key(user)}:{date_from.isoformat()}:{date_to.isoformat()}"
+    measure = None if refresh else cache.get(key)
+    if measure is None:
+        measure = measure_24h(user, date_from=date_from, date_to=date_to, with_cases=False)
+        cache.set(key, measure, COCKPIT_CACHE_SECONDS)
+    return measure
+
+
 # --- role home pages -----------------------------------------------------------
 
 

@@ -1,5 +1,7 @@
 """Background work for reports: keep the all-customers cockpit warm, build large exports."""
 
+from datetime import timedelta
+
 from celery import shared_task
 from django.utils import timezone
 
@@ -7,7 +9,7 @@ from accounts.models import User
 from accounts.roles import Role, Scope, effective_scope
 from accounts.services import job_run
 
-from .selectors import cockpit_cached
+from .selectors import cockpit_cached, measure_summary_cached
 from .services import receivables_export_run
 
 
@@ -16,7 +18,12 @@ def cockpit_warm_task() -> bool:
     """Recompute the cockpit for the all-customers scope; False when nobody has that scope."""
     for user in User.objects.filter(is_active=True, role__in=[Role.MANAGER, Role.ADMIN]):
         if effective_scope(user) == Scope.ALL:
-            cockpit_cached(user, today=timezone.localdate(), refresh=True)
+            today = timezone.localdate()
+            cockpit_cached(user, today=today, refresh=True)
+            # and the 24-hour measure over the cockpit's default period (the last 30 days)
+            measure_summary_cached(
+                user, date_from=today - timedelta(days=29), date_to=today, refresh=True
+            )
             return True
     return False
 

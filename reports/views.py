@@ -14,7 +14,6 @@ from django_tables2 import RequestConfig
 from accounts import roles
 from billing.collections.forms import PeriodForm
 from billing.collections.pipeline import pipeline_by_month, pipeline_items
-from billing.collections.selectors import measure_24h
 
 from . import selectors
 from .exports import period_finance_xlsx, receivables_xlsx
@@ -66,7 +65,9 @@ def _cockpit_context(request, today) -> dict:
         "figures": figures,
         "chart": _chart_data(figures),
         # the company's 24-hour follow-up target, over a chosen period (default: 30 days)
-        "measure": measure_24h(request.user, date_from=date_from, date_to=date_to),
+        "measure": selectors.measure_summary_cached(
+            request.user, date_from=date_from, date_to=date_to, refresh=refresh
+        ),
         "pipeline_months": pipeline_by_month(pipeline_items(request.user, today=today)),
     }
 

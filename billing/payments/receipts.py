@@ -403,10 +403,12 @@ def receipts_confirm(*, content: bytes, filename: str, user: Any, progress=None)
                 ],
             )
         _audit_receipts(user=user, filename=filename, payments=payments, bills=touched)
-        for done, payment in enumerate(payments, start=1):
-            reminders.payment_recorded_notify(payment=payment)
-            if progress and (done % 50 == 0 or done == len(payments)):
-                progress(done, len(payments))
+        # The notifications and webhook events in bulk: the lookups once for the file, not
+        # per payment (45.9 s of a 1,000-row file with sales owners and a subscriber).
+        for start in range(0, len(payments), 500):
+            reminders.payments_recorded_notify(payments=payments[start : start + 500])
+            if progress:
+                progress(min(start + 500, len(payments)), len(payments))
         reminders.allocations_notify(allocations=allocations)
     allocated_sum = sum((a.amount for a in allocations), Decimal("0.00"))
     return {

@@ -11,14 +11,14 @@ from datetime import date
 from django.urls import reverse
 
 from accounts.models import NotificationKind, User
-from accounts.notifications import NotifyResult, notify
+from accounts.notifications import NotifyEvent, NotifyResult, notify, notify_many
 from accounts.roles import Role
-from accounts.webhooks import webhook_emit
+from accounts.webhooks import webhook_emit, webhook_emit_many
 from billing.bills.selectors import overdue_q
 from billing.models import Bill, Payment, PaymentAllocation
 from billing.money import format_money
 from customers.reminders import ReminderCounts
-from customers.selectors import users_in_scope_of
+from customers.selectors import customers_in_scope_of_users, users_in_scope_of
 
 # Days overdue at which each person hears about a bill. The highest threshold
 # reached wins, so a scan after downtime sends one reminder, not a backlog.
@@ -68,43 +68,68 @@ def overdue_reminders_send(*, today: date) -> ReminderCounts:
 
 def payment_recorded_notify(*, payment: Payment) -> NotifyResult:
     """The customer's sales owner hears about money received; outside systems get the event."""
+    return payments_recorded_notify(payments=[payment])
+
+
+def _payment_payload(payment: Payment) -> dict:
     customer = payment.customer
-    webhook_emit(
-        event="payment.recorded",
-        payload={
-            "payment_id": payment.pk,
-            "company_id": customer.company_id,
-            "customer": customer.name,
-            "amount": str(payment.amount),
-            "received_on": payment.received_on.isoformat(),
-            "method": payment.method,
-            "bank_ref": payment.bank_ref,
-        },
-    )
-    return notify(
-        recipients=users_in_scope_of(customer, [customer.sales_owner]),
-        kind=NotificationKind.PAYMENT,
-        event_key=f"payment:{payment.pk}:received",
-        title=f"{customer.name} 收款 {format_money(payment.amount)}",
-        body=f"收款日期 {payment.received_on:%Y-%m-%d}，{payment.get_method_display()}。",
-        link=reverse("billing:payment-detail", args=[payment.pk]),
-        obj=payment,
-    )
+    return {
+        "payment_id": payment.pk,
+        "company_id": customer.company_id,
+        "customer": customer.name,
+        "amount": str(payment.amount),
+        "received_on": payment.received_on.isoformat(),
+        "method": payment.method,
+        "bank_ref": payment.bank_ref,
+    }
+
+
+def payments_recorded_notify(*, payments: list[Payment]) -> NotifyResult:
+    """`payment_recorded_notify` for a file of payments: one webhook event and one sales-owner
+    notification per payment, as one at a time, with the lookups made once for the batch."""
+    webhook_emit_many(event="payment.recorded", payloads=[_payment_payload(p) for p in payments])
+    customers = {p.customer.pk: p.customer for p in payments}
+    allowed = customers_in_scope_of_users((c.sales_owner for c in customers.values()), customers)
+    events = []
+    for payment in payments:
+        customer = payment.customer
+        owner = customer.sales_owner
+        in_scope = owner is not None and customer.pk in allowed.get(owner.pk, ())
+        events.append(
+            NotifyEvent(
+                recipients=(owner,) if in_scope else (),
+                kind=NotificationKind.PAYMENT,
+                event_key=f"payment:{payment.pk}:received",
+                title=f"{customer.name} 收款 {format_money(payment.amount)}",
+                body=f"收款日期 {payment.received_on:%Y-%m-%d}，{payment.get_method_display()}。",
+                link=reverse("billing:payment-detail", args=[payment.pk]),
+                obj=payment,
+            )
+        )
+    return notify_many(events)
 
 
 def allocations_notify(*, allocations: list[PaymentAllocation]) -> None:
+    customers = {a.bill.customer.pk: a.bill.customer for a in allocations}
+    allowed = customers_in_scope_of_users((c.sales_owner for c in customers.values()), customers)
+    events = []
     for allocation in allocations:
         bill = allocation.bill
         customer = bill.customer
-        notify(
-            recipients=users_in_scope_of(customer, [customer.sales_owner]),
-            kind=NotificationKind.PAYMENT,
-            event_key=f"allocation:{allocation.pk}",
-            title=f"{customer.name} 账单 {bill.number} 核销 {format_money(allocation.amount)}",
-            body=f"账单状态：{bill.get_status_display()}，未收余额 {format_money(bill.balance)}。",
-            link=reverse("billing:bill-detail", args=[bill.pk]),
-            obj=bill,
+        owner = customer.sales_owner
+        in_scope = owner is not None and customer.pk in allowed.get(owner.pk, ())
+        events.append(
+            NotifyEvent(
+                recipients=(owner,) if in_scope else (),
+                kind=NotificationKind.PAYMENT,
+                event_key=f"allocation:{allocation.pk}",
+                title=f"{customer.name} 账单 {bill.number} 核销 {format_money(allocation.amount)}",
+                body=f"账单状态：{bill.get_status_display()}，未收余额 {format_money(bill.balance)}。",
+                link=reverse("billing:bill-detail", args=[bill.pk]),
+                obj=bill,
+            )
         )
+    notify_many(events)
 
 
 def bill_issued_emit(*, bill: Bill) -> None:

@@ -162,3 +162,39 @@ def test_admin_refuses_edits_and_deletes(closed_month, client, admin_user):
     )
     assert delete.status_code == 403
     assert UsageRecord.objects.filter(pk=record.pk).exists()
+
+
+# --- bill lines, checked once per statement (billing/line_guards.py) ---------------------
+
+
+def test_lines_written_in_bulk_are_checked_as_a_whole(closed_month, ops_user):
+    # Given an issued bill, a draft of the closed month and a draft of an open month
+    from tests.factories import BillFactory, issued_bill
+
+    issued = issued_bill(user=ops_user, period=date(2025, 11, 1), lines=["100.00"])
+    closed_draft = closed_month["draft"]
+    open_draft = BillFactory(period=date(2025, 11, 1), lines=[D("1")])
+
+    def lines(bill, n):
+        return [
+            BillLine(bill=bill, position=10 + i, amount=D("1.00"), explanation="批量")
+            for i in range(n)
+        ]
+
+    # When lines are inserted in bulk with one of them on the issued bill, nothing is written
+    with pytest.raises(IntegrityError, match="frozen"), transaction.atomic():
+        BillLine.objects.bulk_create([*lines(open_draft, 3), *lines(issued, 1)])
+    assert open_draft.lines.count() == 1
+    # and the closed month's draft takes no line inserted or deleted, in bulk or alone
+    with refused(), transaction.atomic():
+        BillLine.objects.bulk_create(lines(closed_draft, 2))
+    with refused(), transaction.atomic():
+        BillLine.objects.filter(bill=closed_draft).delete()
+    # and the issued bill's lines cannot be deleted
+    with pytest.raises(IntegrityError, match="frozen"), transaction.atomic():
+        BillLine.objects.filter(bill__in=[issued, open_draft]).delete()
+    assert issued.lines.count() == 1 and closed_draft.lines.count() == 1
+    # Then a draft of an open month still takes and loses lines freely
+    BillLine.objects.bulk_create(lines(open_draft, 3))
+    BillLine.objects.filter(bill=open_draft).delete()
+    assert open_draft.lines.count() == 0

@@ -165,6 +165,14 @@ def test_measure_counts_a_contact_at_23_hours_and_not_at_25(team, ops_user):
     assert by_sales == {"王珂": (2, 1), "周文": (1, 0)}
     by_team = {r.label: (r.newly_overdue, r.contacted) for r in m.by_team}
     assert by_team == {"华东组": (2, 1), "华南组": (1, 0)}
+    # and the cockpit's summary (summed in the database, no cases) has the same figures
+    summary = measure_24h(
+        ops_user, date_from=dt.date(2026, 11, 1), date_to=dt.date(2026, 11, 30), with_cases=False
+    )
+    assert summary.total == m.total and summary.cases == []
+    assert [(r.label, r.newly_overdue, r.contacted, r.collected) for r in summary.by_team] == [
+        (r.label, r.newly_overdue, r.contacted, r.collected) for r in m.by_team
+    ]
     # and the lead sees only the team's cases
     lead = measure_24h(team["lead"], date_from=dt.date(2026, 11, 1), date_to=dt.date(2026, 11, 30))
     assert (lead.total.newly_overdue, lead.total.contacted) == (2, 1)

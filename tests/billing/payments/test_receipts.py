@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import json
 from decimal import Decimal
 
 import pytest
@@ -246,3 +247,116 @@ def test_confirm_writes_do_not_grow_a_query_per_row(ops_user):
         <= len([q for q in few.captured_queries if q["sql"].startswith(("INSERT", "UPDATE"))]) + 2
     )
     assert Payment.objects.filter(bank_ref__startswith="Q").count() == 33
+
+
+def _owned_file(ops_user, owners, n, start):
+    """n customers owned in turn by `owners`, each with an issued bill paid by number."""
+    bills = [
+        issued_bill(
+            user=ops_user,
+            customer=CustomerFactory(sales_owner=owners[i % len(owners)]),
+            lines=["10.00"],
+        )
+        for i in range(n)
+    ]
+    content = xlsx(
+        [["2025-11-05", "10", "某人", f"W{start + i}", None, b.number] for i, b in enumerate(bills)]
+    )
+    return bills, content
+
+
+def test_confirm_tells_each_owner_and_subscriber_per_payment_like_one_at_a_time(
+    ops_user, django_capture_on_commit_callbacks
+):
+    # Given customers owned by two sales people (one in a team with a robot, one who set
+    # payment emails off), an outside system subscribed to payments, and a stranger customer
+    # whose owner is outside scope (a deactivated user)
+    from accounts.models import (
+        Notification,
+        NotificationKind,
+        NotificationPreference,
+        WebhookDelivery,
+    )
+    from tests.factories import (
+        TeamChannelFactory,
+        TeamFactory,
+        UserFactory,
+        WebhookSubscriptionFactory,
+    )
+
+    team = TeamFactory()
+    robot = TeamChannelFactory(team=team)
+    alice = UserFactory(team=team, email="alice@example.com")
+    bob = UserFactory(email="bob@example.com")
+    NotificationPreference.objects.create(
+        user=bob, kind=NotificationKind.PAYMENT, in_app=True, email="off"
+    )
+    gone = UserFactory(is_active=False)
+    sub = WebhookSubscriptionFactory(events=["payment.recorded"])
+    WebhookSubscriptionFactory(events=["bill.issued"])
+    bills, content = _owned_file(ops_user, [alice, bob, gone], 6, 0)
+
+    # When the file is confirmed
+    with django_capture_on_commit_callbacks() as callbacks:
+        receipts_confirm(content=content, filename="w.xlsx", user=ops_user)
+
+    # Then every payment is one signed event to the payments subscriber only
+    payments = list(Payment.objects.filter(bank_ref__startswith="W").order_by("pk"))
+    events = WebhookDelivery.objects.filter(event="payment.recorded")
+    assert sorted(d.subscription_id for d in events) == [sub.pk] * 6
+    assert sorted(json.loads(d.body)["data"]["payment_id"] for d in events) == [
+        p.pk for p in payments
+    ]
+    # and each active owner has one inbox row per payment and per allocation, by their choice
+    for user, mode in ((alice, "immediate"), (bob, "off")):
+        rows = Notification.objects.filter(recipient=user)
+        assert rows.count() == 4 and {n.email_mode for n in rows} == {mode}
+        assert {n.event_key.split(":")[0] for n in rows} == {"payment", "allocation"}
+    assert not Notification.objects.filter(recipient=gone).exists()
+    # and alice's team robot got one post per event she was told of
+    assert WebhookDelivery.objects.filter(channel=robot).count() == 4
+    # and nothing leaves before the commit: alice's emails and the posts are queued for it
+    assert callbacks and all(d.status == "pending" for d in WebhookDelivery.objects.all())
+    # And confirming the same events again tells nobody twice
+    from accounts.notifications import NotifyEvent, notify_many
+
+    again = notify_many(
+        [
+            NotifyEvent(
+                recipients=(alice,),
+                kind=NotificationKind.PAYMENT,
+                event_key=Notification.objects.filter(recipient=alice).first().event_key,
+                title="再来一次",
+            )
+        ]
+    )
+    assert again.created == [] and Notification.objects.filter(recipient=alice).count() == 4
+
+
+def test_confirm_queries_do_not_grow_per_row_with_owners_and_subscribers(ops_user):
+    # Given sales owners in a team with a robot and a payments subscriber
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import (
+        TeamChannelFactory,
+        TeamFactory,
+        UserFactory,
+        WebhookSubscriptionFactory,
+    )
+
+    team = TeamFactory()
+    TeamChannelFactory(team=team)
+    owners = [UserFactory(team=team, email=f"o{i}@example.com") for i in range(3)]
+    WebhookSubscriptionFactory(events=["payment.recorded"])
+    _, small = _owned_file(ops_user, owners, 3, 0)
+    _, big = _owned_file(ops_user, owners, 30, 100)
+
+    # When each file is confirmed
+    with CaptureQueriesContext(connection) as few:
+        receipts_confirm(content=small, filename="s.xlsx", user=ops_user)
+    with CaptureQueriesContext(connection) as many:
+        receipts_confirm(content=big, filename="b.xlsx", user=ops_user)
+
+    # Then ten times the rows costs no more queries (lookups once per file, writes in bulk)
+    assert len(many.captured_queries) <= len(few.captured_queries) + 3
