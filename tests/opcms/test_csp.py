@@ -234,7 +234,16 @@ def test_pages_run_without_csp_violations_and_confirm_still_asks(login_page, adm
         expect(page.locator("main")).to_be_visible()
     # The cockpit's charts are drawn by static/js/cockpit.js from the json_script data
     page.goto(page.base_url + reverse("reports:cockpit"))
-    expect(page.locator("#chart-revenue canvas")).to_have_count(1)
+    expect(page.locator("#chart-revenue canvas")).to_be_visible()
+
+    # And a job's progress bar gets its width from data-percent (style attributes are blocked)
+    job = factories.JobFactory(
+        created_by=admin_user, status="running", progress_done=3, progress_total=10
+    )
+    page.goto(page.base_url + reverse("accounts:job-detail", args=[job.pk]))
+    expect(page.locator(".job-progress .progress-bar")).to_have_attribute(
+        "style", re.compile(r"width: 30%")
+    )
 
     # Then nothing was blocked
     assert violations == []
