@@ -17,7 +17,8 @@ app_name = "api"
 # Swagger UI and Redoc (vendored by drf-spectacular-sidecar) write <style> blocks and
 # style attributes at run time, and Redoc parses the schema in a blob: web worker.
 # Scripts stay 'self' only: the split Swagger view serves its start-up script as a file
-# instead of an inline block, and Redoc without settings needs none.
+# instead of an inline block, and Redoc without settings needs none (api/redoc.html also
+# drops the Google Fonts links: no CDN).
 docs_csp = csp_update({"style-src": ["'unsafe-inline'"]})
 redoc_csp = csp_update({"style-src": ["'unsafe-inline'"], "worker-src": [SELF, "blob:"]})
 
@@ -31,6 +32,12 @@ urlpatterns = [
         docs_csp(SpectacularSwaggerSplitView.as_view(url_name="api:schema")),
         name="docs",
     ),
-    path("redoc/", redoc_csp(SpectacularRedocView.as_view(url_name="api:schema")), name="redoc"),
+    path(
+        "redoc/",
+        redoc_csp(
+            SpectacularRedocView.as_view(url_name="api:schema", template_name="api/redoc.html")
+        ),
+        name="redoc",
+    ),
     re_path(r"^.*$", api_not_found),
 ]
