@@ -35,7 +35,12 @@ def scope_filter(user: Any, *, prefix: str = "") -> Q | None:
 
 
 def scoped_customers(user: Any, *, include_deleted: bool = False) -> QuerySet[Customer]:
-    """The customers `user` may see: own, team or all, by their data scope. Soft-deleted excluded."""
+    """The customers `user` may see: own, team or all, by their data scope.
+
+    Soft-deleted customers are left out unless `include_deleted`: lists, pickers and detail
+    pages hide them, while money reads (receivables, cockpit, statements) pass True, because
+    a deleted customer's paid history still counts. Either way the scope is the same.
+    """
     qs = Customer.objects.all()
     if not include_deleted:
         qs = qs.filter(is_deleted=False)
@@ -339,7 +344,9 @@ def scoped_groups(user: Any) -> QuerySet[CustomerGroup]:
     return CustomerGroup.objects.filter(members__in=scoped_customers(user)).distinct()
 
 
-def group_members(*, user: Any, group: CustomerGroup) -> QuerySet[Customer]:
+def group_members(
+    *, user: Any, group: CustomerGroup, include_deleted: bool = False
+) -> QuerySet[Customer]:
     """The group's members within the user's scope: a salesperson sees only their own, and
-    every group total is summed over these."""
-    return scoped_customers(user).filter(group=group)
+    every group total is summed over these. `include_deleted` for money (statements)."""
+    return scoped_customers(user, include_deleted=include_deleted).filter(group=group)

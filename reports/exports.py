@@ -34,6 +34,11 @@ AMOUNT_KEYS = [
 ]
 
 
+def deleted_marked(name: str, is_deleted: bool) -> str:
+    """A soft-deleted customer's name in an export, marked as on screen (its money stays)."""
+    return f"{name}（已删除）" if is_deleted else name
+
+
 def receivables_xlsx(*, rows: Iterable[Any], totals: dict[str, Any]) -> bytes:
     """One sheet: a row per customer and month, then the totals row.
 
@@ -69,7 +74,7 @@ def _write_receivables(path: str, *, rows: Iterable[Any], totals: dict[str, Any]
     for row_index, bill in enumerate(rows, start=1):
         customer = bill.customer
         sheet.write_number(row_index, 0, customer.company_id)
-        cells.write(sheet, row_index, 1, customer.name)
+        cells.write(sheet, row_index, 1, deleted_marked(customer.name, customer.is_deleted))
         cells.write(sheet, row_index, 2, customer.sales_owner_display or "")
         sheet.write_string(row_index, 3, bill.period.strftime("%Y-%m"))
         cells.write(sheet, row_index, 4, bill.number)
@@ -107,7 +112,7 @@ def period_finance_xlsx(*, month_text: str, payments: list[dict], settlement: di
             sheet.write_string(0, col, title, bold)
         for row, p in enumerate(payments, start=1):
             sheet.write_number(row, 0, p["customer__company_id"])
-            text(sheet, row, 1, p["customer__name"])
+            text(sheet, row, 1, deleted_marked(p["customer__name"], p["customer__is_deleted"]))
             sheet.write_number(row, 2, p["payment_count"])
             for col, key in enumerate(("received", "allocated_amount", "unallocated"), start=3):
                 sheet.write_number(row, col, p[key], amount)

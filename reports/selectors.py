@@ -76,9 +76,13 @@ class ReportFilters:
 NO_FILTERS = ReportFilters()
 
 
-def report_customers(user: Any, filters: ReportFilters = NO_FILTERS) -> QuerySet[Customer]:
-    """The user's customers narrowed by the customer-level filters (sales owner, grade)."""
-    customers = scoped_customers(user)
+def report_customers(
+    user: Any, filters: ReportFilters = NO_FILTERS, *, include_deleted: bool = False
+) -> QuerySet[Customer]:
+    """The user's customers narrowed by the customer-level filters (sales owner, grade).
+
+    Money figures pass include_deleted=True (see money_customers)."""
+    customers = scoped_customers(user, include_deleted=include_deleted)
     if filters.sales_owner_id:
         customers = customers.filter(sales_owner_id=filters.sales_owner_id)
     if filters.level:
@@ -86,10 +90,18 @@ def report_customers(user: Any, filters: ReportFilters = NO_FILTERS) -> QuerySet
     return customers
 
 
+def money_customers(user: Any, filters: ReportFilters = NO_FILTERS) -> QuerySet[Customer]:
+    """The customers whose bills and payments a money figure sums: the user's scope with the
+    soft-deleted ones kept. Money never disappears: a customer may be deleted once nothing is
+    owed or unallocated, but its paid history still counts in receivables, the cockpit and
+    cash received, so totals do not change when a customer is deleted."""
+    return report_customers(user, filters, include_deleted=True)
+
+
 def billed_bills(user: Any, filters: ReportFilters = NO_FILTERS) -> QuerySet[Bill]:
-    """Live, issued bills (应收) of the user's customers, filtered."""
+    """Live, issued bills (应收) of the user's customers (deleted ones too), filtered."""
     bills = Bill.objects.filter(
-        customer__in=report_customers(user, filters),
+        customer__in=money_customers(user, filters),
         kind=Bill.Kind.BILL,
         status__in=BILLED_STATUSES,
     )
@@ -260,7 +272,7 @@ def receivable_totals(user: Any, *, filters: ReportFilters, today: date) -> dict
 
 
 def _payments(user: Any, filters: ReportFilters) -> QuerySet[Payment]:
-    payments = Payment.objects.filter(customer__in=report_customers(user, filters))
+    payments = Payment.objects.filter(customer__in=money_customers(user, filters))
     if filters.month_from:
         payments = payments.filter(received_on__gte=filters.month_from)
     if filters.month_to:
@@ -294,7 +306,11 @@ def with_customer_names(rows: Any) -> list[dict]:
     rows = list(rows)
     names = _customer_names([row["customer_id"] for row in rows])
     for row in rows:
-        row["customer__company_id"], row["customer__name"] = names[row["customer_id"]]
+        (
+            row["customer__company_id"],
+            row["customer__name"],
+            row["customer__is_deleted"],
+        ) = names[row["customer_id"]]
     return rows
 
 
@@ -327,11 +343,12 @@ def settlement_status(user: Any, *, period: date, filters: ReportFilters = NO_FI
     """Bills of one month by kind and status (count, amount, paid), and who has no bill yet.
 
     "No bill" means billing enabled, not disabled, and no live bill (draft included)
-    for the month: the clerk still has to generate one.
+    for the month: the clerk still has to generate one. The bills count deleted customers'
+    too (money stays); the missing list does not (nobody bills a deleted customer).
     """
     customers = report_customers(user, filters)
     by_status = list(
-        Bill.objects.filter(customer__in=customers, period=period)
+        Bill.objects.filter(customer__in=money_customers(user, filters), period=period)
         .values("kind", "status")
         .annotate(
             bill_count=Count("pk"),
@@ -401,7 +418,7 @@ def shots_trend(user: Any, *, today: date, months: int = TREND_MONTHS) -> list[d
 def cash_received(user: Any, *, since: date, until: date) -> Decimal:
     """Money that arrived between two dates (payments by received_on), allocated or not."""
     return Payment.objects.filter(
-        customer__in=scoped_customers(user), received_on__gte=since, received_on__lte=until
+        customer__in=money_customers(user), received_on__gte=since, received_on__lte=until
     ).aggregate(amount=Sum("amount", default=ZERO))["amount"]
 
 
@@ -431,11 +448,11 @@ def top_customers(user: Any, *, today: date, limit: int = TOP_CUSTOMERS_LIMIT) -
     return with_customer_names(top)
 
 
-def _customer_names(pks: list[int]) -> dict[int, tuple[int, str]]:
+def _customer_names(pks: list[int]) -> dict[int, tuple[int, str, bool]]:
     return {
-        pk: (company_id, name)
-        for pk, company_id, name in Customer.objects.filter(pk__in=pks).values_list(
-            "pk", "company_id", "name"
+        pk: (company_id, name, is_deleted)
+        for pk, company_id, name, is_deleted in Customer.objects.filter(pk__in=pks).values_list(
+            "pk", "company_id", "name", "is_deleted"
         )
     }
 
@@ -493,7 +510,7 @@ def churn_warnings(user: Any, *, today: date, limit: int = CHURN_LIST_LIMIT) -> 
     names = _customer_names([c[0] for c in shown])
     rows = []
     for customer_id, last_shots, base_shots, last_used_on, year_shots in shown:
-        company_id, name = names[customer_id]
+        company_id, name, _is_deleted = names[customer_id]
         rows.append(
             {
                 "customer_id": customer_id,
@@ -592,7 +609,7 @@ def measure_summary_cached(
 def overdue_bills(user: Any, *, today: date, limit: int = 50) -> list[Bill]:
     """The user's overdue bills, longest overdue first (a sales user's first screen)."""
     bills = list(
-        Bill.objects.filter(customer__in=scoped_customers(user), kind=Bill.Kind.BILL)
+        Bill.objects.filter(customer__in=money_customers(user), kind=Bill.Kind.BILL)
         .filter(overdue_q(today))
         .select_related("customer")
         .annotate(balance_due=BALANCE)

@@ -6,9 +6,10 @@ import django_tables2 as tables
 from django.utils.html import format_html
 
 from billing.money import format_money
+from customers.templatetags.customer_names import customer_name_html
 
 from .selectors import AGEING_BUCKETS
-from .templatetags.reports_tags import bill_url, customer_url
+from .templatetags.reports_tags import bill_url
 
 
 class MoneyColumn(tables.Column):
@@ -45,9 +46,8 @@ class ReceivableTable(tables.Table):
     def render_customer(self, record) -> str:
         customer = record.customer
         return format_html(
-            '<a href="{}">{}</a> <span class="text-muted small">{}</span>',
-            customer_url(customer.pk),
-            customer.name,
+            '{} <span class="text-muted small">{}</span>',
+            customer_name_html(pk=customer.pk, name=customer.name, is_deleted=customer.is_deleted),
             customer.company_id,
         )
 

@@ -67,10 +67,29 @@ def require_browser():
 
 @pytest.fixture
 def browser_page(require_browser, page, live_server):
-    """A Playwright page with a short default timeout, aimed at the live server."""
+    """A Playwright page with a short default timeout, aimed at the live server.
+
+    Every journey also checks the Content-Security-Policy: Chromium reports what the policy
+    blocked (an inline script, handler or style) on the console, and any such report fails
+    the test at teardown, since the blocked behaviour silently did not happen.
+    """
     page.set_default_timeout(10_000)
     page.base_url = live_server.url
-    return page
+    page.csp_violations = []
+    page.csp_expected = []  # substrings of violations a test provokes on purpose
+    page.on(
+        "console",
+        lambda msg: (
+            page.csp_violations.append(msg.text) if "Content Security Policy" in msg.text else None
+        ),
+    )
+    yield page
+    unexpected = [
+        text
+        for text in page.csp_violations
+        if not any(expected in text for expected in page.csp_expected)
+    ]
+    assert unexpected == [], "the Content-Security-Policy blocked something"
 
 
 PASSWORD = factories.PASSWORD

@@ -48,9 +48,12 @@ _FLOORS = {"single": "单层", "multi": "多层", "all": "全部", "": ""}
 
 
 def period_lines(*, user: Any, month: date):
+    # A soft-deleted customer's bills stay in the month's finance export: money never
+    # disappears (the same rule as receivables and the cockpit).
+    customers = scoped_customers(user, include_deleted=True)
     return (
         BillLine.objects.filter(
-            bill__customer__in=scoped_customers(user), bill__period=month, bill__kind=Bill.Kind.BILL
+            bill__customer__in=customers, bill__period=month, bill__kind=Bill.Kind.BILL
         )
         .exclude(bill__status=Bill.Status.REVERSED)
         .order_by("bill__number", "position")

@@ -355,7 +355,8 @@ def group_statement_build(
     statement; members outside the caller's scope are left out of the lines and the totals.
     """
     result = GroupStatement(group=group, date_from=date_from, date_to=date_to)
-    for member in group_members(user=user, group=group).order_by("company_id"):
+    members = group_members(user=user, group=group, include_deleted=True)
+    for member in members.order_by("company_id", "is_deleted", "pk"):
         result.members.append(
             statement_build(customer=member, date_from=date_from, date_to=date_to)
         )

@@ -14,7 +14,10 @@ from customers.selectors import scoped_customers, scoped_groups
 
 
 def _statement_from_request(request):
-    form = StatementForm(request.GET or None, customers=scoped_customers(request.user))
+    # A deleted customer's statement still answers (its money stays); a 公司id reused by a
+    # live customer after the deletion resolves to the live one first.
+    customers = scoped_customers(request.user, include_deleted=True).order_by("is_deleted", "-pk")
+    form = StatementForm(request.GET or None, customers=customers)
     if not form.is_valid():
         return form, None
     data = form.cleaned_data

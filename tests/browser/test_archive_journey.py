@@ -1,6 +1,7 @@
 """Browser journeys of the archive depth: sections added in place, multi-select find, a phone."""
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts.roles import Role
 from customers.models import AdAccount, Project
@@ -42,13 +43,9 @@ def test_ops_adds_project_and_ad_account_then_finds_the_customer_by_multi_select
     page.goto(f"{page.base_url}/customers/")
     page.click("button[data-bs-target='#more-filters']")
     page.select_option("#id_region", [str(east.pk), str(south.pk)])
-    page.wait_for_function(
-        "document.querySelector('#filtered-count').innerText.includes('共 2 个客户')"
-    )
+    expect(page.locator("#filtered-count")).to_contain_text("共 2 个客户")
     page.select_option("#id_level", ["B", "C"])
-    page.wait_for_function(
-        "document.querySelector('#filtered-count').innerText.includes('共 1 个客户')"
-    )
+    expect(page.locator("#filtered-count")).to_contain_text("共 1 个客户")
     assert page.locator("a.customer-link").inner_text() == "杭州目标房产"
     assert f"region={east.pk}" in page.url and f"region={south.pk}" in page.url
 

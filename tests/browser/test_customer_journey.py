@@ -1,6 +1,7 @@
 """Browser journey: ops searches, filters, opens a customer, adds a contact and a Q&A entry."""
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts.roles import Role
 from customers.models import Customer, IssueCategory
@@ -22,17 +23,13 @@ def test_ops_searches_filters_opens_and_edits_sections(login_page):
 
     # Search: debounced, results swapped in place, matches highlighted.
     page.fill("#id_q", "链家")
-    page.wait_for_function(
-        "document.querySelector('#filtered-count').innerText.includes('共 2 个客户')"
-    )
+    expect(page.locator("#filtered-count")).to_contain_text("共 2 个客户")
     assert page.locator("#customer-table mark").first.inner_text() == "链家"
 
     # Filter: level A narrows to one.
     page.click("button[data-bs-target='#more-filters']")
     page.select_option("#id_level", "A")
-    page.wait_for_function(
-        "document.querySelector('#filtered-count').innerText.includes('共 1 个客户')"
-    )
+    expect(page.locator("#filtered-count")).to_contain_text("共 1 个客户")
     assert "level=A" in page.url
 
     # Open the customer.
