@@ -25,7 +25,7 @@
   draw("chart-shots", {
     tooltip: {trigger: "axis"}, grid: {containLabel: true, left: 10, right: 10, top: 20, bottom: 10},
     xAxis: {type: "category", data: data.months}, yAxis: {type: "value"},
-    series: [{name: "拍摄量", type: "line", smooth: true, areaStyle: {}, data: data.shots}]
+    series: [{name: "拍摄量", type: "line", areaStyle: {}, data: data.shots}]
   });
   var pie = function (rows) { return rows.map(function (r) { return {name: r[0], value: r[1]}; }); };
   draw("chart-grades", {tooltip: {trigger: "item"}, series: [{type: "pie", radius: ["40%", "70%"], data: pie(data.grades)}]});
