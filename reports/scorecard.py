@@ -249,6 +249,9 @@ class Figure:
     # the goal: a relative change against the baseline, or an absolute level
     target_change: Decimal | None = None
     target_level: Decimal | None = None
+    # Bill figures: the bill list's query strings (billing.bills.filters) for the bills
+    # counted and for the denominator's bills; the same definitions as the figure.
+    bill_query: tuple[str, str] | None = None
 
 
 FIGURES = (
@@ -260,6 +263,7 @@ FIGURES = (
         "较上线前 3 个月平均降低 30%",
         lower_is_better=True,
         target_change=Decimal("-0.30"),
+        bill_query=("unpaid_days=0", "assessed_days=0"),
     ),
     Figure(
         "collection_rate",
@@ -267,6 +271,7 @@ FIGURES = (
         "某账期月份账单在到期日后 30 天内收回的金额 ÷ 这些账单的金额；只统计到期已满 30 天的账单。",
         "较上线前 3 个月平均提升 10%",
         target_change=Decimal("0.10"),
+        bill_query=("assessed_days=30", "assessed_days=30"),
     ),
     Figure(
         "bad_debt_share",
@@ -275,6 +280,7 @@ FIGURES = (
         "低于 1%",
         lower_is_better=True,
         target_level=Decimal("0.01"),
+        bill_query=("unpaid_days=90", "assessed_days=90"),
     ),
     Figure(
         "bill_accuracy",
@@ -282,6 +288,7 @@ FIGURES = (
         "某账期月份出过账的账单（含后来冲正的）中，既没有手工调整行、也没有被冲正的张数占比。",
         "不低于 95%（目标 100%）",
         target_level=Decimal("0.95"),
+        bill_query=("corrected=1", "status=issued_ever"),
     ),
     Figure(
         "churn_precision",
@@ -325,6 +332,16 @@ def meets_target(figure: Figure, value: Decimal | None, baseline: Decimal | None
     return change >= figure.target_change
 
 
+def target_value(figure: Figure, baseline: Decimal | None) -> Decimal | None:
+    """The goal as a level: the absolute target, or the baseline moved by the target change
+    (overdue 58.34% − 30% → 40.84%); None without a baseline."""
+    if figure.target_level is not None:
+        return figure.target_level
+    if baseline is None or figure.target_change is None:
+        return None
+    return (baseline * (1 + figure.target_change)).quantize(RATE_PLACES, rounding=ROUND_HALF_UP)
+
+
 @dataclass(frozen=True)
 class FigureRow:
     """One figure over the window: its monthly values, baseline and latest measured value."""
@@ -336,6 +353,7 @@ class FigureRow:
     latest: Decimal | None
     change: Decimal | None
     met: bool | None
+    target_value: Decimal | None  # the level the goal asks for (a change applied to the baseline)
 
 
 def figure_row(
@@ -360,6 +378,7 @@ def figure_row(
         latest=latest,
         change=relative_change(latest, baseline),
         met=meets_target(figure, latest, baseline),
+        target_value=target_value(figure, baseline),
     )
 
 

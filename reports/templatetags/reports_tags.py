@@ -8,6 +8,7 @@ from django import template
 from django.urls import NoReverseMatch, reverse
 
 from opcms.months import month_end
+from reports.scorecard import FIGURE_BY_KEY
 
 register = template.Library()
 
@@ -53,22 +54,13 @@ def signed_percent(value) -> str:
     return text if value < 0 else f"+{text}"
 
 
-# The drill-down of each scorecard figure: the bill list's filters (billing.bills.filters)
-# use the figure's own definitions, so the list shows exactly the bills counted.
-_BILL_DRILLDOWNS = {
-    "overdue_rate": ("unpaid_days=0", "assessed_days=0"),
-    "collection_rate": ("assessed_days=30", "assessed_days=30"),
-    "bad_debt_share": ("unpaid_days=90", "assessed_days=90"),
-    "bill_accuracy": ("corrected=1", "status=issued_ever"),
-}
-
-
 @register.simple_tag
 def scorecard_drilldown(key: str, period, which: str = "counted") -> str:
     """The page listing the rows behind one figure of one month (`which`: counted rows or
     the denominator)."""
-    if key in _BILL_DRILLDOWNS:
-        counted, base = _BILL_DRILLDOWNS[key]
+    bill_query = FIGURE_BY_KEY[key].bill_query
+    if bill_query:
+        counted, base = bill_query
         query = counted if which == "counted" else base
         return f"{reverse('billing:bill-list')}?period={period:%Y-%m}&{query}"
     anchor = "churn-detail" if key == "churn_precision" else "adoption-detail"

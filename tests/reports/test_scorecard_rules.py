@@ -265,3 +265,17 @@ def test_figure_row_latest_is_the_last_measured_month_after_go_live():
     assert row.latest_month == M(2026, 1, 1)
     assert row.change == D("-0.2000")
     assert row.met is False
+    assert row.target_value == D("0.3500")  # 30% below the 50% baseline
+
+
+@pytest.mark.parametrize(
+    ("key", "baseline", "expected"),
+    [
+        ("overdue_rate", D("0.5834"), D("0.4084")),
+        ("collection_rate", D("0.7322"), D("0.8054")),
+        ("collection_rate", None, None),
+        ("bad_debt_share", None, D("0.01")),
+    ],
+)
+def test_target_value_is_the_goal_as_a_level(key, baseline, expected):
+    assert sc.target_value(sc.FIGURE_BY_KEY[key], baseline) == expected
