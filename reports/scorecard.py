@@ -112,11 +112,14 @@ def churn_signal(*, last_shots: int, base_shots: int, quiet: bool, year_shots: i
     return None
 
 
-def churn_signal_as_of(shots: Mapping[date, int], as_of: date) -> str | None:
-    """The warning a customer with these monthly shots would have had on `as_of` (a 1st)."""
+def _month_keys(as_of: date) -> dict[int, date]:
+    """The months around a warning day by offset: −12 … −1 before it, 0 … 2 from it."""
+    return {k: month_shift(as_of, k) for k in range(-12, CHURN_OUTCOME_MONTHS)}
 
+
+def _signal(shots: Mapping[date, int], keys: Mapping[int, date]) -> str | None:
     def month(offset: int) -> int:
-        return shots.get(month_shift(as_of, offset), 0)
+        return shots.get(keys[offset], 0)
 
     return churn_signal(
         last_shots=month(-1),
@@ -126,9 +129,18 @@ def churn_signal_as_of(shots: Mapping[date, int], as_of: date) -> str | None:
     )
 
 
+def _churned(shots: Mapping[date, int], keys: Mapping[int, date]) -> bool:
+    return all(shots.get(keys[k], 0) == 0 for k in range(CHURN_OUTCOME_MONTHS))
+
+
+def churn_signal_as_of(shots: Mapping[date, int], as_of: date) -> str | None:
+    """The warning a customer with these monthly shots would have had on `as_of` (a 1st)."""
+    return _signal(shots, _month_keys(as_of))
+
+
 def churned_after(shots: Mapping[date, int], as_of: date) -> bool:
     """No usage at all in the CHURN_OUTCOME_MONTHS full months from `as_of` on."""
-    return all(shots.get(month_shift(as_of, k), 0) == 0 for k in range(CHURN_OUTCOME_MONTHS))
+    return _churned(shots, _month_keys(as_of))
 
 
 def churn_outcome_known(as_of: date, *, last_full_month: date) -> bool:
@@ -165,12 +177,13 @@ def churn_backtest(
     histories: Mapping[int, Mapping[date, int]], *, as_of: date, last_full_month: date
 ) -> ChurnBacktest:
     """Apply the warning rule to every customer's monthly shots as of `as_of` (a 1st)."""
+    keys = _month_keys(as_of)  # once per month, not per customer: 100,000 customers
     warnings = []
     for customer_id in sorted(histories):
         shots = histories[customer_id]
-        signal = churn_signal_as_of(shots, as_of)
+        signal = _signal(shots, keys)
         if signal:
-            warnings.append(ChurnWarning(customer_id, signal, churned_after(shots, as_of)))
+            warnings.append(ChurnWarning(customer_id, signal, _churned(shots, keys)))
     known = churn_outcome_known(as_of, last_full_month=last_full_month)
     return ChurnBacktest(as_of=as_of, warnings=tuple(warnings), known=known)
 
