@@ -14,6 +14,7 @@ from django.core.cache import cache
 from django.db.models import (
     Case,
     Count,
+    DateField,
     DecimalField,
     Exists,
     ExpressionWrapper,
@@ -40,7 +41,7 @@ from billing.bills.selectors import (
     overdue_q,
     paid_by_due_plus,
 )
-from billing.models import Bill, BillLine, Payment, UsageRecord
+from billing.models import Bill, BillLine, Payment, PaymentAllocation, UsageRecord
 from customers.models import Customer, LifecycleStatus
 from customers.selectors import scoped_customers
 from opcms.months import month_end, month_parse, month_shift, month_start
@@ -51,6 +52,7 @@ from .scorecard import CHURN_MIN_MONTHLY_AVG, CHURN_NO_USAGE_DAYS, BillMonth
 ZERO = Decimal("0.00")
 # Overdue has one definition, billing.bills.selectors.overdue_q (open, past due, balance left).
 MONEY_FIELD = DecimalField(max_digits=14, decimal_places=2)
+DATE = DateField()
 
 # 应收 counts live bills (kind=bill, not reversed) that have been issued: a draft
 # can still be regenerated and is owed by nobody yet, so it shows only in the
@@ -628,48 +630,69 @@ def scorecard_go_live(*, configured: str | None = None) -> tuple[date | None, bo
     return first, False
 
 
-def scorecard_bill_months(user: Any, *, months: list[date], today: date) -> dict[date, Any]:
-    """Per bill month: the counts and amounts of reports.scorecard.BillMonth, one query.
+def _paid_within_q(days: int, *, today: date) -> Q:
+    """An allocation (active) counted as paid within `days` after its bill's due date, on a
+    bill judged at that day: the allocation-side twin of paid_by_due_plus."""
+    deadline = ExpressionWrapper(F("bill__due_date") + timedelta(days=days), output_field=DATE)
+    return Q(
+        bill__due_date__lt=today - timedelta(days=days),
+        payment__received_on__lte=deadline,
+    )
 
-    The paid-by-deadline amounts are billing.bills.selectors.paid_by_due_plus, the same
-    expression the bill list's drill-down filters use.
+
+def scorecard_bill_months(user: Any, *, months: list[date], today: date) -> dict[date, Any]:
+    """Per bill month: the counts and amounts of reports.scorecard.BillMonth, two queries.
+
+    Bills late at their due date are counted with billing.bills.selectors.paid_by_due_plus,
+    the expression the bill list's drill-down filters use. The amounts paid within 30 and
+    90 days are summed from the allocations in one grouped join (a per-bill subquery each
+    cost seconds at 100,000 customers); allocations never exceed a bill's total, so the
+    amount unpaid at 90 days is the billed amount less what was paid by then.
     """
     if not months:
         return {}
-    money = MONEY_FIELD
     assessed_0 = assessed_after_due_q(0, today=today)
-    assessed_30 = assessed_after_due_q(30, today=today)
-    assessed_90 = assessed_after_due_q(90, today=today)
+    bills = Bill.objects.filter(
+        customer__in=scoped_customers(user), period__gte=months[0], period__lte=months[-1]
+    ).filter(ever_issued_q())
     rows = (
-        Bill.objects.filter(
-            customer__in=scoped_customers(user),
-            period__gte=months[0],
-            period__lte=months[-1],
-        )
-        .filter(ever_issued_q())
-        .annotate(
-            paid_0=paid_by_due_plus(0),
-            paid_30=paid_by_due_plus(30),
-            paid_90=paid_by_due_plus(90),
-        )
+        bills.annotate(paid_0=paid_by_due_plus(0))
         .values("period")
         .annotate(
             assessed_count=Count("pk", filter=assessed_0),
             late_count=Count("pk", filter=assessed_0 & Q(total__gt=F("paid_0"))),
-            assessed_30_amount=Sum("total", filter=assessed_30, default=ZERO),
-            collected_30_amount=Sum("paid_30", filter=assessed_30, default=ZERO),
-            assessed_90_amount=Sum("total", filter=assessed_90, default=ZERO),
-            unpaid_90_amount=Sum(
-                ExpressionWrapper(F("total") - F("paid_90"), output_field=money),
-                filter=assessed_90 & Q(total__gt=F("paid_90")),
-                default=ZERO,
+            assessed_30_amount=Sum(
+                "total", filter=assessed_after_due_q(30, today=today), default=ZERO
+            ),
+            assessed_90_amount=Sum(
+                "total", filter=assessed_after_due_q(90, today=today), default=ZERO
             ),
             issued_count=Count("pk"),
             corrected_count=Count("pk", filter=corrected_q()),
         )
         .order_by("period")
     )
-    return {row["period"]: BillMonth(**row) for row in rows}
+    paid = {
+        row["bill__period"]: row
+        for row in PaymentAllocation.objects.filter(
+            bill__in=bills.filter(status__in=BILLED_STATUSES), undone_at__isnull=True
+        )
+        .values("bill__period")
+        .annotate(
+            paid_30=Sum("amount", filter=_paid_within_q(30, today=today), default=ZERO),
+            paid_90=Sum("amount", filter=_paid_within_q(90, today=today), default=ZERO),
+        )
+        .order_by()
+    }
+    result = {}
+    for row in rows:
+        sums = paid.get(row["period"], {"paid_30": ZERO, "paid_90": ZERO})
+        result[row["period"]] = BillMonth(
+            **row,
+            collected_30_amount=sums["paid_30"],
+            unpaid_90_amount=row["assessed_90_amount"] - sums["paid_90"],
+        )
+    return result
 
 
 def scorecard_usage_histories(user: Any, *, first: date, last: date) -> dict[int, dict]:
