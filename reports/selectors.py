@@ -759,7 +759,13 @@ def scorecard(user: Any, *, today: date, detail_month: date | None = None) -> di
     go_live, configured = scorecard_go_live()
     last_full = settlement_month(today)
     if go_live is None:
-        return {"go_live": None, "configured": configured, "rows": [], "months": []}
+        return {
+            "go_live": None,
+            "configured": configured,
+            "rows": [],
+            "months": [],
+            "churn_detail": [],
+        }
     months = sc.scorecard_months(go_live=go_live, last_full_month=last_full)
     baseline_months = [m for m in months if m < go_live]
     bill_months = scorecard_bill_months(user, months=months, today=today)

@@ -118,7 +118,10 @@ def scorecard(request):
         detail_month=detail_month,
         refresh=request.GET.get("refresh") == "1",
     )
-    return render(request, "reports/scorecard.html", {"form": form, "sc": figures})
+    # Every warned customer is listed (the back-test's drill-down), a page at a time.
+    churn_page = Paginator(figures["churn_detail"], PER_PAGE).get_page(request.GET.get("page"))
+    context = {"form": form, "sc": figures, "churn_page": churn_page}
+    return render(request, "reports/scorecard.html", context)
 
 
 @report_view

@@ -384,3 +384,15 @@ def test_page_without_any_issued_bill_says_what_to_do(
     page = client.get(reverse("reports:scorecard")).content.decode()
 
     assert 'id="scorecard-empty"' in page and "OPCMS_GO_LIVE" in page
+
+
+def test_churn_drill_down_lists_the_warned_customers_of_the_month(
+    client, usage, bills, manager_user, fixed_today
+):
+    client.force_login(manager_user)
+
+    page = client.get(reverse("reports:scorecard"), {"month": "2026-03"}).content.decode()
+
+    table = page.split('id="churn-detail-table"')[1].split("</table>")[0]
+    assert table.count("<tr>") == 4  # the header and U1, U2, U4
+    assert "无用量（预警准确）" in table and "仍有用量" in table
