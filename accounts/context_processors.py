@@ -19,6 +19,7 @@ def navigation(request):
         "nav_can_whatif": roles.can_run_whatif(user),
         "nav_can_schedules": roles.can_manage_schedules(user),
         "nav_can_close": roles.can_close_period(user),
+        "nav_can_scorecard": roles.can_view_scorecard(user),
         "nav_can_webhooks": roles.can_manage_webhooks(user),
         # A callable: the template evaluates it only where the bell is drawn (one COUNT).
         "nav_unread_count": (lambda: unread_count(user)) if user.is_authenticated else 0,

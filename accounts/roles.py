@@ -130,6 +130,13 @@ def can_view_reports(user: Any) -> bool:
     return role_of(user) is not None
 
 
+def can_view_scorecard(user: Any) -> bool:
+    """The KPI scorecard: company-wide figures and every colleague's activity, for managers
+    and admins, and for ops (the brief gives ops 全部报表 and all customers). Sales see
+    personal reports only, so not this page."""
+    return has_role(user, Role.ADMIN, Role.MANAGER, Role.OPS)
+
+
 def can_view_jobs_of(user: User, job_owner_id: int | None) -> bool:
     if has_role(user, Role.ADMIN):
         return True

@@ -7,6 +7,7 @@ app_name = "reports"
 urlpatterns = [
     path("", views.index, name="index"),
     path("cockpit/", views.cockpit, name="cockpit"),
+    path("scorecard/", views.scorecard, name="scorecard"),
     path("receivables/", views.receivables, name="receivables"),
     path("receivables/export/", views.receivables_export, name="receivables-export"),
     path("payments/", views.payments, name="payments"),

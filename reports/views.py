@@ -107,6 +107,25 @@ def cockpit(request):
 
 
 @report_view
+def scorecard(request):
+    """The brief's KPI table, live: each figure per month against the pre-go-live baseline."""
+    if not roles.can_view_scorecard(request.user):
+        raise PermissionDenied
+    form = MonthForm(request.GET or None)
+    detail_month = form.cleaned_data.get("month") if form.is_valid() else None
+    figures = selectors.scorecard_cached(
+        request.user,
+        today=_today(),
+        detail_month=detail_month,
+        refresh=request.GET.get("refresh") == "1",
+    )
+    # Every warned customer is listed (the back-test's drill-down), a page at a time.
+    churn_page = Paginator(figures["churn_detail"], PER_PAGE).get_page(request.GET.get("page"))
+    context = {"form": form, "sc": figures, "churn_page": churn_page}
+    return render(request, "reports/scorecard.html", context)
+
+
+@report_view
 def receivables(request):
     today = _today()
     receivable_filter = ReceivableFilter(request.GET or None, user=request.user, today=today)

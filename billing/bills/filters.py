@@ -7,7 +7,13 @@ from django import forms
 from django.db.models import Q
 from django.utils import timezone
 
-from billing.bills.selectors import overdue_q
+from billing.bills.selectors import (
+    assessed_after_due_q,
+    corrected_q,
+    ever_issued_q,
+    overdue_q,
+    unpaid_after_due,
+)
 from billing.models import Bill
 from customers.filters import ScopedCustomerFilterSet
 from customers.selectors import parse_id, search_term
@@ -27,12 +33,22 @@ class BillFilter(ScopedCustomerFilterSet):
     status = django_filters.ChoiceFilter(
         method="filter_status",
         # 逾期 is derived (billing.bills.selectors.overdue_q), offered beside the stored statuses.
-        choices=[*Bill.Status.choices, ("overdue", "逾期")],
+        choices=[*Bill.Status.choices, ("overdue", "逾期"), ("issued_ever", "出过账（含已冲正）")],
         empty_label="全部状态",
         label="状态",
     )
     anomalies = django_filters.BooleanFilter(
         method="filter_anomalies", widget=forms.CheckboxInput, label="只看异常"
+    )
+    # The scorecard's drill-downs (reports:scorecard): the same definitions as its figures.
+    assessed_days = django_filters.NumberFilter(
+        method="filter_assessed_days", min_value=0, max_value=3650, label="到期已满天数"
+    )
+    unpaid_days = django_filters.NumberFilter(
+        method="filter_unpaid_days", min_value=0, max_value=3650, label="到期后仍未结清天数"
+    )
+    corrected = django_filters.BooleanFilter(
+        method="filter_corrected", widget=forms.CheckboxInput, label="只看手工调整或冲正"
     )
 
     class Meta:
@@ -54,7 +70,18 @@ class BillFilter(ScopedCustomerFilterSet):
     def filter_status(self, queryset, name, value):
         if value == "overdue":
             return queryset.filter(overdue_q(timezone.localdate()))
+        if value == "issued_ever":
+            return queryset.filter(ever_issued_q())
         return queryset.filter(status=value)
 
     def filter_anomalies(self, queryset, name, value):
         return queryset.exclude(anomalies=[]) if value else queryset
+
+    def filter_assessed_days(self, queryset, name, value):
+        return queryset.filter(assessed_after_due_q(int(value), today=timezone.localdate()))
+
+    def filter_unpaid_days(self, queryset, name, value):
+        return unpaid_after_due(queryset, int(value), today=timezone.localdate())
+
+    def filter_corrected(self, queryset, name, value):
+        return queryset.filter(corrected_q()) if value else queryset

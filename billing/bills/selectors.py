@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import (
+    Count,
+    DateField,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+    Value,
+)
+from django.db.models.functions import Coalesce, TruncMonth
 
-from billing.models import Bill, BillLine, Payment, PricePlan, UsageRecord
+from billing.models import Bill, BillLine, Payment, PaymentAllocation, PricePlan, UsageRecord
 from customers.models import Customer
 from customers.selectors import scoped_customers
 from opcms.months import month_bounds, month_shift
@@ -189,3 +202,60 @@ def customer_billing_summary(*, customer: Any, today: date) -> dict[str, Any]:
             .order_by("series__code", "version")
         ),
     }
+
+
+# --- how bills were paid against their due date (the scorecard, issue 15) ---
+# One definition for the scorecard's figures and the bill list's drill-down filters, so a
+# figure and the rows it links to cannot disagree.
+
+
+def paid_by_due_plus(days: int) -> Coalesce:
+    """What a bill had been paid `days` days after its due date: its active (not undone)
+    allocations from payments received on or before due date + days."""
+    deadline = ExpressionWrapper(
+        OuterRef("due_date") + timedelta(days=days), output_field=DateField()
+    )
+    paid = (
+        PaymentAllocation.objects.filter(
+            bill=OuterRef("pk"), undone_at__isnull=True, payment__received_on__lte=deadline
+        )
+        .order_by()
+        .values("bill")
+        .annotate(amount=Sum("amount"))
+        .values("amount")
+    )
+    money = DecimalField(max_digits=14, decimal_places=2)
+    return Coalesce(Subquery(paid, output_field=money), Value(Decimal("0.00")), output_field=money)
+
+
+def assessed_after_due_q(days: int, *, today: date) -> Q:
+    """Live issued bills whose due date + `days` has passed: their payment record by that
+    day is final, so they can be judged."""
+    return Q(
+        kind=Bill.Kind.BILL,
+        status__in=BILLED_STATUSES,
+        due_date__isnull=False,
+        due_date__lt=today - timedelta(days=days),
+    )
+
+
+def unpaid_after_due(qs: QuerySet[Bill], days: int, *, today: date) -> QuerySet[Bill]:
+    """The judged bills (see assessed_after_due_q) not fully paid `days` days after their due
+    date: days=0 is "late" (逾期), 90 the scorecard's bad-debt proxy."""
+    return (
+        qs.filter(assessed_after_due_q(days, today=today))
+        .annotate(paid_by_deadline=paid_by_due_plus(days))
+        .filter(total__gt=F("paid_by_deadline"))
+    )
+
+
+def ever_issued_q() -> Q:
+    """Bills that left draft: issued, paid or since reversed (the accuracy denominator)."""
+    return Q(kind=Bill.Kind.BILL) & ~Q(status=Bill.Status.DRAFT)
+
+
+def corrected_q() -> Q:
+    """An issued bill that needed a human correction: reversed (冲正), or carrying a manual
+    line (手工调整)."""
+    manual = BillLine.objects.filter(bill=OuterRef("pk"), line_type=BillLine.LineType.MANUAL)
+    return ever_issued_q() & (Q(status=Bill.Status.REVERSED) | Q(Exists(manual)))

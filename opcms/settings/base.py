@@ -187,6 +187,11 @@ OPCMS_BACKUP_DIR = env.str("OPCMS_BACKUP_DIR", default=str(VAR_DIR / "backups"))
 OPCMS_BACKUP_MAX_AGE_HOURS = env.int("OPCMS_BACKUP_MAX_AGE_HOURS", default=26)
 OPCMS_WORKER_HEARTBEAT_MAX_AGE = env.int("OPCMS_WORKER_HEARTBEAT_MAX_AGE", default=180)
 
+# The scorecard (reports:scorecard) compares each month with the three months before the
+# system went live: the go-live month as YYYY-MM. Empty: the month of the first bill ever
+# issued (the page says so, and that there is then no pre-go-live history to compare with).
+OPCMS_GO_LIVE = env.str("OPCMS_GO_LIVE", default="")
+
 # Uploads (every import, through opcms/spreadsheets.py): workbooks up to 20 MB and
 # 200,000 rows; anything bigger is refused before parsing.
 OPCMS_UPLOAD_MAX_BYTES = env.int("OPCMS_UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
