@@ -9,13 +9,19 @@ from accounts.models import User
 from accounts.roles import Role, Scope, effective_scope
 from accounts.services import job_run
 
-from .selectors import cockpit_cached, measure_summary_cached
+from .selectors import (
+    SCORECARD_WARM_AFTER,
+    cockpit_cached,
+    measure_summary_cached,
+    scorecard_cached,
+)
 from .services import receivables_export_run
 
 
 @shared_task(name="reports.cockpit_warm")
 def cockpit_warm_task() -> bool:
-    """Recompute the cockpit for the all-customers scope; False when nobody has that scope."""
+    """Recompute the cockpit for the all-customers scope, and the scorecard when its copy is
+    getting old; False when nobody has that scope."""
     for user in User.objects.filter(is_active=True, role__in=[Role.MANAGER, Role.ADMIN]):
         if effective_scope(user) == Scope.ALL:
             today = timezone.localdate()
@@ -24,6 +30,9 @@ def cockpit_warm_task() -> bool:
             measure_summary_cached(
                 user, date_from=today - timedelta(days=29), date_to=today, refresh=True
             )
+            scorecard = scorecard_cached(user, today=today)
+            if timezone.now() - scorecard["computed_at"] > SCORECARD_WARM_AFTER:
+                scorecard_cached(user, today=today, refresh=True)
             return True
     return False
 

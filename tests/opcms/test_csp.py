@@ -88,6 +88,7 @@ def _pages(world) -> dict[str, str]:
         "receivables": reverse("reports:receivables"),
         "report payments": reverse("reports:payments"),
         "settlement": reverse("reports:settlement"),
+        "scorecard": reverse("reports:scorecard"),
         "collections desk": reverse("billing:collections-desk"),
         "collections customer": reverse("billing:collections-customer", args=[c]),
         "packages": reverse("billing:collections-packages"),
@@ -116,7 +117,8 @@ ROLE_PAGES = {
     Role.MANAGER: [
         "home", "cockpit", "customer list", "customer detail", "bills", "bill detail",
         "payments", "reports", "receivables", "report payments", "settlement",
-        "collections desk", "packages", "pipeline", "whatif", "audit", "jobs", "notifications",
+        "scorecard", "collections desk", "packages", "pipeline", "whatif", "audit", "jobs",
+        "notifications",
     ],
     Role.OPS: [
         "home", "customer list", "customer detail", "customer edit", "plan form", "bills",

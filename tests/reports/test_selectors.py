@@ -6,6 +6,7 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from reports import selectors
 from reports.selectors import ReportFilters
@@ -390,10 +391,19 @@ def test_cockpit_is_cached_per_scope_until_refreshed(
     assert mine["overdue"] == D("1400.00")  # a sales user never gets the all-customers figures
 
 
+def _freeze_today(monkeypatch):
+    # timezone is django.utils.timezone itself: only today moves, converting a value still works
+    real = timezone.localdate
+    monkeypatch.setattr(
+        "reports.tasks.timezone.localdate",
+        lambda value=None, timezone=None: TODAY if value is None else real(value, timezone),
+    )
+
+
 def test_cockpit_warm_task_fills_the_all_customers_cache(world, manager_user, monkeypatch):
     from reports.tasks import cockpit_warm_task
 
-    monkeypatch.setattr("reports.tasks.timezone.localdate", lambda: TODAY)
+    _freeze_today(monkeypatch)
 
     assert cockpit_warm_task() is True
     assert selectors.cockpit_cached(manager_user, today=TODAY)["overdue"] == D("3900.00")
@@ -456,3 +466,26 @@ def test_receivables_covering_index_exists_on_postgres(db):
         (definition,) = cur.fetchone()
     assert "(customer_id, period) INCLUDE (status, due_date, total, amount_paid)" in definition
     assert "WHERE ((kind)::text = 'bill'::text)" in definition
+
+
+def test_cockpit_warm_task_keeps_the_scorecard_warm(world, manager_user, monkeypatch):
+    from django.core.cache import cache
+
+    from reports.tasks import cockpit_warm_task
+
+    _freeze_today(monkeypatch)
+    cache.clear()
+
+    # Given no scorecard yet: the warm job computes it
+    assert cockpit_warm_task() is True
+    first = selectors.scorecard_cached(manager_user, today=TODAY)["computed_at"]
+
+    # When it runs again soon after, the copy is kept
+    cockpit_warm_task()
+    assert selectors.scorecard_cached(manager_user, today=TODAY)["computed_at"] == first
+
+    # and once the copy is older than the warm-after age, it is recomputed
+    later = first + selectors.SCORECARD_WARM_AFTER + dt.timedelta(minutes=1)
+    monkeypatch.setattr("reports.tasks.timezone.now", lambda: later)
+    cockpit_warm_task()
+    assert selectors.scorecard_cached(manager_user, today=TODAY)["computed_at"] > first
