@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from auditlog.context import disable_auditlog
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import QueryDict
@@ -24,6 +22,7 @@ from billing.models import PricePlan
 from billing.money import format_money
 from billing.plans.selectors import plan_in_force
 from billing.plans.services import plan_create, plan_new_version
+from billing.whatif import documents
 from billing.whatif.forms import WhatIfForm
 from billing.whatif.selectors import whatif_compute, whatif_customers
 from customers.models import Customer, DeviceSeries
@@ -140,16 +139,11 @@ def whatif_job_work(job: Job, progress) -> dict[str, Any]:
         last_month=data["month_to"],
         progress=progress,
     )
-    rows = [row.as_dict() for row in result.rows]
-    payload = {"months": [m.isoformat() for m in result.months], "rows": rows}
     job_attach_file(
-        job=job,
-        field="result_file",
-        name="whatif.json",
-        content=json.dumps(payload, cls=DjangoJSONEncoder).encode(),
+        job=job, field="result_file", name="whatif.json", content=documents.whatif_json(result)
     )
     return {
-        "客户": len(rows),
+        "客户": len(result.rows),
         "现行方案": format_money(result.current),
         "候选方案": format_money(result.candidate),
         "差额": format_money(result.difference),
