@@ -204,12 +204,13 @@ def _terms_text():
 def _terms_values(text: str) -> dict:
     """_terms_text back into the plan's field values, as the model would load them."""
     values = {}
-    for name, raw in zip(_TERMS, json.loads(text), strict=True):
+    # Numbers as Decimal straight from their text (never through a float).
+    for name, raw in zip(_TERMS, json.loads(text, parse_float=Decimal), strict=True):
         field_ = PricePlan._meta.get_field(name)
         if raw is not None and isinstance(field_, JSONField):
             raw = json.loads(raw)
         elif raw is not None and isinstance(field_, DecimalField):
-            raw = Decimal(str(raw))
+            raw = Decimal(raw)
         elif raw is not None and isinstance(field_, DateField):
             raw = date.fromisoformat(raw)
         values[name] = raw
