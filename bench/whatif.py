@@ -9,8 +9,9 @@ per-shoot candidate over the 12 months: `whatif_compute` and the JSON result fil
 stores. Prints the seconds beside the target (10 s per 100,000 customers) and, as the
 yardstick, the usage aggregate alone (one grouped SQL over every record: the floor any
 re-pricing pays), with the load average. Setup time is not measured. The bench data is
-removed afterwards (`--keep` leaves it for the next run). `--customers 50` keeps it
-tiny for CI.
+removed afterwards (`--keep` leaves it for the next run). `--apply` also times
+applying the candidate to every customer as new plan versions (one transaction).
+`--customers 50` keeps it tiny for CI.
 """
 
 from __future__ import annotations
@@ -34,12 +35,16 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from accounts.models import User  # noqa: E402
+from accounts.roles import Role  # noqa: E402
 from bench._common import quiet, require_scratch_database, result  # noqa: E402
 from billing.bills.services import usage_month_keys  # noqa: E402
 from billing.models import PricePlan, UsageRecord  # noqa: E402
+from billing.plans.forms import PlanForm  # noqa: E402
 from billing.pricing import PER_SHOOT, PlanTerms  # noqa: E402
 from billing.whatif.documents import whatif_json  # noqa: E402
 from billing.whatif.selectors import whatif_compute  # noqa: E402
+from billing.whatif.services import whatif_apply  # noqa: E402
 from customers.models import Customer, DeviceSeries  # noqa: E402
 
 FIRST_ID = 9_000_000
@@ -81,7 +86,7 @@ def build(n: int) -> None:
             cur.execute(f"ANALYZE {table}")
 
 
-def run(n: int, keep: bool) -> None:
+def run(n: int, keep: bool, apply: bool) -> None:
     customers = Customer.objects.filter(company_id__gte=FIRST_ID)
     t0 = time.perf_counter()
     if customers.count() != n or not keep:
@@ -128,8 +133,41 @@ def run(n: int, keep: bool) -> None:
         f"usage SQL aggregate alone {floor:.2f} s",
         seconds <= target,
     )
+    if apply:
+        time_apply(n, customers, series)
     if not keep:
         cleanup()
+
+
+def time_apply(n: int, customers, series: DeviceSeries) -> None:
+    """Apply the candidate to every bench customer from 2026-01 (what the apply job does)."""
+    user, _ = User.objects.get_or_create(
+        username="bench_ops", defaults={"role": Role.OPS, "full_name": "压测运营"}
+    )
+    # The candidate as the what-if page's plan form hands it over (every term, set or empty).
+    form = PlanForm(
+        {
+            "kind": PER_SHOOT,
+            "single_price": "9",
+            "multi_rule": "unified",
+            "tier_mode": "graduated",
+            "tier_unit": "shoots",
+            "fee_schedule": "upfront",
+        }
+    )
+    assert form.is_valid(), form.errors
+    t0 = time.perf_counter()
+    applied = whatif_apply(
+        user=user,
+        customers_qs=customers,
+        series=series,
+        data=form.plan_data(),
+        valid_from=date(2026, 1, 1),
+    )
+    seconds = time.perf_counter() - t0
+    assert len(applied.created) == n, applied.refused[:3]
+    print(f"whatif apply customers={n:,}: {seconds:.2f} s, {len(applied.created):,} new versions")
+    result(f"what-if apply @{n:,} customers", f"{seconds:.2f} s", "-", "one transaction", None)
 
 
 def main() -> None:
@@ -138,12 +176,15 @@ def main() -> None:
     parser.add_argument(
         "--keep", action="store_true", help="leave the bench data (and reuse it if the size fits)"
     )
+    parser.add_argument(
+        "--apply", action="store_true", help="also time applying the candidate to every customer"
+    )
     args = parser.parse_args()
     require_scratch_database()
     quiet()
     call_command("migrate", verbosity=0)
     for n in args.customers:
-        run(n, args.keep)
+        run(n, args.keep, args.apply)
 
 
 if __name__ == "__main__":

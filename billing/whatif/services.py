@@ -129,11 +129,12 @@ def whatif_apply_job_work(job: Job, progress) -> dict[str, Any]:
     form = _form_from_query(job.params["query"])
     form.candidate()
     data = form.cleaned_data
+    customers = whatif_customers(user=job.created_by, query=data["customers"], ids=data["ids"])
+    # The total now, before the transaction: progress written inside it shows at commit.
+    progress(0, customers.count())
     result = whatif_apply(
         user=job.created_by,
-        customers_qs=whatif_customers(
-            user=job.created_by, query=data["customers"], ids=data["ids"]
-        ),
+        customers_qs=customers,
         series=data["series"],
         data=form.plan_form.plan_data(),
         valid_from=date.fromisoformat(job.params["valid_from"]),
