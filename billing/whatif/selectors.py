@@ -25,6 +25,7 @@ from django.db.models import (
     F,
     Func,
     JSONField,
+    Q,
     QuerySet,
     Sum,
     TextField,
@@ -292,19 +293,26 @@ def whatif_compute(
     plans_by_customer = _plans_by_customer(
         customers_qs=customers_qs, series_id=series_id, start=range_start, end=range_end
     )
-    annual = candidate.kind == ANNUAL or any(
-        terms.kind == ANNUAL for ps in plans_by_customer.values() for _, _, terms in ps
-    )
-    # An annual package counts the shoots earlier in its contract year: read up to 11
-    # months before the range so the first month's count is complete.
-    read_from = month_shift(range_start, -11) if annual else range_start
-    usage = usage_month_keys(
-        UsageRecord.objects.filter(
-            customer__in=customers_qs,
-            series_id=series_id,
-            shot_date__range=(read_from, range_end),
+    # An annual package counts the shoots earlier in its contract year: for its customers
+    # read up to 11 months before the range, so the first month's count is complete
+    # (everyone's for an annual candidate; nobody else's, which would double the read).
+    records = UsageRecord.objects.filter(customer__in=customers_qs, series_id=series_id)
+    read_from = month_shift(range_start, -11)
+    if candidate.kind == ANNUAL:
+        records = records.filter(shot_date__range=(read_from, range_end))
+    elif any(terms.kind == ANNUAL for ps in plans_by_customer.values() for _, _, terms in ps):
+        annual_customers = (
+            plans_overlapping_range(customers_qs=customers_qs, start=range_start, end=range_end)
+            .filter(series_id=series_id, kind=PricePlan.Kind.ANNUAL)
+            .values("customer_id")
         )
-    )
+        records = records.filter(
+            Q(shot_date__range=(range_start, range_end))
+            | Q(shot_date__range=(read_from, range_end), customer__in=annual_customers)
+        )
+    else:
+        records = records.filter(shot_date__range=(range_start, range_end))
+    usage = usage_month_keys(records)
     pricer = _Pricer(candidate=candidate, months=months)
     totals: dict[int, list[int]] = {}  # pk -> [current cents, candidate cents, unpriced months]
     slow: dict[date, list[int]] = defaultdict(list)
