@@ -68,6 +68,13 @@ def whatif_task(job_id: int) -> None:
     job_run(job_id=job_id, work=whatif_job_work)
 
 
+@shared_task(name="billing.whatif_apply_task")
+def whatif_apply_task(job_id: int) -> None:
+    from billing.whatif.services import whatif_apply_job_work
+
+    job_run(job_id=job_id, work=whatif_apply_job_work)
+
+
 @shared_task(name="billing.schedule_broken_promises")
 def schedule_broken_promises_task() -> dict:
     from billing.schedules.services import duty_run

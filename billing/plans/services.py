@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
-from django.db.models import Q
+from django.db import connection, models, transaction
+from django.db.models import Max, Q
+from django.utils import timezone
 
 from accounts.roles import can_manage_plans
-from billing.close.lock import plan_assert_open
-from billing.models import Bill, PricePlan
+from billing.close.lock import closed_months, plan_assert_open
+from billing.models import Bill, BillLine, PricePlan
 from billing.plans.selectors import bands_from_json, plan_is_locked
 from billing.pricing import (
     ANNUAL,
@@ -218,4 +222,203 @@ def plans_lock_for_bills(*, bills: list[Bill]) -> int:
     """Mark the plans that priced these bills as locked (called when bills are issued)."""
     return PricePlan.objects.filter(billline__bill__in=bills, is_locked=False).update(
         is_locked=True
+    )
+
+
+# --- bulk: the rules above over plans loaded at once (imports, the what-if apply) ---
+
+
+def plan_overlaps(a: PricePlan, b: PricePlan) -> bool:
+    """services.plans_overlapping, in Python: the two date ranges share a day."""
+    return (a.valid_to is None or b.valid_from is None or b.valid_from <= a.valid_to) and (
+        a.valid_from is None or b.valid_to is None or b.valid_to >= a.valid_from
+    )
+
+
+def plan_check_loaded(plan: PricePlan, plans: list[PricePlan], *, exclude: tuple) -> str | None:
+    """services._plan_check over the pair's loaded plans; the clerk's message, or None."""
+    errors = _plan_errors(plan)
+    if errors:
+        return "；".join(ValidationError(errors).messages)
+    skip = {id(p) for p in (plan, *exclude)}
+    # services takes the first clash in model order (-version); plans is kept in that order.
+    clash = next((p for p in plans if id(p) not in skip and plan_overlaps(plan, p)), None)
+    if clash is None:
+        return None
+    span = f"{clash.valid_from or '不限'} 至 {clash.valid_to or '不限'}"
+    return (
+        f"与 {clash.series.code} 系列的第 {clash.version} 版方案（{span}）"
+        "日期重叠：同一客户同一系列同一天只能有一个方案生效"
+    )
+
+
+def plan_version_error(plan: PricePlan, valid_from: date, last_priced: date | None) -> str | None:
+    """services.plan_new_version's refusals (its valid_from > plan.valid_from is given here)."""
+    if plan.valid_to and valid_from > plan.valid_to:
+        return f"原方案已于 {plan.valid_to} 截止，请直接新建方案"
+    if last_priced and valid_from <= month_bounds(last_priced)[1]:
+        return f"{last_priced:%Y-%m} 的账单已按原方案出账，新版本最早从下个月生效"
+    return None
+
+
+def plans_insert(plans: list[PricePlan]) -> None:
+    """Insert new plans by COPY (several times faster than bulk_create at 100,000)."""
+    if not plans:
+        return
+    now = timezone.now()
+    fields = [f for f in PricePlan._meta.concrete_fields if not f.primary_key]
+    json_names = {f.attname for f in fields if isinstance(f, models.JSONField)}
+    by_name = {f.attname: f for f in fields}
+    names = [f.attname for f in fields]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(PricePlan._meta.db_table)
+    with (
+        connection.cursor() as cursor,
+        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,  # noqa: S608
+    ):
+        for plan in plans:
+            plan.created_at = now
+            copy.write_row(
+                [
+                    by_name[n].get_db_prep_save(getattr(plan, n), connection)
+                    if n in json_names
+                    else getattr(plan, n)
+                    for n in names
+                ]
+            )
+
+
+def plans_write_fields(plans: list[PricePlan], names: list[str]) -> None:
+    """Save these fields of existing plans: COPY into a temporary table + one UPDATE … FROM.
+
+    Django's bulk_update builds a CASE per field with a WHEN per row: 2.6 s per
+    1,000 plans (52 s for 20,000 in a profile); the temporary table is linear.
+    """
+    if not plans:
+        return
+    fields = [PricePlan._meta.get_field(n) for n in names]
+    quote = connection.ops.quote_name
+    table = quote(PricePlan._meta.db_table)
+    columns = ", ".join(f"{quote(f.column)} {f.db_type(connection)}" for f in fields)
+    assignments = ", ".join(f"{quote(f.column)} = t.{quote(f.column)}" for f in fields)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE plan_changes (id bigint PRIMARY KEY, {columns}) ON COMMIT DROP"
+        )
+        copy_names = ", ".join(["id", *(quote(f.column) for f in fields)])
+        with cursor.cursor.copy(f"COPY plan_changes ({copy_names}) FROM STDIN") as copy:
+            for plan in plans:
+                copy.write_row([plan.pk, *(getattr(plan, f.attname) for f in fields)])
+        cursor.execute(
+            f"UPDATE {table} AS p SET {assignments} FROM plan_changes AS t WHERE p.id = t.id"  # noqa: S608
+        )
+        cursor.execute("DROP TABLE plan_changes")
+
+
+@dataclass
+class VersionsResult:
+    created: list[PricePlan] = field(default_factory=list)
+    refused: list[tuple[int, str]] = field(default_factory=list)  # (company id, reason)
+
+
+def plans_new_versions(
+    *,
+    user: Any,
+    customers_qs,
+    series: DeviceSeries,
+    data: dict[str, Any],
+    valid_from: date,
+    progress: Callable[[int, int | None], None] | None = None,
+) -> VersionsResult:
+    """The same terms from `valid_from` for many customers of one series, in one batch.
+
+    Per customer, what plan_new_version does where a plan of the series is in force that
+    day and plan_create where none is, under their rules (never overlapping, never
+    inside a month already billed on the old plan, never inside a closed month); a
+    customer a rule refuses is listed with the clerk's message and the others go ahead.
+    Bulk, for 100,000 customers: the customers are locked and their plans read in a
+    few queries, new plans written by COPY and ended ones by one UPDATE. The caller
+    holds the transaction (all of it or none) and writes the batch's audit entry.
+    """
+    _check_plan_permission(user)
+    # A plan from valid_from on covers every later day: no closed month from its month on
+    # (plan_assert_open's rule, once for the batch; the trigger is the second lock).
+    closed = sorted(m for m in closed_months() if m >= valid_from.replace(day=1))
+    if closed:
+        names = "、".join(f"{m:%Y-%m}" for m in closed)
+        raise ValidationError(
+            {
+                "valid_from": f"{names} 已关账：价格方案不能在已关账的月份内生效、截止或变更，"
+                "请从下一个未关账的月份起生效。"
+            }
+        )
+    ids = customers_qs.values("pk")
+    # plan_create & co. serialise plan writes per customer; one lock for the whole batch.
+    customers = list(
+        Customer.objects.select_for_update()
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", "company_id")
+    )
+    customers.sort(key=lambda c: c[1])
+    plans_by_customer: dict[int, list[PricePlan]] = defaultdict(list)
+    for plan in PricePlan.objects.filter(customer_id__in=ids, series=series):  # -version
+        plan.series = series
+        plans_by_customer[plan.customer_id].append(plan)
+    last_priced = dict(
+        BillLine.objects.filter(plan__customer_id__in=ids, plan__series=series)
+        .exclude(bill__status=Bill.Status.DRAFT)
+        .order_by()
+        .values("plan_id")
+        .annotate(last=Max("bill__period"))
+        .values_list("plan_id", "last")
+    )
+    result, ended = VersionsResult(), []
+    for done, (customer_id, company_id) in enumerate(customers, 1):
+        plans = plans_by_customer.get(customer_id, [])
+        current = next((p for p in plans if _in_force(p, valid_from)), None)
+        new = PricePlan(customer_id=customer_id, series=series, created_by=user or None)
+        new.version = max((p.version for p in plans), default=0) + 1
+        if current is None:  # plan_create
+            for name, value in data.items():
+                if name in PLAN_FIELDS:
+                    setattr(new, name, value)
+            error = plan_check_loaded(new, plans, exclude=())
+        else:  # plan_new_version
+            for name in PLAN_FIELDS:
+                setattr(new, name, data.get(name, getattr(current, name)))
+            new.valid_from, new.source, new.supersedes = (
+                valid_from,
+                PricePlan.Source.MANUAL,
+                current,
+            )
+            error = (
+                (
+                    f"新版本的生效日期必须晚于 {current.valid_from}"
+                    if current.valid_from and valid_from <= current.valid_from
+                    else None
+                )
+                or plan_version_error(current, valid_from, last_priced.get(current.pk))
+                or plan_check_loaded(new, plans, exclude=(current,))
+            )
+        if error:
+            result.refused.append((company_id, error))
+        else:
+            if current is not None:
+                current.valid_to = day_before(valid_from)
+                ended.append(current)
+            result.created.append(new)
+        if progress and done % 1000 == 0:
+            progress(done, len(customers))
+    plans_write_fields(ended, ["valid_to"])
+    plans_insert(result.created)
+    if progress:
+        progress(len(customers), len(customers))
+    return result
+
+
+def _in_force(plan: PricePlan, day: date) -> bool:
+    """selectors.plan_in_force, over a loaded plan."""
+    return (plan.valid_from is None or plan.valid_from <= day) and (
+        plan.valid_to is None or plan.valid_to >= day
     )

@@ -1,8 +1,10 @@
-"""The what-if as an .xlsx workbook: one row per customer and the totals."""
+"""The what-if as an .xlsx workbook (one row per customer and the totals) and as the
+JSON file a what-if job stores for its result page."""
 
 from __future__ import annotations
 
 import io
+import json
 
 import xlsxwriter
 
@@ -53,3 +55,27 @@ def whatif_xlsx(*, rows: list[dict], totals: dict, months: list) -> bytes:
         sheet.write_number(line, 6, float(totals["change_pct"]))
     workbook.close()
     return output.getvalue()
+
+
+def whatif_json(result) -> bytes:
+    """A WhatIfResult as the job's result file: amounts as decimal strings (read back with
+    Decimal), one dict per customer. Built directly, not through an encoder's fallback:
+    100,000 rows would call it half a million times."""
+    rows = []
+    for r in result.rows:
+        pct = r.change_pct
+        rows.append(
+            {
+                "customer_id": r.customer_id,
+                "company_id": r.company_id,
+                "name": r.name,
+                "billed": str(r.billed),
+                "current": str(r.current),
+                "candidate": str(r.candidate),
+                "difference": str(r.difference),
+                "change_pct": None if pct is None else str(pct),
+                "unpriced": r.unpriced,
+            }
+        )
+    payload = {"months": [m.isoformat() for m in result.months], "rows": rows}
+    return json.dumps(payload, ensure_ascii=False).encode()

@@ -1,31 +1,46 @@
 """Reads of the pricing what-if: re-price past months' real usage with a candidate plan.
 
 The candidate goes through the same pure engine that bills (`price_month`), over the
-same usage sums bill generation reads (`usage_summaries_by_month`), and the current
-plans are re-priced by generation's own reader (`period_pricing_read`), so "current
-plans" here is exactly what generation would bill for those months today.
+same usage sums bill generation reads (`usage_month_keys`), and the current plans
+through the same engine with the same terms (`plan_terms`), or, in a month where a
+plan changes, generation's own reader (`period_pricing_read`), so "current plans"
+here is exactly what generation would bill for those months today.
 """
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
+import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from types import SimpleNamespace
 
-from django.db.models import QuerySet, Sum
+from django.db.models import (
+    DateField,
+    DecimalField,
+    F,
+    Func,
+    JSONField,
+    Q,
+    QuerySet,
+    Sum,
+    TextField,
+)
+from django.db.models.functions import Cast
 
 from billing.bills.services import (
     period_pricing_read,
-    plan_rows,
     plans_overlapping_range,
-    terms_cached,
-    usage_summaries_by_month,
+    usage_month_keys,
+    usage_summary_from_key,
 )
-from billing.models import ZERO, Bill, BillLine, UsageRecord
+from billing.models import ZERO, Bill, BillLine, PricePlan, UsageRecord
 from billing.money import to_money
+from billing.plans.selectors import plan_terms
 from billing.pricing import (
     ANNUAL,
     AnnualContext,
@@ -139,10 +154,101 @@ def months_between(first: date, last: date) -> list[date]:
     return months
 
 
-def _covers(plan, start: date, end: date) -> bool:
-    return (plan.valid_from is None or plan.valid_from <= start) and (
-        plan.valid_to is None or plan.valid_to >= end
+# The key of a month without usage (usage_month_keys joins the six sums with "|").
+BLANK = "0|0|0|0|0|0"
+
+
+class _Summaries(dict):
+    """Usage key -> UsageSummary, parsed the first time a key is asked for."""
+
+    def __missing__(self, key: str) -> UsageSummary:
+        summary = self[key] = usage_summary_from_key(key)
+        return summary
+
+
+def _cents(terms: PlanTerms, usage: UsageSummary, ctx: AnnualContext | None) -> int | None:
+    """The engine's month total in cents; None where it cannot price (generation bills
+    nothing then and reports an anomaly). Totals are sums of rounded lines, so exact."""
+    try:
+        total = price_month(terms, usage, ctx).total
+    except ValueError:
+        return None
+    return int(to_money(total).scaleb(2))
+
+
+class _Prices(dict):
+    """Usage key -> cents of one plan's month (not annual: no contract-year context),
+    priced by `price_month` the first time a key is asked for."""
+
+    def __init__(self, terms: PlanTerms, summaries: _Summaries) -> None:
+        super().__init__()
+        self.terms, self.summaries = terms, summaries
+
+    def __missing__(self, key: str) -> int | None:
+        cents = self[key] = _cents(self.terms, self.summaries[key], None)
+        return cents
+
+
+# The plan's pricing terms (its dates aside), the one list PricePlan keeps.
+_TERMS = [n for n in PricePlan.TERMS_FIELDS if n not in ("valid_from", "valid_to")]
+
+
+def _terms_text():
+    """All terms of a plan as one JSON text (bands as their stored JSON text, inside)."""
+    parts = []
+    for name in _TERMS:
+        field_ = PricePlan._meta.get_field(name)
+        parts.append(Cast(name, TextField()) if isinstance(field_, JSONField) else F(name))
+    return Cast(Func(*parts, function="json_build_array"), TextField())
+
+
+def _terms_values(text: str) -> dict:
+    """_terms_text back into the plan's field values, as the model would load them."""
+    values = {}
+    # Numbers as Decimal straight from their text (never through a float).
+    for name, raw in zip(_TERMS, json.loads(text, parse_float=Decimal), strict=True):
+        field_ = PricePlan._meta.get_field(name)
+        if raw is not None and isinstance(field_, JSONField):
+            raw = json.loads(raw)
+        elif raw is not None and isinstance(field_, DecimalField):
+            raw = Decimal(raw)
+        elif raw is not None and isinstance(field_, DateField):
+            raw = date.fromisoformat(raw)
+        values[name] = raw
+    return values
+
+
+def _plans_by_customer(*, customers_qs, series_id: int, start: date, end: date) -> dict:
+    """customer pk -> [(valid_from, valid_to, terms)] of the series' plans overlapping the
+    range, earliest first; terms built by plan_terms once per distinct set of terms.
+
+    PostgreSQL hands each plan's terms over as one JSON text: 100,000 plan rows of 20
+    columns through Django's converters, and a PlanTerms each, cost seconds.
+    """
+    rows = (
+        plans_overlapping_range(customers_qs=customers_qs, start=start, end=end)
+        .filter(series_id=series_id)
+        .annotate(terms_text=_terms_text())
+        .order_by(F("valid_from").asc(nulls_first=True))
+        .values_list("customer_id", "valid_from", "valid_to", "terms_text")
     )
+    values_by_text: dict[str, dict] = {}
+    terms_by_key: dict[tuple, PlanTerms] = {}
+    by_customer: dict[int, list] = defaultdict(list)
+    for customer_id, valid_from, valid_to, text in rows.iterator(chunk_size=20_000):
+        values = values_by_text.get(text)
+        if values is None:
+            values = values_by_text[text] = _terms_values(text)
+        # The engine reads the contract start only for annual packages, where it defaults
+        # to the plan's first day; other kinds share terms whatever their dates.
+        own_start = values["kind"] == ANNUAL and values["contract_start"] is None
+        key = (text, valid_from if own_start else None)
+        terms = terms_by_key.get(key)
+        if terms is None:
+            plan = SimpleNamespace(**values, valid_from=key[1])
+            terms = terms_by_key[key] = plan_terms(plan)
+        by_customer[customer_id].append((valid_from, valid_to, terms))
+    return by_customer
 
 
 def whatif_compute(
@@ -163,11 +269,12 @@ def whatif_compute(
     generation leaves them out.
 
     Speed (100,000 customers × 12 months in seconds): usage is summed in SQL once for
-    the whole range and plans are read once; a month one plan covers whole is priced
-    by `price_month` directly (what generation does for it), memoised on (terms, usage,
-    contract month). Months where plans change mid-month or no plan is in force go
-    through generation's own reader and pricing, a month at a time, for those
-    customers only.
+    the whole range, one text key per customer-month, and plans are read once. Every
+    month is priced by `price_month` (what generation does for it) once per distinct
+    (terms, usage) and kept in cents, so a customer whose one plan covers the range is
+    a few dictionary lookups. Annual packages add their contract-year context to the
+    memo key. Months where plans change mid-month go through generation's own reader
+    and pricing, a month at a time, for those customers only.
     """
     months = months_between(first_month, last_month)
     result = WhatIfResult(months=months)
@@ -183,100 +290,40 @@ def whatif_compute(
             billing_enabled=Customer.BillingEnabled.NO
         ).values_list("id", "company_id", "name")
     }
-    plans_by_customer: dict[int, list] = defaultdict(list)
-    for plan in plan_rows(
-        plans_overlapping_range(customers_qs=customers_qs, start=range_start, end=range_end).filter(
-            series_id=series_id
-        )
-    ):
-        plans_by_customer[plan.customer_id].append(plan)
-    annual = candidate.kind == ANNUAL or any(
-        p.kind == ANNUAL for ps in plans_by_customer.values() for p in ps
+    plans_by_customer = _plans_by_customer(
+        customers_qs=customers_qs, series_id=series_id, start=range_start, end=range_end
     )
-    # An annual package counts the shoots earlier in its contract year: read up to 11
-    # months before the range so the first month's count is complete.
-    read_from = month_shift(range_start, -11) if annual else range_start
-    usage = usage_summaries_by_month(
-        UsageRecord.objects.filter(
-            customer__in=customers_qs,
-            series_id=series_id,
-            shot_date__range=(read_from, range_end),
+    # An annual package counts the shoots earlier in its contract year: for its customers
+    # read up to 11 months before the range, so the first month's count is complete
+    # (everyone's for an annual candidate; nobody else's, which would double the read).
+    records = UsageRecord.objects.filter(customer__in=customers_qs, series_id=series_id)
+    read_from = month_shift(range_start, -11)
+    if candidate.kind == ANNUAL:
+        records = records.filter(shot_date__range=(read_from, range_end))
+    elif any(terms.kind == ANNUAL for ps in plans_by_customer.values() for _, _, terms in ps):
+        annual_customers = (
+            plans_overlapping_range(customers_qs=customers_qs, start=range_start, end=range_end)
+            .filter(series_id=series_id, kind=PricePlan.Kind.ANNUAL)
+            .values("customer_id")
         )
-    )
-    by_customer: dict[int, dict[date, UsageSummary]] = defaultdict(dict)
-    for (customer_id, _, month), summary in usage.items():
-        by_customer[customer_id][month] = summary
-
-    memo: dict[tuple, Decimal | None] = {}
-    terms_by_plan: dict[int, PlanTerms] = {}
-
-    def price(terms: PlanTerms, summary: UsageSummary, ctx: AnnualContext | None):
-        # Plain tuples hash and compare faster than the frozen dataclasses they mirror.
-        key = (
-            id(terms),
-            summary.single_shots,
-            summary.single_area,
-            summary.multi_shots,
-            summary.multi_floors,
-            summary.multi_area,
-            summary.shots_without_area,
-            ctx.month_index if ctx else 0,
-            ctx.shots_before if ctx else 0,
+        records = records.filter(
+            Q(shot_date__range=(range_start, range_end))
+            | Q(shot_date__range=(read_from, range_end), customer__in=annual_customers)
         )
-        if key not in memo:
-            try:
-                memo[key] = price_month(terms, summary, ctx).total
-            except ValueError:
-                memo[key] = None  # generation reports it as an anomaly and bills nothing
-        return memo[key]
-
-    def context(terms: PlanTerms, month: date, shots: dict[date, UsageSummary]):
-        if terms.kind != ANNUAL:
-            return None
-        year_start, index = contract_month(terms.contract_start, month)
-        before = sum(u.shots for m, u in shots.items() if year_start <= m < month)
-        return AnnualContext(month_index=index, shots_before=before)
-
-    rows: dict[int, WhatIfRow] = {}
+    else:
+        records = records.filter(shot_date__range=(range_start, range_end))
+    usage = usage_month_keys(records)
+    pricer = _Pricer(candidate=candidate, months=months)
+    totals: dict[int, list[int]] = {}  # pk -> [current cents, candidate cents, unpriced months]
     slow: dict[date, list[int]] = defaultdict(list)
-    month_ends = [(month, month_bounds(month)[1]) for month in months]
-    blank = UsageSummary()
-    for done, (customer_pk, (company_id, name)) in enumerate(customers.items(), 1):
-        plans = plans_by_customer.get(customer_pk, [])
-        shots = by_customer.get(customer_pk, {})
-        row = None
-        for month, end in month_ends:
-            in_force = [
-                p
-                for p in plans
-                if (p.valid_from is None or p.valid_from <= end)
-                and (p.valid_to is None or p.valid_to >= month)
-            ]
-            summary = shots.get(month)
-            if not in_force and summary is None:
-                continue
-            if row is None:
-                row = rows[customer_pk] = WhatIfRow(customer_pk, company_id, name)
-            if len(in_force) == 1 and _covers(in_force[0], month, end):
-                plan = in_force[0]
-                terms = terms_by_plan.get(plan.pk)
-                if terms is None:
-                    terms = terms_by_plan[plan.pk] = terms_cached(plan)
-                try:
-                    amount = price(terms, summary or blank, context(terms, month, shots))
-                except ValueError:
-                    amount = None
-                row.current += amount or ZERO
-            else:
-                slow[month].append(customer_pk)
-            try:
-                amount = price(candidate, summary or blank, context(candidate, month, shots))
-            except ValueError:
-                amount = None
-            if amount is None:
-                row.unpriced += 1
-            else:
-                row.candidate += amount
+    no_usage = ("", "")
+    for done, customer_pk in enumerate(customers, 1):
+        plans = plans_by_customer.get(customer_pk, ())
+        used, keys = usage.get(customer_pk, no_usage)
+        if plans or keys:
+            priced = pricer.customer(plans, used, keys, slow_months=slow, customer_pk=customer_pk)
+            if priced is not None:
+                totals[customer_pk] = priced
         if progress and done % 5000 == 0:
             progress(done, len(customers))
     for month, customer_ids in slow.items():
@@ -288,22 +335,187 @@ def whatif_compute(
         for customer_pk in customer_ids:
             priced = period.price(customer_pk)
             if priced is not None:
-                rows[customer_pk].current += sum(
-                    (line.amount for sid, _, line in priced[0] if sid == series_id), ZERO
-                )
-    for customer_id, billed in _billed(customers_qs, series_id, months).items():
-        row = rows.get(customer_id)
-        if row is None and customer_id in customers:
-            company_id, name = customers[customer_id]
-            row = rows[customer_id] = WhatIfRow(customer_id, company_id, name)
-        if row is not None:
-            row.billed = billed
-    for row in rows.values():
-        row.current, row.candidate = to_money(row.current), to_money(row.candidate)
-    result.rows = sorted(rows.values(), key=lambda r: r.company_id)
+                amount = sum((line.amount for sid, _, line in priced[0] if sid == series_id), ZERO)
+                totals[customer_pk][0] += int(to_money(amount).scaleb(2))
+    billed = _billed(customers_qs, series_id, months)
+    for customer_id in billed:
+        if customer_id in customers and customer_id not in totals:
+            totals[customer_id] = [0, 0, 0]
+    rows = []
+    for customer_pk, (current, proposed, unpriced) in totals.items():
+        company_id, name = customers[customer_pk]
+        rows.append(
+            WhatIfRow(
+                customer_pk,
+                company_id,
+                name,
+                billed=billed.get(customer_pk, ZERO),
+                current=Decimal(current).scaleb(-2),
+                candidate=Decimal(proposed).scaleb(-2),
+                unpriced=unpriced,
+            )
+        )
+    rows.sort(key=lambda r: r.company_id)
+    result.rows = rows
     if progress:
         progress(len(customers), len(customers))
     return result
+
+
+class _Pricer:
+    """Prices one customer's months at a time against memo tables shared by all customers.
+
+    A customer's plans are tuples (valid_from, valid_to, terms); terms objects are shared
+    by every plan with the same terms, so the memo tables are keyed by their id.
+    """
+
+    def __init__(self, *, candidate: PlanTerms, months: list[date]) -> None:
+        self.candidate = candidate
+        self.n_months = len(months)
+        self.month_ends = [(month, month_bounds(month)[1]) for month in months]
+        self.range_start, self.range_end = months[0], self.month_ends[-1][1]
+        self.first_month = months[0].isoformat()  # usage months arrive as ISO text
+        self.summaries = _Summaries()
+        self.shots: dict[str, int] = {}  # usage key -> shoots
+        self.tables: dict[int, _Prices] = {}  # id(terms) -> its cents per usage key
+        self.annual_memo: dict[tuple, int | None] = {}
+        self.contract: dict[tuple, tuple[str, int] | None] = {}
+        self.layouts: dict[tuple, list] = {}
+        self.terms_alive: list[PlanTerms] = [candidate]  # keeps the ids above valid
+
+    def table(self, terms: PlanTerms) -> _Prices:
+        table = self.tables.get(id(terms))
+        if table is None:
+            self.terms_alive.append(terms)
+            table = self.tables[id(terms)] = _Prices(terms, self.summaries)
+        return table
+
+    def customer(self, plans, used: str, keys: str, *, slow_months, customer_pk):
+        """[current cents, candidate cents, unpriced months] of one customer; None when no
+        month of the range had a plan in force or usage. `used` and `keys` are the
+        customer's months and usage keys as usage_month_keys joins them."""
+        keys = keys.split(";") if keys else []
+        if (
+            len(plans) == 1
+            and self.candidate.kind != ANNUAL
+            and plans[0][2].kind != ANNUAL
+            and (plans[0][0] is None or plans[0][0] <= self.range_start)
+            and (plans[0][1] is None or plans[0][1] >= self.range_end)
+        ):
+            # The common case: one plan in force all along, usage in some months.
+            if used and used[:10] < self.first_month:  # months read for annual packages only
+                keys = keys[bisect.bisect_left(used.split(";"), self.first_month) :]
+            current, proposed = self.table(plans[0][2]), self.table(self.candidate)
+            blanks = self.n_months - len(keys)
+            try:
+                return [
+                    sum(map(current.__getitem__, keys)) + blanks * current[BLANK],
+                    sum(map(proposed.__getitem__, keys)) + blanks * proposed[BLANK],
+                    0,
+                ]
+            except TypeError:
+                pass  # a month the engine cannot price: count it month by month below
+        return self._by_month(
+            plans, used.split(";") if used else [], keys, slow_months, customer_pk
+        )
+
+    def _layout(self, plans) -> list[tuple]:
+        """Per month of the range: (month, its ISO text, terms of the one plan covering it
+        whole or None, their prices unless annual, whether plans change inside the month,
+        whether any plan is in force in it)."""
+        signature = tuple((p[0], p[1], id(p[2])) for p in plans)
+        layout = self.layouts.get(signature)
+        if layout is None:
+            layout = []
+            for month, end in self.month_ends:
+                in_force = [
+                    p
+                    for p in plans
+                    if (p[0] is None or p[0] <= end) and (p[1] is None or p[1] >= month)
+                ]
+                whole = (
+                    len(in_force) == 1
+                    and (in_force[0][0] is None or in_force[0][0] <= month)
+                    and (in_force[0][1] is None or in_force[0][1] >= end)
+                )
+                terms = in_force[0][2] if whole else None
+                table = self.table(terms) if terms is not None and terms.kind != ANNUAL else None
+                changes = bool(in_force) and not whole
+                layout.append((month, month.isoformat(), terms, table, changes, bool(in_force)))
+            self.terms_alive.extend(p[2] for p in plans)
+            self.layouts[signature] = layout
+        return layout
+
+    def _by_month(self, plans, used, keys, slow_months, customer_pk) -> list[int] | None:
+        by_month = dict(zip(used, keys, strict=True))
+        running, before = 0, [0]  # before[i]: shoots of the months read before used[i]
+        if self.candidate.kind == ANNUAL or any(p[2].kind == ANNUAL for p in plans):
+            shots = self.shots
+            for key in keys:
+                count = shots.get(key)
+                if count is None:
+                    count = shots[key] = self.summaries[key].shots
+                running += count
+                before.append(running)
+        count_before = (used, before)
+        candidate = self.candidate
+        proposed_table = self.table(candidate) if candidate.kind != ANNUAL else None
+        current = proposed = unpriced = 0
+        priced = False
+        for month, month_text, terms, table, changes, in_force in self._layout(plans):
+            key = by_month.get(month_text)
+            if not in_force and key is None:
+                continue
+            key, priced = key or BLANK, True
+            if table is not None:
+                current += table[key] or 0
+            elif terms is not None:
+                current += self._annual(terms, key, month, month_text, count_before) or 0
+            elif changes:
+                slow_months[month].append(customer_pk)
+            if proposed_table is not None:
+                amount = proposed_table[key]
+            else:
+                amount = self._annual(candidate, key, month, month_text, count_before)
+            if amount is None:
+                unpriced += 1
+            else:
+                proposed += amount
+        return [current, proposed, unpriced] if priced else None
+
+    def _annual(self, terms: PlanTerms, key: str, month: date, month_text: str, count_before):
+        """Cents of one month of an annual package, or None where the engine cannot price it."""
+        contract_key = (terms.contract_start, month)
+        if contract_key not in self.contract:
+            try:
+                year_start, index = contract_month(terms.contract_start, month)
+            except (TypeError, ValueError):  # no contract date, or a month before the contract
+                self.contract[contract_key] = None
+            else:
+                self.contract[contract_key] = (year_start.isoformat(), index)
+        contract = self.contract[contract_key]
+        if contract is None:
+            return None  # generation bills nothing then
+        year_start, index = contract
+        used, before = count_before
+        # Shoots earlier in the contract year: months read from year_start up to this month.
+        shots_before = (
+            before[bisect.bisect_left(used, month_text)]
+            - before[bisect.bisect_left(used, year_start)]
+        )
+        memo_key = (id(terms), key, index, shots_before)
+        cents = self.annual_memo.get(memo_key, _UNSET)
+        if cents is _UNSET:
+            self.terms_alive.append(terms)
+            cents = self.annual_memo[memo_key] = _cents(
+                terms,
+                self.summaries[key],
+                AnnualContext(month_index=index, shots_before=shots_before),
+            )
+        return cents
+
+
+_UNSET = object()
 
 
 def _billed(customers_qs, series_id: int, months: list[date]) -> dict[int, Decimal]:

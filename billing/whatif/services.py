@@ -1,15 +1,12 @@
-"""Writes of the what-if: run a large comparison as a job, apply the candidate as new versions."""
+"""Writes of the what-if: run a large comparison as a job, apply the candidate as new
+versions (at once for a few customers, as a job for many)."""
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from auditlog.context import disable_auditlog
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import QuerySet
 from django.http import QueryDict
@@ -22,8 +19,8 @@ from billing.audit import audit_bulk
 from billing.close import selectors as close_selectors
 from billing.models import PricePlan
 from billing.money import format_money
-from billing.plans.selectors import plan_in_force
-from billing.plans.services import plan_create, plan_new_version
+from billing.plans.services import VersionsResult, plans_new_versions
+from billing.whatif import documents
 from billing.whatif.forms import WhatIfForm
 from billing.whatif.selectors import whatif_compute, whatif_customers
 from customers.models import Customer, DeviceSeries
@@ -34,17 +31,14 @@ def period_is_closed(day: date) -> bool:
     return close_selectors.period_is_closed(day.replace(day=1))
 
 
-@dataclass
-class ApplyResult:
-    created: list[PricePlan] = field(default_factory=list)
-    refused: list[tuple[str, str]] = field(default_factory=list)  # (company id, reason)
+# Up to this many customers Apply runs while the request waits; more go to a job.
+APPLY_INLINE_MAX = 500
 
 
 def _reason(exc: ValidationError) -> str:
     return "；".join(exc.messages)
 
 
-@transaction.atomic
 def whatif_apply(
     *,
     user: Any,
@@ -53,13 +47,14 @@ def whatif_apply(
     data: dict[str, Any],
     valid_from: date,
     progress=None,
-) -> ApplyResult:
+) -> VersionsResult:
     """The candidate's terms as each customer's new plan version of `series` from `valid_from`.
 
-    Goes through plan_new_version (or plan_create where the customer has no plan that day),
-    so every rule of a hand-made version holds: never overlapping, never inside a month
-    already billed on the old plan. A customer it refuses is listed with the reason and
-    the others go ahead; the batch is one audit entry.
+    Every rule of a hand-made version holds (plans.services.plans_new_versions): never
+    overlapping, never inside a month already billed on the old plan, never inside a
+    closed month. A customer a rule refuses is listed with the reason and the others go
+    ahead. One transaction (every version or none, whatever stops it) and one audit
+    entry for the batch.
     """
     if not can_manage_plans(user):
         raise PermissionDenied("无权维护价格方案")
@@ -68,41 +63,89 @@ def whatif_apply(
             f"{valid_from:%Y-%m} 已月结关账，新价格不能在已关账的月份内生效，请选择之后的日期。"
         )
     data = {**data, "valid_from": valid_from, "valid_to": None}
-    result = ApplyResult()
-    customers = list(customers_qs.order_by("company_id"))
-    # One audit entry for the batch, not one per plan (STYLE: bulk writes audit themselves).
-    with disable_auditlog():
-        for done, customer in enumerate(customers, 1):
-            try:
-                with transaction.atomic():  # a refused customer rolls back alone
-                    plan = plan_in_force(
-                        customer_id=customer.pk, series_id=series.pk, day=valid_from
-                    )
-                    if plan is None:
-                        new = plan_create(user=user, customer=customer, series=series, data=data)
-                    else:
-                        new = plan_new_version(
-                            user=user, plan=plan, valid_from=valid_from, data=data
-                        )
-                result.created.append(new)
-            except ValidationError as exc:
-                result.refused.append((customer.company_id, _reason(exc)))
-            if progress:
-                progress(done, len(customers))
-    audit_bulk(
-        user=user,
-        model=PricePlan,
-        summary=f"价格试算应用：{series.code} 系列新方案 {len(result.created)} 个，"
-        f"自 {valid_from:%Y-%m-%d} 生效",
-        changes={
-            "系列": series.code,
-            "生效日期": f"{valid_from:%Y-%m-%d}",
-            "新建方案": len(result.created),
-            "拒绝": len(result.refused),
-            "计价方式": data.get("kind", ""),
-        },
-    )
+    with transaction.atomic():
+        try:
+            result = plans_new_versions(
+                user=user,
+                customers_qs=customers_qs,
+                series=series,
+                data=data,
+                valid_from=valid_from,
+                progress=progress,
+            )
+        except ValidationError as exc:
+            raise ValidationError(_reason(exc)) from exc
+        # One audit entry for the batch, not one per plan (STYLE: bulk writes audit themselves).
+        audit_bulk(
+            user=user,
+            model=PricePlan,
+            summary=f"价格试算应用：{series.code} 系列新方案 {len(result.created)} 个，"
+            f"自 {valid_from:%Y-%m-%d} 生效",
+            changes={
+                "系列": series.code,
+                "生效日期": f"{valid_from:%Y-%m-%d}",
+                "新建方案": len(result.created),
+                "拒绝": len(result.refused),
+                "计价方式": data.get("kind", ""),
+            },
+        )
     return result
+
+
+def whatif_apply_start(*, user: Any, query: str, valid_from: date) -> VersionsResult | Job:
+    """Apply the what-if described by `query`: at once for a few customers, else as a job
+    with progress (returned, for the caller to show)."""
+    if not can_manage_plans(user):
+        raise PermissionDenied("无权维护价格方案")
+    form = _form_from_query(query)
+    form.candidate()
+    data = form.cleaned_data
+    customers = whatif_customers(user=user, query=data["customers"], ids=data["ids"])
+    if customers.count() <= APPLY_INLINE_MAX:
+        return whatif_apply(
+            user=user,
+            customers_qs=customers,
+            series=data["series"],
+            data=form.plan_form.plan_data(),
+            valid_from=valid_from,
+        )
+    if period_is_closed(valid_from):  # said now rather than when the job runs
+        raise ValidationError(
+            f"{valid_from:%Y-%m} 已月结关账，新价格不能在已关账的月份内生效，请选择之后的日期。"
+        )
+    from billing.tasks import whatif_apply_task  # tasks import services; avoid the cycle at load
+
+    job = job_create(
+        kind="whatif_apply",
+        created_by=user,
+        title="价格试算应用为新方案版本",
+        params={"query": query, "valid_from": valid_from.isoformat()},
+    )
+    job_enqueue(job=job, task=whatif_apply_task)
+    return job
+
+
+def whatif_apply_job_work(job: Job, progress) -> dict[str, Any]:
+    form = _form_from_query(job.params["query"])
+    form.candidate()
+    data = form.cleaned_data
+    customers = whatif_customers(user=job.created_by, query=data["customers"], ids=data["ids"])
+    # The total now, before the transaction: progress written inside it shows at commit.
+    progress(0, customers.count())
+    result = whatif_apply(
+        user=job.created_by,
+        customers_qs=customers,
+        series=data["series"],
+        data=form.plan_form.plan_data(),
+        valid_from=date.fromisoformat(job.params["valid_from"]),
+        progress=progress,
+    )
+    summary: dict[str, Any] = {"新建方案版本": len(result.created), "未应用": len(result.refused)}
+    if result.refused:
+        summary["未应用的客户（前 20 位）"] = "；".join(
+            f"{company_id}：{reason}" for company_id, reason in result.refused[:20]
+        )
+    return summary
 
 
 def _form_from_query(query: str) -> WhatIfForm:
@@ -140,16 +183,11 @@ def whatif_job_work(job: Job, progress) -> dict[str, Any]:
         last_month=data["month_to"],
         progress=progress,
     )
-    rows = [row.as_dict() for row in result.rows]
-    payload = {"months": [m.isoformat() for m in result.months], "rows": rows}
     job_attach_file(
-        job=job,
-        field="result_file",
-        name="whatif.json",
-        content=json.dumps(payload, cls=DjangoJSONEncoder).encode(),
+        job=job, field="result_file", name="whatif.json", content=documents.whatif_json(result)
     )
     return {
-        "客户": len(rows),
+        "客户": len(result.rows),
         "现行方案": format_money(result.current),
         "候选方案": format_money(result.candidate),
         "差额": format_money(result.difference),

@@ -20,7 +20,7 @@ from accounts.roles import can_manage_plans, can_run_whatif
 from billing.whatif import documents
 from billing.whatif.forms import WhatIfApplyForm, WhatIfForm
 from billing.whatif.selectors import WhatIfResult, WhatIfRow, whatif_compute, whatif_customers
-from billing.whatif.services import whatif_apply, whatif_job_start
+from billing.whatif.services import whatif_apply_start, whatif_job_start
 from billing.whatif.tables import PER_PAGE, WhatIfTable, table_rows
 from opcms.months import month_parse
 
@@ -204,25 +204,19 @@ def whatif_apply_view(request):
     if not can_manage_plans(request.user):
         raise PermissionDenied("无权维护价格方案")
     query = request.POST.get("query", "")
-    form, apply_form = WhatIfForm(QueryDict(query)), WhatIfApplyForm(request.POST)
+    apply_form = WhatIfApplyForm(request.POST)
     try:
-        if not (form.is_valid() and apply_form.is_valid()):
-            raise ValidationError("请填写有效的试算条件和生效日期")
-        plan, _ = form.candidate()
-        data = form.cleaned_data
-        result = whatif_apply(
-            user=request.user,
-            customers_qs=whatif_customers(
-                user=request.user, query=data["customers"], ids=data["ids"]
-            ),
-            series=data["series"],
-            data=form.plan_form.plan_data(),
-            valid_from=apply_form.cleaned_data["valid_from"],
+        if not apply_form.is_valid():
+            raise ValidationError("请填写有效的新价格生效日期")
+        outcome = whatif_apply_start(
+            user=request.user, query=query, valid_from=apply_form.cleaned_data["valid_from"]
         )
     except ValidationError as exc:
         messages.error(request, "；".join(exc.messages))
         return redirect(f"{reverse('billing:whatif')}?{query}")
-    messages.success(request, f"已为 {len(result.created)} 位客户新建方案版本")
-    for company_id, reason in result.refused[:20]:
+    if isinstance(outcome, Job):  # many customers: the job page shows its progress
+        return redirect("accounts:job-detail", pk=outcome.pk)
+    messages.success(request, f"已为 {len(outcome.created)} 位客户新建方案版本")
+    for company_id, reason in outcome.refused[:20]:
         messages.warning(request, f"客户 {company_id} 未应用：{reason}")
     return redirect(f"{reverse('billing:whatif')}?{query}")

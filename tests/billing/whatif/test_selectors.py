@@ -222,3 +222,70 @@ def test_change_and_customers_above_a_threshold():
     assert result.difference == D("40.00")
     counts = {d["label"]: d["count"] for d in result.distribution()}
     assert counts["20% ~ 50%"] == 1 and counts["新增收入"] == 1
+
+
+def test_current_plans_match_the_bills_across_versions_and_contract_years(ops_user):
+    # given an annual package whose contract year began in March, with shoots before the
+    # compared months counting against its quota
+    series = DeviceSeriesFactory(code="L")
+    annual = CustomerFactory(billing_enabled=Customer.BillingEnabled.YES)
+    PricePlanFactory(
+        customer=annual,
+        series=series,
+        kind=PricePlan.Kind.ANNUAL,
+        annual_fee=D("1200"),
+        fee_schedule=PricePlan.FeeSchedule.MONTHLY,
+        annual_quota=6,
+        overage_price=D("9"),
+        contract_start=dt.date(2025, 3, 1),
+    )
+    for day, shots in (
+        (dt.date(2025, 5, 2), 4),
+        (dt.date(2025, 7, 9), 3),
+        (dt.date(2025, 8, 9), 2),
+    ):
+        UsageRecordFactory(customer=annual, series=series, shot_date=day, shots=shots)
+    # and a per-shoot customer whose new version starts on the first of August
+    changed = CustomerFactory(billing_enabled=Customer.BillingEnabled.YES)
+    PricePlanFactory(
+        customer=changed, series=series, single_price=D("5"), valid_to=dt.date(2025, 7, 31)
+    )
+    PricePlanFactory(
+        customer=changed,
+        series=series,
+        kind=PricePlan.Kind.TIERED,
+        bands_shared=[{"up_to": 2, "price": "10"}, {"up_to": None, "price": "4"}],
+        valid_from=dt.date(2025, 8, 1),
+    )
+    for day in (dt.date(2025, 7, 3), dt.date(2025, 8, 3)):
+        UsageRecordFactory(customer=changed, series=series, shot_date=day, shots=3)
+    # and one whose plan ended before the compared months (usage only then)
+    gone = CustomerFactory(billing_enabled=Customer.BillingEnabled.YES)
+    PricePlanFactory(customer=gone, series=series, valid_to=dt.date(2025, 6, 30))
+    UsageRecordFactory(customer=gone, series=series, shot_date=dt.date(2025, 6, 3))
+    for month in MONTHS[:2]:
+        bills_generate_for_period(period=month, user=ops_user)
+    for bill in Bill.objects.all():
+        bill_issue(user=ops_user, bill=bill)
+
+    # when the what-if re-prices July and August
+    result = whatif_compute(
+        customers_qs=Customer.objects.all(),
+        series_id=series.pk,
+        candidate=PlanTerms(kind=PER_SHOOT, single_price=D("9")),
+        first_month=MONTHS[0],
+        last_month=MONTHS[1],
+    )
+
+    # then the current plans give what the issued bills charged, and the customer
+    # without a plan or usage in those months has no row
+    issued = {annual.pk: D("0"), changed.pk: D("0")}
+    for bill in Bill.objects.all():
+        issued[bill.customer_id] += bill.total
+    assert {r.customer_id: r.current for r in result.rows} == issued
+    # July: 5 × 3 = 15; August (tiered): 2 × 10 + 1 × 4 = 24; annual: 100 + 100 + 3 × 9 overage
+    assert issued == {annual.pk: D("227.00"), changed.pk: D("39.00")}
+    assert {r.customer_id: r.candidate for r in result.rows} == {
+        annual.pk: D("45.00"),
+        changed.pk: D("54.00"),
+    }

@@ -8,6 +8,9 @@ from decimal import Decimal
 from urllib.parse import urlencode
 
 import pytest
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -17,6 +20,7 @@ from billing.models import PricePlan
 from tests.factories import (
     CustomerFactory,
     DeviceSeriesFactory,
+    PeriodFactory,
     PricePlanFactory,
     UsageRecordFactory,
     UserFactory,
@@ -155,3 +159,131 @@ def test_the_customer_list_links_its_filter_to_the_whatif(client, manager_user, 
     assert link in response.content.decode()
     form_page = client.get(link)
     assert form_page.context["form"]["customers"].value() == "q=%E8%B4%B5%E5%AE%A2%E6%88%B7"
+
+
+# --- apply: at once for a few customers, as an all-or-nothing job for many ----------
+
+NEW_FROM = "2025-12-01"
+
+
+def _plan_entries() -> int:
+    return LogEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(PricePlan)
+    ).count()
+
+
+def test_a_small_apply_runs_at_once(client, ops_user, priced):
+    # given two customers, under the threshold
+    client.force_login(ops_user)
+
+    # when ops applies the candidate from December
+    response = client.post(
+        reverse("billing:whatif-apply"), {"query": _query(), "valid_from": NEW_FROM}
+    )
+
+    # then both get version 2 at once, with no job
+    assert response.url.startswith(reverse("billing:whatif"))
+    assert not Job.objects.exists()
+    new = PricePlan.objects.filter(valid_from=dt.date(2025, 12, 1))
+    assert sorted(new.values_list("single_price", flat=True)) == [D("10.00"), D("10.00")]
+
+
+def test_a_large_apply_runs_as_a_job_audited_once(
+    client, ops_user, priced, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given a threshold below the two chosen customers
+    monkeypatch.setattr("billing.whatif.services.APPLY_INLINE_MAX", 1)
+    client.force_login(ops_user)
+    entries = _plan_entries()
+
+    # when ops applies the candidate from December
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("billing:whatif-apply"), {"query": _query(), "valid_from": NEW_FROM}
+        )
+
+    # then it went through a job that made every version, with one audit entry
+    job = Job.objects.get(kind="whatif_apply")
+    assert response.url == reverse("accounts:job-detail", args=[job.pk])
+    assert job.status == Job.Status.SUCCEEDED, job.message
+    assert job.result["新建方案版本"] == 2
+    assert (job.progress_done, job.progress_total) == (2, 2)
+    for customer in priced:
+        versions = PricePlan.objects.filter(customer=customer).order_by("version")
+        assert [(p.version, p.valid_to, p.single_price) for p in versions][-1] == (
+            versions.first().version + 1,
+            None,
+            D("10.00"),
+        )
+        assert versions.first().valid_to == dt.date(2025, 11, 30)
+    assert _plan_entries() == entries + 1
+
+
+def test_a_large_apply_that_fails_part_way_writes_nothing(
+    client, ops_user, priced, monkeypatch, django_capture_on_commit_callbacks
+):
+    # given a job whose write stops after the old plans were ended and the new ones copied
+    monkeypatch.setattr("billing.whatif.services.APPLY_INLINE_MAX", 1)
+    from billing.plans import services as plan_services
+
+    real_insert = plan_services.plans_insert
+
+    def insert_then_crash(plans):
+        real_insert(plans)
+        raise RuntimeError("worker lost")
+
+    monkeypatch.setattr(plan_services, "plans_insert", insert_then_crash)
+    client.force_login(ops_user)
+    entries = _plan_entries()
+
+    # when the large apply runs
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("billing:whatif-apply"), {"query": _query(), "valid_from": NEW_FROM})
+
+    # then the job failed and no plan changed: no new version, no old one ended, no audit
+    job = Job.objects.get(kind="whatif_apply")
+    assert job.status == Job.Status.FAILED
+    assert PricePlan.objects.count() == 2
+    assert list(PricePlan.objects.values_list("valid_to", flat=True)) == [None, None]
+    assert _plan_entries() == entries
+
+
+def test_a_large_apply_inside_a_closed_month_is_refused_before_any_job(
+    client, ops_user, priced, monkeypatch
+):
+    # given December is closed and the selection is over the threshold
+    monkeypatch.setattr("billing.whatif.services.APPLY_INLINE_MAX", 1)
+    PeriodFactory(month=dt.date(2025, 12, 1))
+    client.force_login(ops_user)
+
+    # when ops applies from 2025-12-15
+    response = client.post(
+        reverse("billing:whatif-apply"),
+        {"query": _query(), "valid_from": "2025-12-15"},
+        follow=True,
+    )
+
+    # then it is refused with the reason, and neither a job nor a plan is made
+    assert "2025-12 已月结关账" in response.content.decode()
+    assert not Job.objects.exists()
+    assert PricePlan.objects.count() == 2
+
+
+def test_apply_from_before_a_later_closed_month_is_refused(ops_user, priced):
+    # given January 2026 is closed while December 2025 is open
+    PeriodFactory(month=dt.date(2026, 1, 1))
+    from billing.whatif.services import whatif_apply
+    from customers.models import Customer
+
+    # when the candidate would take effect in December (and so cover the closed January)
+    with pytest.raises(ValidationError, match="2026-01 已关账"):
+        whatif_apply(
+            user=ops_user,
+            customers_qs=Customer.objects.all(),
+            series=priced[0].price_plans.get().series,
+            data={"kind": PricePlan.Kind.PER_SHOOT, "single_price": D("10")},
+            valid_from=dt.date(2025, 12, 1),
+        )
+
+    # then nothing is written
+    assert PricePlan.objects.count() == 2
