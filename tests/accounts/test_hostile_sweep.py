@@ -210,6 +210,7 @@ def test_no_get_route_answers_5xx_to_hostile_query_values(sweep_world, settings)
                         f"{role or 'anonymous'} {path} {label} -> {response.status_code}"
                     )
                     _log(failures[-1])
+    _log(f"routes={len(paths)} parameters={len(params)} requests={requests} 5xx={len(failures)}")
     # then none of them answered with a server error
     assert requests > 2500
     assert not failures, f"{len(failures)} of {requests} requests failed:\n" + "\n".join(failures)
