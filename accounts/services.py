@@ -223,6 +223,8 @@ def job_notify_finished(*, job: Job) -> None:
         link=reverse("accounts:job-detail", args=[job.pk]),
         obj=job,
     )
+    job.owner_notified_at = timezone.now()
+    job.save(update_fields=["owner_notified_at"])
 
 
 def job_fail(*, job: Job, message: str) -> Job:
@@ -233,8 +235,12 @@ def job_fail(*, job: Job, message: str) -> Job:
     return job
 
 
+# A job's writes are one transaction, so a worker killed mid-job left nothing behind; a
+# worker killed between its commit and marking the job done left everything. Either way
+# running it again is safe (generation and imports are idempotent), so that is what it says.
 STUCK_JOB_MESSAGE = (
-    "任务超时未完成（后台进程可能已中断），已标记为失败；已写入的数据已整体撤回，请重新发起。"
+    "任务超时未完成（后台进程可能已中断），已标记为失败。任务的数据要么全部写入、要么全部未写入，"
+    "不会只写一半；请查看结果后重新发起，重复执行是安全的。"
 )
 
 
@@ -255,20 +261,9 @@ def jobs_fail_stuck(*, now: Any = None) -> list[Job]:
             if job is None:
                 continue
             job_fail(job=job, message=STUCK_JOB_MESSAGE)
-            job_notify_owner(job=job)
+            job_notify_finished(job=job)
             failed.append(job)
     return failed
-
-
-def job_notify_owner(*, job: Job) -> None:
-    """Tell the person who started `job` how it ended.
-
-    The one call site for the in-app notifications being built: until they land,
-    the notice is recorded on the job (its message and owner_notified_at), which
-    the jobs page shows.
-    """
-    job.owner_notified_at = timezone.now()
-    job.save(update_fields=["owner_notified_at"])
 
 
 def job_attach_file(*, job: Job, field: str, name: str, content: bytes) -> None:

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from accounts.models import Job
+from accounts.models import Job, Notification, NotificationKind
 from accounts.services import STUCK_JOB_MESSAGE, jobs_fail_stuck
 from tests.factories import JobFactory
 
@@ -34,6 +34,12 @@ def test_jobs_running_past_their_timeout_fail_and_their_owner_is_told(sales_user
     assert stuck.message == STUCK_JOB_MESSAGE
     assert stuck.owner_notified_at is not None
     assert busy.status == Job.Status.RUNNING
+    # in the inbox, like any job that failed, and only once however often the sweeper runs
+    jobs_fail_stuck(now=now + dt.timedelta(minutes=10))
+    notices = Notification.objects.filter(recipient=sales_user, kind=NotificationKind.JOB_DONE)
+    assert [(n.title, n.body) for n in notices] == [
+        (f"后台任务失败：{stuck.title or stuck.kind}", STUCK_JOB_MESSAGE)
+    ]
 
 
 def test_the_sweeper_leaves_finished_jobs_alone(sales_user):
