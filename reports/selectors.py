@@ -27,6 +27,7 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
@@ -363,28 +364,35 @@ def with_customer_names(rows: Any) -> list[dict]:
 
 class PaymentCustomerRows:
     """The per-customer payment rows as a Paginator sees them: the number of customers and
-    each page's rows (names added), both cached under the data version, so paging the
-    summary costs no pass over the payments until something is written."""
+    each page's rows (names added), cached under the data version. One grouped pass gives a
+    page and the number of customers together (COUNT(*) OVER ()), so the first page costs
+    one pass over the payments, and none until something is written."""
 
-    def __init__(self, user: Any, filters: ReportFilters) -> None:
-        self.user, self.filters = user, filters
+    def __init__(self, user: Any, filters: ReportFilters, *, per_page: int) -> None:
+        self.user, self.filters, self.per_page = user, filters, per_page
+
+    def _window(self, start: int, stop: int) -> tuple[list[dict], int]:
+        def compute() -> tuple[list[dict], int]:
+            rows = list(
+                payments_by_customer(self.user, filters=self.filters).annotate(
+                    customer_total=Window(Count("*"))
+                )[start:stop]
+            )
+            if rows:
+                count = rows[0]["customer_total"]
+            else:
+                count = payments_by_customer(self.user, filters=self.filters).count()
+            for row in rows:
+                del row["customer_total"]
+            return with_customer_names(rows), count
+
+        return cached_figures("payments-page", self.user, (self.filters, start, stop), compute)
 
     def __len__(self) -> int:
-        return cached_figures(
-            "payments-customers",
-            self.user,
-            (self.filters,),
-            lambda: payments_by_customer(self.user, filters=self.filters).count(),
-        )
+        return self._window(0, self.per_page)[1]
 
     def __getitem__(self, window: slice) -> list[dict]:
-        rows = payments_by_customer(self.user, filters=self.filters)
-        return cached_figures(
-            "payments-page",
-            self.user,
-            (self.filters, window.start, window.stop),
-            lambda: with_customer_names(rows[window]),
-        )
+        return self._window(window.start, window.stop)[0]
 
 
 def payments_by_month(user: Any, *, filters: ReportFilters) -> list[dict]:

@@ -196,7 +196,7 @@ def receivables_export(request):
 def payments(request):
     form = ReportFilterForm(request.GET or None, user=request.user, with_series=False)
     filters = form.report_filters()
-    by_customer = selectors.PaymentCustomerRows(request.user, filters)
+    by_customer = selectors.PaymentCustomerRows(request.user, filters, per_page=50)
     by_month = selectors.payments_by_month(request.user, filters=filters)
     page = Paginator(by_customer, 50).get_page(request.GET.get("page"))
     context = {
