@@ -11,7 +11,9 @@ and rebuilds). Per customer and month, 12 full months: one bill (75 % paid, 10 %
 paid, 14 % issued, 1 % reversed with its credit note), one payment allocated to each paid
 or partly paid bill, and one usage record. Each page is requested through the Django
 test client (middleware, view, template; no network) and the server time and query
-count are printed: the first (cold) run, then the median of the rest. The cockpit is
+count are printed: the first (cold) run, then the median of the rest. Report aggregates
+are cached under the money data version: the version is moved before each page, so the
+cold run is the first read after a write. The cockpit is
 timed twice: recomputed on every request (?refresh=1), and as managers get it (from
 the cache the beat job keeps warm). Set REDIS_URL to time it against Redis.
 """
@@ -279,13 +281,18 @@ def main() -> None:
     for label, user, url, target, path in pages:
         client = Client(HTTP_HOST="localhost")
         client.force_login(user)
+        # Report aggregates are cached under the money data version (billing/data_version.py):
+        # move it, as any write to bills or payments does, so the cold run is the first read
+        # after a write and the median the reads that follow.
+        with connection.cursor() as cur:
+            cur.execute("SELECT nextval('billing_data_version')")
         cold, median, queries, _size = measure(client, url, args.runs)
         verdict = "ok" if median <= target else "SLOW"
         print(f"{label:36} {cold:9.0f} {median:10.0f} {queries:8d} {target:6d} {verdict}")
         if path:
             result(
                 f"{path} @{args.customers:,}x12",
-                f"{median:.0f} ms",
+                f"{median:.0f} ms (first read after a write {cold:.0f} ms)",
                 f"<= {target} ms",
                 f"SQL aggregate of all bills {floor:.0f} ms",
                 median <= target,

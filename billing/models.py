@@ -317,6 +317,14 @@ class Bill(models.Model):
                 condition=Q(kind="bill"),
                 name="billing_bill_receivables_idx",
             ),
+            # Overdue lists (a sales user's home) walk open bills by due date, oldest first,
+            # and check the scope and the balance from the index.
+            models.Index(
+                fields=["due_date", "customer"],
+                include=["total", "amount_paid"],
+                condition=Q(kind="bill", status__in=["issued", "partially_paid"]),
+                name="billing_bill_open_due_idx",
+            ),
         ]
         constraints = [
             # One live bill per customer and month; concurrency-safe idempotency.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -26,6 +27,7 @@ from django.db.models import (
     Sum,
     Value,
     When,
+    Window,
 )
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 from django.utils import timezone
@@ -41,6 +43,7 @@ from billing.bills.selectors import (
     overdue_q,
     paid_by_due_plus,
 )
+from billing.data_version import data_version
 from billing.models import Bill, BillLine, Payment, PaymentAllocation, UsageRecord
 from customers.models import Customer, LifecycleStatus
 from customers.selectors import scoped_customers
@@ -85,6 +88,25 @@ class ReportFilters:
 
 
 NO_FILTERS = ReportFilters()
+
+# Report aggregates sum up to a million rows at 100,000 customers: each is cached per scope,
+# filters and money data version (billing/data_version.py), so it is recomputed after any
+# write that could change it and read from the cache otherwise.
+REPORT_CACHE_SECONDS = 10 * 60
+
+
+def cached_figures(name: str, user: Any, parts: tuple, compute: Any) -> Any:
+    """compute() cached under the data version; computed afresh when it cannot be cached."""
+    version = data_version()
+    if version is None:
+        return compute()
+    digest = hashlib.sha1(repr(parts).encode(), usedforsecurity=False).hexdigest()
+    key = f"reports:{name}:{version}:{_scope_key(user)}:{digest}"
+    figures = cache.get(key)
+    if figures is None:
+        figures = compute()
+        cache.set(key, figures, REPORT_CACHE_SECONDS)
+    return figures
 
 
 def report_customers(
@@ -231,6 +253,17 @@ def _receivable_groups(user: Any, filters: ReportFilters, *by: str) -> list[dict
 
 
 def receivables_by_month(user: Any, *, filters: ReportFilters, today: date) -> list[dict]:
+    """The receivables figures summed per bill month (oldest first), cached under the data
+    version."""
+    return cached_figures(
+        "receivables-month",
+        user,
+        (filters, today),
+        lambda: _receivables_by_month(user, filters=filters, today=today),
+    )
+
+
+def _receivables_by_month(user: Any, *, filters: ReportFilters, today: date) -> list[dict]:
     """The receivables figures summed per bill month (oldest first): one grouped query."""
     rows = _receivable_figures(_receivable_groups(user, filters, "period"), "period", today)
     return sorted(rows, key=lambda r: r["period"])
@@ -244,10 +277,14 @@ def receivables_by_group(user: Any, *, filters: ReportFilters, today: date) -> l
     salesperson's group totals hold only the members they own. Customers in no group
     are summed in one row at the end."""
     key = "customer__group__name"
-    rows = _receivable_figures(_receivable_groups(user, filters, key), key, today)
-    for row in rows:
-        row["group"] = row.pop(key) or NO_GROUP
-    return sorted(rows, key=lambda r: (r["group"] == NO_GROUP, r["group"]))
+
+    def compute() -> list[dict]:
+        rows = _receivable_figures(_receivable_groups(user, filters, key), key, today)
+        for row in rows:
+            row["group"] = row.pop(key) or NO_GROUP
+        return sorted(rows, key=lambda r: (r["group"] == NO_GROUP, r["group"]))
+
+    return cached_figures("receivables-group", user, (filters, today), compute)
 
 
 FIGURE_KEYS = (
@@ -325,13 +362,52 @@ def with_customer_names(rows: Any) -> list[dict]:
     return rows
 
 
+class PaymentCustomerRows:
+    """The per-customer payment rows as a Paginator sees them: the number of customers and
+    each page's rows (names added), cached under the data version. One grouped pass gives a
+    page and the number of customers together (COUNT(*) OVER ()), so the first page costs
+    one pass over the payments, and none until something is written."""
+
+    def __init__(self, user: Any, filters: ReportFilters, *, per_page: int) -> None:
+        self.user, self.filters, self.per_page = user, filters, per_page
+
+    def _window(self, start: int, stop: int) -> tuple[list[dict], int]:
+        def compute() -> tuple[list[dict], int]:
+            rows = list(
+                payments_by_customer(self.user, filters=self.filters).annotate(
+                    customer_total=Window(Count("*"))
+                )[start:stop]
+            )
+            if rows:
+                count = rows[0]["customer_total"]
+            else:
+                count = payments_by_customer(self.user, filters=self.filters).count()
+            for row in rows:
+                del row["customer_total"]
+            return with_customer_names(rows), count
+
+        return cached_figures("payments-page", self.user, (self.filters, start, stop), compute)
+
+    def __len__(self) -> int:
+        return self._window(0, self.per_page)[1]
+
+    def __getitem__(self, window: slice) -> list[dict]:
+        return self._window(window.start, window.stop)[0]
+
+
 def payments_by_month(user: Any, *, filters: ReportFilters) -> list[dict]:
-    return list(
-        _payments(user, filters)
-        .annotate(month=TruncMonth("received_on"))
-        .values("month")
-        .annotate(**PAYMENT_AGGREGATES)
-        .order_by("month")
+    """Money received per month of receipt: one grouped query, cached under the data version."""
+    return cached_figures(
+        "payments-month",
+        user,
+        (filters,),
+        lambda: list(
+            _payments(user, filters)
+            .annotate(month=TruncMonth("received_on"))
+            .values("month")
+            .annotate(**PAYMENT_AGGREGATES)
+            .order_by("month")
+        ),
     )
 
 
@@ -469,6 +545,14 @@ def _customer_names(pks: list[int]) -> dict[int, tuple[int, str, bool]]:
 
 
 def churn_warnings(user: Any, *, today: date, limit: int = CHURN_LIST_LIMIT) -> dict[str, Any]:
+    """The churn warnings of the user's customers (see _churn_warnings), cached under the data
+    version: a year of usage is summed per customer to find them."""
+    return cached_figures(
+        "churn", user, (today, limit), lambda: _churn_warnings(user, today=today, limit=limit)
+    )
+
+
+def _churn_warnings(user: Any, *, today: date, limit: int) -> dict[str, Any]:
     """Customers whose usage fell away, in one grouped pass over the last year's usage.
 
     Two signals: the last full month's shots fell by more than half against the
@@ -549,7 +633,8 @@ def cockpit(user: Any, *, today: date) -> dict[str, Any]:
     """
     last = settlement_month(today)
     first = month_shift(last, -(TREND_MONTHS - 1))
-    months = receivables_by_month(user, filters=NO_FILTERS, today=today)
+    # The cockpit keeps its own cache (cockpit_cached): its parts are computed afresh here.
+    months = _receivables_by_month(user, filters=NO_FILTERS, today=today)
     totals = receivable_totals_of(months)
     trend = _monthly_series(
         {m["period"]: m for m in months if m["period"] >= first},
@@ -570,7 +655,7 @@ def cockpit(user: Any, *, today: date) -> dict[str, Any]:
         "by_grade": customers_by(user, "level"),
         "by_consumption": customers_by(user, "consumption_level"),
         "top_customers": top_customers(user, today=today),
-        "churn": churn_warnings(user, today=today),
+        "churn": _churn_warnings(user, today=today, limit=CHURN_LIST_LIMIT),
     }
 
 
@@ -618,7 +703,17 @@ def measure_summary_cached(
 
 
 def overdue_bills(user: Any, *, today: date, limit: int = 50) -> list[Bill]:
-    """The user's overdue bills, longest overdue first (a sales user's first screen)."""
+    """The user's overdue bills, longest overdue first (a sales user's first screen), cached
+    under the data version."""
+    return cached_figures(
+        "overdue-bills",
+        user,
+        (today, limit),
+        lambda: _overdue_bills(user, today=today, limit=limit),
+    )
+
+
+def _overdue_bills(user: Any, *, today: date, limit: int) -> list[Bill]:
     bills = list(
         Bill.objects.filter(customer__in=money_customers(user), kind=Bill.Kind.BILL)
         .filter(overdue_q(today))
