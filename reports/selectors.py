@@ -91,8 +91,11 @@ NO_FILTERS = ReportFilters()
 
 # Report aggregates sum up to a million rows at 100,000 customers: each is cached per scope,
 # filters and money data version (billing/data_version.py), so it is recomputed after any
-# write that could change it and read from the cache otherwise.
-REPORT_CACHE_SECONDS = 10 * 60
+# write that could change it and read from the cache otherwise. The version moves when a
+# writer writes, not when it commits: with two writers overlapping, the one committing last
+# may leave a figure cached under the version the other moved to. A minute bounds that
+# staleness, and repeated reads within it (paging, filtering back and forth) stay cached.
+REPORT_CACHE_SECONDS = 60
 
 
 def cached_figures(name: str, user: Any, parts: tuple, compute: Any) -> Any:

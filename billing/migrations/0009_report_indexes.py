@@ -8,7 +8,7 @@ from billing.data_version import POSTGRES_INSTALL, POSTGRES_UNINSTALL
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0009_line_guards_per_statement"),
+        ("billing", "0008_line_guards_per_statement"),
         ("customers", "0005_customer_groups"),
         ("accounts", "0005_notification_kinds"),
     ]
