@@ -7,6 +7,7 @@ place that turns "is overdue" into "somebody was told".
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.urls import reverse
 
@@ -84,20 +85,29 @@ def _payment_payload(payment: Payment) -> dict:
     }
 
 
+def _owners_in_scope(customers: dict[int, Any]) -> dict[int, tuple]:
+    """Per customer, its sales owner as the one recipient, or nobody when the owner's scope
+    no longer covers the customer; the scopes read once for the whole batch."""
+    allowed = customers_in_scope_of_users((c.sales_owner for c in customers.values()), customers)
+    return {
+        pk: (c.sales_owner,)
+        if c.sales_owner is not None and pk in allowed.get(c.sales_owner.pk, ())
+        else ()
+        for pk, c in customers.items()
+    }
+
+
 def payments_recorded_notify(*, payments: list[Payment]) -> NotifyResult:
     """`payment_recorded_notify` for a file of payments: one webhook event and one sales-owner
     notification per payment, as one at a time, with the lookups made once for the batch."""
     webhook_emit_many(event="payment.recorded", payloads=[_payment_payload(p) for p in payments])
-    customers = {p.customer.pk: p.customer for p in payments}
-    allowed = customers_in_scope_of_users((c.sales_owner for c in customers.values()), customers)
+    recipients = _owners_in_scope({p.customer.pk: p.customer for p in payments})
     events = []
     for payment in payments:
         customer = payment.customer
-        owner = customer.sales_owner
-        in_scope = owner is not None and customer.pk in allowed.get(owner.pk, ())
         events.append(
             NotifyEvent(
-                recipients=(owner,) if in_scope else (),
+                recipients=recipients[customer.pk],
                 kind=NotificationKind.PAYMENT,
                 event_key=f"payment:{payment.pk}:received",
                 title=f"{customer.name} 收款 {format_money(payment.amount)}",
@@ -110,17 +120,14 @@ def payments_recorded_notify(*, payments: list[Payment]) -> NotifyResult:
 
 
 def allocations_notify(*, allocations: list[PaymentAllocation]) -> None:
-    customers = {a.bill.customer.pk: a.bill.customer for a in allocations}
-    allowed = customers_in_scope_of_users((c.sales_owner for c in customers.values()), customers)
+    recipients = _owners_in_scope({a.bill.customer.pk: a.bill.customer for a in allocations})
     events = []
     for allocation in allocations:
         bill = allocation.bill
         customer = bill.customer
-        owner = customer.sales_owner
-        in_scope = owner is not None and customer.pk in allowed.get(owner.pk, ())
         events.append(
             NotifyEvent(
-                recipients=(owner,) if in_scope else (),
+                recipients=recipients[customer.pk],
                 kind=NotificationKind.PAYMENT,
                 event_key=f"allocation:{allocation.pk}",
                 title=f"{customer.name} 账单 {bill.number} 核销 {format_money(allocation.amount)}",
