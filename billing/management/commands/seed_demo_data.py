@@ -23,6 +23,7 @@ from billing.plans.services import plan_new_version
 from billing.usage.services import read_usage_workbook, usage_ingest
 from billing.workbook.services import customer_import_run
 from customers.models import Customer, DeviceSeries
+from customers.services import BatchAction, customers_batch_apply
 from opcms.months import month_shift
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
@@ -62,6 +63,8 @@ class Command(BaseCommand):
             self._settle_recent_months(admin)
         if admin is not None and not PricePlan.objects.filter(kind=PricePlan.Kind.ANNUAL).exists():
             self._annual_packages(admin)
+        if admin is not None:
+            self._sales_get_billed_customers(admin)
 
     def _settle_recent_months(self, admin) -> None:
         """Bill the last three months as a clerk would: the two older ones issued and partly
@@ -139,6 +142,40 @@ class Command(BaseCommand):
             )
             made += 1
         self.stdout.write(f"演示包年套餐：{made} 个（合同年度本月底到期）")
+
+    def _sales_get_billed_customers(self, admin) -> None:
+        """The sample's customers owned by the demo salespeople have no usage, so a sales
+        login would see no bill, no overdue and an empty desk. Hand each salesperson a few
+        of the billed customers that have no owner (through the batch owner action, so the
+        change is audited) — only those who own no billed customer yet, so once."""
+        billed = Bill.objects.exclude(status=Bill.Status.DRAFT)
+        sales = list(
+            User.objects.filter(role=Role.SALES, is_active=True)
+            .exclude(
+                pk__in=billed.filter(customer__sales_owner__isnull=False).values(
+                    "customer__sales_owner_id"
+                )
+            )
+            .order_by("username")
+        )
+        if not sales:
+            return
+        unowned = list(
+            Customer.objects.filter(sales_owner__isnull=True, pk__in=billed.values("customer_id"))
+            .order_by("company_id")
+            .values_list("pk", flat=True)[: 6 * len(sales)]
+        )
+        for index, user in enumerate(sales):
+            customers_batch_apply(
+                user=admin,
+                customers=Customer.objects.filter(pk__in=unowned[index :: len(sales)]),
+                action=BatchAction.SALES_OWNER,
+                value=user.pk,
+                reason="演示数据：给销售分配有账单的客户",
+            )
+        self.stdout.write(
+            f"演示销售：{len(sales)} 人各分到 {len(unowned) // len(sales)} 个有账单的客户"
+        )
 
 
 def _shift_to_recent(records: list[dict], *, today: date) -> int:

@@ -54,3 +54,20 @@ def test_the_demo_has_annual_packages_for_the_burn_down_and_the_pipeline(ops_use
     assert any(not b.unlimited and b.quota_out_on is None for b in burns)
     # and their contract years, ending this month, are in the renewal pipeline
     assert {item.customer for item in items} >= {plan.customer for plan, _ in burns_with_plans}
+
+
+def test_every_demo_salesperson_has_billed_customers_and_a_second_run_changes_nothing():
+    from accounts.models import User
+    from accounts.roles import Role
+    from billing.bills.selectors import scoped_bills
+
+    # Given the demo, seeded twice
+    call_command("seed_demo", stdout=StringIO())
+    owners = dict(Bill.objects.values_list("customer_id", "customer__sales_owner_id"))
+    call_command("seed_demo", stdout=StringIO())
+
+    # Then each salesperson sees issued bills of their own customers
+    for user in User.objects.filter(role=Role.SALES):
+        assert scoped_bills(user).exclude(status=Bill.Status.DRAFT).exists(), user.username
+    # and the second run handed out nothing more
+    assert dict(Bill.objects.values_list("customer_id", "customer__sales_owner_id")) == owners
