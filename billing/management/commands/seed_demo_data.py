@@ -165,17 +165,23 @@ class Command(BaseCommand):
             .order_by("company_id")
             .values_list("pk", flat=True)[: 6 * len(sales)]
         )
+        # A database with more salespeople than unowned billed customers (a bench's, say)
+        # hands out what there is; a salesperson whose share is empty keeps none.
+        handed = 0
         for index, user in enumerate(sales):
+            share = unowned[index :: len(sales)]
+            if not share:
+                continue
             customers_batch_apply(
                 user=admin,
-                customers=Customer.objects.filter(pk__in=unowned[index :: len(sales)]),
+                customers=Customer.objects.filter(pk__in=share),
                 action=BatchAction.SALES_OWNER,
                 value=user.pk,
                 reason="演示数据：给销售分配有账单的客户",
             )
-        self.stdout.write(
-            f"演示销售：{len(sales)} 人各分到 {len(unowned) // len(sales)} 个有账单的客户"
-        )
+            handed += 1
+        if handed:
+            self.stdout.write(f"演示销售：{handed} 人分到共 {len(unowned)} 个有账单的客户")
 
 
 def _shift_to_recent(records: list[dict], *, today: date) -> int:

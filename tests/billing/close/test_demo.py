@@ -71,3 +71,23 @@ def test_every_demo_salesperson_has_billed_customers_and_a_second_run_changes_no
         assert scoped_bills(user).exclude(status=Bill.Status.DRAFT).exists(), user.username
     # and the second run handed out nothing more
     assert dict(Bill.objects.values_list("customer_id", "customer__sales_owner_id")) == owners
+
+
+def test_the_demo_seeds_on_a_database_with_more_salespeople_than_unowned_billed_customers():
+    from accounts.models import User
+    from accounts.roles import Role
+    from customers.models import Customer
+
+    # Given a database (a bench's) holding hundreds of salespeople who own nothing
+    User.objects.bulk_create(
+        User(username=f"bench-sales-{i}", role=Role.SALES, is_active=True) for i in range(400)
+    )
+
+    # When the demo is seeded
+    call_command("seed_demo", stdout=StringIO())
+
+    # Then it finishes, every unowned billed customer it handed out went to one of them,
+    # and a salesperson given none is simply left without
+    handed = Customer.objects.filter(sales_owner__username__startswith="bench-sales-")
+    assert handed.exists()
+    assert handed.values("sales_owner").distinct().count() == handed.count()
