@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.contenttypes.models import ContentType
 
 from .models import Job, User
+from .tables import ACTION_CHOICES
 
 AUDITED_APPS = ["accounts", "customers", "billing"]
 
@@ -43,7 +44,7 @@ class AuditFilter(df.FilterSet):
         ),
         empty_label="全部",
     )
-    action = df.ChoiceFilter(label="操作", choices=LogEntry.Action.choices, empty_label="全部")
+    action = df.ChoiceFilter(label="操作", choices=ACTION_CHOICES, empty_label="全部")
     date_from = df.DateFilter(
         label="开始日期",
         field_name="timestamp__date",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 import django_tables2 as tables
 from django.urls import reverse
@@ -12,6 +13,16 @@ TEMPLATE = "includes/table.html"
 
 
 M2M_OPERATIONS = {"add": "添加", "delete": "移除", "clear": "清空"}
+# auditlog ships no Chinese: its action names ("update") read in Chinese here.
+ACTION_LABELS = {0: "新建", 1: "修改", 2: "删除", 3: "查看"}
+ACTION_CHOICES = list(ACTION_LABELS.items())
+
+
+def action_label(record) -> str:
+    """The entry's action in Chinese (新建/修改/删除/查看)."""
+    return ACTION_LABELS.get(record.action, record.get_action_display())
+
+
 # A create entry lists every reverse relation as `app.Model.None`: nothing a reader needs.
 EMPTY_RELATION = re.compile(r"^\w+\.\w+\.None$")
 
@@ -24,15 +35,21 @@ def _field_label(record, name: str) -> str:
         return name
 
 
+BOOLEANS = {"True": "是", "False": "否"}
+
+
 def _shown(value) -> str:
-    return "—" if value in (None, "", "None") else str(value)
+    if value in (None, "", "None"):
+        return "—"
+    return BOOLEANS.get(str(value), str(value))
 
 
-def audit_change_rows(record) -> list[tuple[str, str]]:
+def audit_change_rows(record, *, hidden: Collection[str] = ()) -> list[tuple[str, str]]:
     """(field label, readable change) per changed field: names, not ids or `type → operation`.
 
     Foreign keys show the related object's name (auditlog's display dict resolves
-    them); many-to-many changes (tags, ops owners) read "添加 重点客户".
+    them); many-to-many changes (tags, ops owners) read "添加 重点客户". Fields
+    named in `hidden` (the field policy's, for the reader) are left out.
     """
     rows: list[tuple[str, str]] = []
     display = record.changes_display_dict or {}
@@ -40,6 +57,8 @@ def audit_change_rows(record) -> list[tuple[str, str]]:
     labels = {_field_label(record, name): name for name in raw}
     for label, change in display.items():
         name = labels.get(label, label)
+        if name in hidden:
+            continue
         value = raw.get(name)
         if isinstance(value, dict) and value.get("type") == "m2m":
             operation = M2M_OPERATIONS.get(value.get("operation"), value.get("operation", ""))
@@ -47,8 +66,8 @@ def audit_change_rows(record) -> list[tuple[str, str]]:
             rows.append((label, f"{operation} {objects}"))
             continue
         before, after = (_shown(v) for v in (list(change) + ["", ""])[:2])
-        if EMPTY_RELATION.match(after) and before == "—":
-            continue
+        if (EMPTY_RELATION.match(after) or after == "—") and before == "—":
+            continue  # nothing was there and nothing is: a blank field of a new row
         rows.append((label, f"{before} → {after}"))
     return rows
 
@@ -71,7 +90,7 @@ class AuditTable(tables.Table):
         return record.actor.display_name if record.actor else "系统"
 
     def render_action(self, record) -> str:
-        return record.get_action_display()
+        return action_label(record)
 
     def render_content_type(self, value) -> str:
         model = value.model_class()

@@ -280,6 +280,8 @@ def customer_edit_history(customer: Customer, *, user: Any, limit: int = 30) -> 
     from auditlog.models import LogEntry
     from django.contrib.contenttypes.models import ContentType
 
+    from accounts.tables import action_label, audit_change_rows
+
     from .fieldpolicy import hidden_model_fields
 
     own = Q(content_type=ContentType.objects.get_for_model(Customer), object_id=customer.pk)
@@ -292,22 +294,15 @@ def customer_edit_history(customer: Customer, *, user: Any, limit: int = 30) -> 
     history = []
     for entry in entries:
         model = entry.content_type.model_class()
-        hidden = hidden_model_fields(user, model) if model else set()
-        changes = []
-        for name, change in (entry.changes_dict or {}).items():
-            if name in hidden:
-                continue
-            try:
-                label = model._meta.get_field(name).verbose_name
-            except Exception:  # noqa: BLE001 - a field removed since the entry was written
-                label = name
-            old, new = (list(change) + ["", ""])[:2] if isinstance(change, list) else ("", "")
-            changes.append((label, old, new))
+        # The row's id and its customer (this page's) tell the reader nothing here.
+        hidden = {"id", "customer", *(hidden_model_fields(user, model) if model else ())}
         history.append(
             {
                 "entry": entry,
+                "action": action_label(entry),
                 "model_label": model._meta.verbose_name if model else "",
-                "changes": changes,
+                # Names, not ids: the owner by name, choices by label, hidden fields left out.
+                "changes": audit_change_rows(entry, hidden=hidden),
             }
         )
     return history

@@ -130,15 +130,17 @@ def _section(customer: Customer, slug: str, can_edit: bool, *, user, **extra) ->
     fields = visible(user, model, fields)  # field-level permissions: hidden columns vanish
     items = list(getattr(customer, related).all())
     today = timezone.localdate()
+    headers = [model._meta.get_field(f).verbose_name for f in fields]
     return {
         "customer": customer,
         "slug": slug,
         "title": title,
-        "headers": [model._meta.get_field(f).verbose_name for f in fields],
+        "headers": headers,
         "rows": [
             {
                 "item": item,
-                "cells": [_display(item, f) for f in fields],
+                # (header, text): a phone shows each row as a card labelled by its headers.
+                "cells": list(zip(headers, [_display(item, f) for f in fields], strict=True)),
                 "warn": slug == "renewals" and item.needs_reminder(today),
             }
             for item in items

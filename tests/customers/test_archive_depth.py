@@ -9,7 +9,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from customers.models import CooperationStatusMapping, DictionaryItem, IssueCategory
-from customers.services import cooperation_save, profile_save, section_item_save
+from customers.services import (
+    cooperation_save,
+    customer_update,
+    profile_save,
+    section_item_save,
+)
 from tests.factories import ContactFactory, CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -131,6 +136,29 @@ def test_customer_page_shows_its_own_edit_history_including_sections(client, ops
     assert "旧名 → 新名" in history
     assert "年度拍摄" in history and "商业概况" in history
     assert "别人的项目" not in history
+
+
+def test_edit_history_reads_in_chinese_with_names_not_ids(client, ops_user, sales_user):
+    customer = CustomerFactory(name="可读历史客户")
+    customer_update(user=ops_user, customer=customer, data={"sales_owner": sales_user})
+    profile_save(
+        user=ops_user,
+        customer=customer,
+        section="business",
+        data={"business_model": "brand", "has_operations_team": True},
+    )
+    client.force_login(ops_user)
+
+    html = client.get(reverse("customers:customer-detail", args=[customer.pk])).content.decode()
+    history = html[html.index('id="section-edit-history"') :]
+
+    assert "有投放或运营团队：— → 是" in history and "True" not in history
+    # Blank fields of a new row, its id and its customer (this page's) are left out.
+    assert "ID：" not in history and "→ —" not in history and "客户：" not in history
+    assert "修改客户" in history and "新建商业概况" in history
+    assert f"销售负责人：— → {sales_user}" in history
+    assert "中国本土品牌出海" in history  # the choice's label, not its code
+    assert "update" not in history and "create" not in history
 
 
 def test_regions_are_edited_with_the_basic_info_and_shown(client, ops_user):

@@ -22,8 +22,15 @@ from billing.payments.services import payment_allocate_oldest_first, payment_rec
 from billing.plans.services import plan_new_version
 from billing.usage.services import read_usage_workbook, usage_ingest
 from billing.workbook.services import customer_import_run
-from customers.models import Customer, DeviceSeries
-from customers.services import BatchAction, customers_batch_apply
+from customers.models import Customer, DeviceSeries, DictionaryItem, Project
+from customers.qa.services import issue_action_save
+from customers.services import (
+    BatchAction,
+    customer_regions_set,
+    customers_batch_apply,
+    profile_save,
+    section_item_save,
+)
 from opcms.months import month_shift
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
@@ -65,6 +72,8 @@ class Command(BaseCommand):
             self._annual_packages(admin)
         if admin is not None:
             self._sales_get_billed_customers(admin)
+        if admin is not None and not Project.objects.exists():
+            self._archive_sections(admin)
 
     def _settle_recent_months(self, admin) -> None:
         """Bill the last three months as a clerk would: the two older ones issued and partly
@@ -143,6 +152,33 @@ class Command(BaseCommand):
             made += 1
         self.stdout.write(f"演示包年套餐：{made} 个（合同年度本月底到期）")
 
+    def _archive_sections(self, admin) -> None:
+        """A few of each demo salesperson's customers get the archive's sections filled in
+        (contact, business profile, site, project, ad account, a Q&A entry with an action),
+        through the services, so the customer page and the Q&A search show real content."""
+        today = timezone.localdate()
+        regions = [
+            DictionaryItem.objects.get_or_create(
+                kind=DictionaryItem.Kind.REGION, value=name, defaults={"sort_order": order}
+            )[0]
+            for order, name in enumerate(DEMO_REGIONS)
+        ]
+        filled = 0
+        # The first salespeople (the demo's three; a bench database holds hundreds more).
+        salespeople = User.objects.filter(role=Role.SALES, is_active=True).order_by("pk")[:3]
+        for user in salespeople:
+            customers = Customer.objects.filter(sales_owner=user, is_deleted=False).order_by(
+                "company_id"
+            )[: len(ARCHIVE_DEMO)]
+            for customer, row in zip(customers, ARCHIVE_DEMO, strict=False):
+                _archive_demo(admin, customer, row, today=today, owner=user)
+                customer_regions_set(
+                    user=admin, customer=customer, regions=[regions[filled % len(regions)]]
+                )
+                filled += 1
+        if filled:
+            self.stdout.write(f"演示档案：{filled} 个客户填写了商业概况、项目、广告账户与问题记录")
+
     def _sales_get_billed_customers(self, admin) -> None:
         """The sample's customers owned by the demo salespeople have no usage, so a sales
         login would see no bill, no overdue and an empty desk. Hand each salesperson a few
@@ -182,6 +218,97 @@ class Command(BaseCommand):
             handed += 1
         if handed:
             self.stdout.write(f"演示销售：{handed} 人分到共 {len(unowned)} 个有账单的客户")
+
+
+DEMO_REGIONS = ["华东", "华南", "华北", "西南", "西北"]
+ARCHIVE_DEMO = [
+    # (contact, phone, business model, site, project, ad platform, monthly spend, Q&A)
+    ("陈经理", "13800138001", "brand", "https://shop.example.com", "2026 年度 VR 拍摄", "google", "8800.50", "服务问题", "拍摄排期延误两天，客户不满", 12),
+    ("刘总监", "13800138002", "b2b_factory", "https://factory.example.com", "独立站改版", "facebook", "3200.00", "技术问题", "VR 链接在部分手机上打不开", 45),
+    ("周主管", "13800138003", "marketplace", "", "季度代运营", "tiktok", "12000.00", "沟通问题", "账单抬头与合同不一致，客户要求重开", 80),
+]  # fmt: skip
+
+
+def _archive_demo(admin, customer: Customer, row: tuple, *, today: date, owner) -> None:
+    contact, phone, model, site, project, platform, spend, category, problem, days_ago = row
+    section_item_save(
+        user=admin,
+        customer=customer,
+        section="contacts",
+        data={"name": contact, "position": "市场部", "phone": phone, "is_primary": True},
+    )
+    profile_save(
+        user=admin,
+        customer=customer,
+        section="business",
+        data={
+            "business_model": model,
+            "overseas_sales": Decimal("2000000"),
+            "overseas_sales_ratio": Decimal("35"),
+            "main_sales_channel": "亚马逊",
+            "has_operations_team": True,
+        },
+    )
+    if site:
+        profile_save(
+            user=admin,
+            customer=customer,
+            section="website",
+            data={
+                "site_url": site,
+                "platform": "shopify",
+                "build_status": "live",
+                "monthly_traffic_target": 20000,
+                "annual_sales_target": Decimal("500000"),
+            },
+        )
+    section_item_save(
+        user=admin,
+        customer=customer,
+        section="projects",
+        data={
+            "name": project,
+            "kind": "shooting",
+            "status": "in_progress",
+            "start_on": today - timedelta(days=40),
+            "owner": owner,
+        },
+    )
+    section_item_save(
+        user=admin,
+        customer=customer,
+        section="adaccounts",
+        data={
+            "platform": platform,
+            "account_id": f"{customer.company_id}-{platform}",
+            "monthly_spend": Decimal(spend),
+        },
+    )
+    issue = section_item_save(
+        user=admin,
+        customer=customer,
+        section="issues",
+        data={
+            "occurred_on": today - timedelta(days=days_ago),
+            "category": category,
+            "description": problem,
+            "root_cause": "设备调度冲突",
+            "corrective_action": "固定每周一确认排期",
+            "lessons_learned": "旺季提前一周锁定设备",
+            "owner": owner,
+            "due_on": today + timedelta(days=7),
+            "status": "in_progress",
+        },
+    )
+    issue_action_save(
+        user=admin,
+        issue=issue,
+        data={
+            "description": "下周回访客户确认满意度",
+            "owner": owner,
+            "due_on": today + timedelta(days=5),
+        },
+    )
 
 
 def _shift_to_recent(records: list[dict], *, today: date) -> int:

@@ -60,17 +60,26 @@ def test_every_demo_salesperson_has_billed_customers_and_a_second_run_changes_no
     from accounts.models import User
     from accounts.roles import Role
     from billing.bills.selectors import scoped_bills
+    from customers.models import Customer, Project
+    from customers.qa.selectors import issues_search
 
     # Given the demo, seeded twice
     call_command("seed_demo", stdout=StringIO())
     owners = dict(Bill.objects.values_list("customer_id", "customer__sales_owner_id"))
+    projects = Project.objects.count()
     call_command("seed_demo", stdout=StringIO())
 
     # Then each salesperson sees issued bills of their own customers
     for user in User.objects.filter(role=Role.SALES):
         assert scoped_bills(user).exclude(status=Bill.Status.DRAFT).exists(), user.username
-    # and the second run handed out nothing more
+        # and customers whose archive sections are filled in (issue 18), Q&A searchable
+        mine = Customer.objects.filter(sales_owner=user)
+        for related in ("projects", "ad_accounts", "business_profile", "regions"):
+            assert mine.filter(**{f"{related}__isnull": False}).exists(), (user, related)
+        assert issues_search(user).filter(actions__isnull=False).exists(), user.username
+    # and the second run handed out nothing more, nor filled any archive twice
     assert dict(Bill.objects.values_list("customer_id", "customer__sales_owner_id")) == owners
+    assert Project.objects.count() == projects
 
 
 def test_the_demo_seeds_on_a_database_with_more_salespeople_than_unowned_billed_customers():
