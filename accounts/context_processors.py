@@ -1,5 +1,7 @@
 """Navigation for the one layout: which sections the current user may open."""
 
+import functools
+
 from django.contrib.auth.models import AnonymousUser
 
 from . import roles
@@ -21,8 +23,11 @@ def navigation(request):
         "nav_can_close": roles.can_close_period(user),
         "nav_can_scorecard": roles.can_view_scorecard(user),
         "nav_can_webhooks": roles.can_manage_webhooks(user),
-        # A callable: the template evaluates it only where the bell is drawn (one COUNT).
-        "nav_unread_count": (lambda: unread_count(user)) if user.is_authenticated else 0,
+        # A callable: the template evaluates it only where the bell is drawn, and the
+        # two bells (menu and phone bar) share the one COUNT.
+        "nav_unread_count": functools.cache(lambda: unread_count(user))
+        if user.is_authenticated
+        else 0,
         "nav_can_configure": roles.can_configure_archive(user)
         or roles.can_set_grade_thresholds(user),
     }

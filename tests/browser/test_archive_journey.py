@@ -1,11 +1,24 @@
-"""Browser journeys of the archive depth: sections added in place, multi-select find, a phone."""
+"""Browser journeys of the archive depth: sections added in place, multi-select find, and a
+salesperson's phone (390 px): customer list, customer page, inbox and collections desk."""
+
+import datetime as dt
+from io import StringIO
 
 import pytest
+from django.core.management import call_command
+from django.utils import timezone
 from playwright.sync_api import expect
 
 from accounts.roles import Role
 from customers.models import AdAccount, Project
-from tests.factories import CustomerFactory, DictionaryItemFactory, UserFactory
+from tests.factories import (
+    ContactFactory,
+    CustomerFactory,
+    DictionaryItemFactory,
+    ProjectFactory,
+    UserFactory,
+    issued_bill,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -60,23 +73,36 @@ def _no_sideways_scroll(page) -> bool:
     )
 
 
-def test_sales_checks_their_customers_on_a_390px_phone(login_page):
+def test_sales_checks_list_customer_inbox_and_desk_on_a_390px_phone(login_page, ops_user):
+    # Given a salesperson's customers, one with a contact, a project and a bill 8 days overdue,
+    # and last night's scheduler run (which puts the overdue bill in the inbox)
     sales = UserFactory(role=Role.SALES, username="sales_phone", full_name="王珂")
     customer = CustomerFactory(
         name="手机上查看的房产经纪有限公司名称很长很长", sales_owner=sales, level="A"
     )
+    ContactFactory(customer=customer, name="陈经理", phone="13800138001", is_primary=True)
+    ProjectFactory(customer=customer, name="2026 年度 VR 拍摄")
     for i in range(3):
         CustomerFactory(name=f"其他客户{i}", sales_owner=sales)
+    today = timezone.localdate()
+    issued_bill(
+        user=ops_user, customer=customer, lines=["480.00"], due_date=today - dt.timedelta(days=8)
+    )
+    call_command("run_schedule", "--today", today.isoformat(), stdout=StringIO())
+
+    # When they check on a phone
     page = login_page(sales)
     page.set_viewport_size({"width": 390, "height": 844})
 
+    # The list: no sideways page scroll, names a thumb can hit
     page.goto(f"{page.base_url}/customers/")
     page.wait_for_selector("#customer-table")
     assert _no_sideways_scroll(page)
     link = page.locator("a.customer-link", has_text="手机上查看").bounding_box()
-    assert link["height"] >= 40 and link["x"] >= 0  # a thumb can hit it
+    assert link["height"] >= 40 and link["x"] >= 0
 
-    page.goto(f"{page.base_url}/customers/{customer.pk}/")
+    # The customer's page: the key figures first; section rows are full-width cards
+    page.locator("a.customer-link", has_text="手机上查看").click()
     page.wait_for_selector("#key-figures")
     assert _no_sideways_scroll(page)
     figures = page.locator("#key-figures").bounding_box()
@@ -84,3 +110,27 @@ def test_sales_checks_their_customers_on_a_390px_phone(login_page):
     assert figures["y"] < basic["y"]  # the key figures come first
     assert "等级" in page.inner_text("#key-figures") and "A" in page.inner_text("#key-figures")
     assert figures["x"] + figures["width"] <= 390
+    expect(page.locator("#section-contacts thead")).to_be_hidden()
+    phone = page.locator("#section-contacts td[data-label='电话']")
+    expect(phone).to_contain_text("13800138001")
+    assert phone.bounding_box()["width"] > 300  # a whole line, not a squeezed column
+    expect(page.locator("#section-projects td[data-label='项目名称']")).to_contain_text(
+        "2026 年度 VR 拍摄"
+    )
+
+    # The inbox: the bell stays in sight with the menu folded, and the message reads in full
+    expect(page.locator("#nav-bell-phone-count")).to_have_text("1")
+    page.click("#nav-bell-phone")
+    item = page.locator("#inbox .notification.unread")
+    expect(item).to_contain_text("已逾期 8 天")
+    assert _no_sideways_scroll(page)
+    assert item.locator(".n-text").bounding_box()["width"] > 300
+
+    # The collections desk, through the folded menu: the overdue customer as a card
+    page.click("button.navbar-toggler")
+    page.click("#nav-collections")
+    row = page.locator("#desk-table tr.desk-row", has_text="手机上查看")
+    expect(row).to_contain_text("¥480.00")
+    assert _no_sideways_scroll(page)
+    follow_up = row.locator("a.desk-follow-up").bounding_box()
+    assert follow_up["height"] >= 40 and follow_up["x"] + follow_up["width"] <= 390
