@@ -64,6 +64,9 @@ def test_ops_lists_hold_everyone(client_for, ops_user, world):
 DETAILS = [
     ("customer", "/api/customers/{}/"),
     ("customer", "/api/customers/{}/contacts/"),
+    ("customer", "/api/customers/{}/projects/"),
+    ("customer", "/api/customers/{}/ad-accounts/"),
+    ("customer", "/api/customers/{}/profile/"),
     ("plan", "/api/price-plans/{}/"),
     ("bill", "/api/bills/{}/"),
     ("payment", "/api/payments/{}/"),
@@ -93,6 +96,22 @@ OUT_OF_SCOPE = [
     ),
     ("patch", "contact", "/api/contacts/{}/update/", {"position": "经理"}),
     ("delete", "contact", "/api/contacts/{}/delete/", None),
+    # issue 18: projects, ad accounts and the profile sections
+    ("get", "customer", "/api/customers/{}/projects/", None),
+    ("get", "customer", "/api/customers/{}/ad-accounts/", None),
+    ("get", "customer", "/api/customers/{}/profile/", None),
+    (
+        "post",
+        "customer",
+        "/api/customers/{}/projects/create/",
+        {"name": "年度拍摄", "kind": "shooting"},
+    ),
+    (
+        "post",
+        "customer",
+        "/api/customers/{}/ad-accounts/create/",
+        {"platform": "google", "account_id": "1-2-3"},
+    ),
 ]
 
 
@@ -169,6 +188,16 @@ def _writes(world):
             {"position": "财务"},
         ),
         "contact-delete": ("delete", f"/api/contacts/{mine['contact'].pk}/delete/", None),
+        "project-create": (
+            "post",
+            f"/api/customers/{mine['customer'].pk}/projects/create/",
+            {"name": "年度拍摄", "kind": "shooting", "start_on": "2026-01-05"},
+        ),
+        "adaccount-create": (
+            "post",
+            f"/api/customers/{mine['customer'].pk}/ad-accounts/create/",
+            {"platform": "google", "account_id": "123-456", "monthly_spend": "800.00"},
+        ),
         "payment-create": (
             "post",
             "/api/payments/create/",
@@ -210,6 +239,14 @@ MATRIX = {
     "contact-create": {"admin_user": 201, "manager_user": 403, "ops_user": 201, "sales_user": 201},
     "contact-update": {"admin_user": 200, "manager_user": 403, "ops_user": 200, "sales_user": 200},
     "contact-delete": {"admin_user": 204, "manager_user": 403, "ops_user": 204, "sales_user": 204},
+    # issue 18: projects and ad accounts follow the same customer edit rule.
+    "project-create": {"admin_user": 201, "manager_user": 403, "ops_user": 201, "sales_user": 201},
+    "adaccount-create": {
+        "admin_user": 201,
+        "manager_user": 403,
+        "ops_user": 201,
+        "sales_user": 201,
+    },
     "payment-create": {"admin_user": 201, "manager_user": 403, "ops_user": 201, "sales_user": 403},
     "payment-allocate": {
         "admin_user": 201,

@@ -294,3 +294,52 @@ def test_filter_params_drop_paging_and_keep_repeated_keys_and_sort():
     assert query.urlencode() == "q=a&tag=1&tag=2&sort=name"
     assert exports.filter_params({"level": "A", "tag": ["1", "2"]}).getlist("tag") == ["1", "2"]
     assert exports.filter_params("level=B&page=2").urlencode() == "level=B"
+
+
+@pytest.mark.django_db
+def test_export_with_sections_has_one_sheet_per_section_keyed_by_company_id(client, ops_user):
+    # issue 18: every section on a sheet of its own, each row starting with the 公司id
+    from customers.section_exports import SECTION_SHEETS
+    from tests.factories import AdAccountFactory, ContactFactory, ProjectFactory
+
+    first = CustomerFactory(company_id=7001, name="栏目甲")
+    second = CustomerFactory(company_id=7002, name="栏目乙")
+    outside = CustomerFactory(company_id=7003, name="不在筛选内")
+    ContactFactory(customer=first, name="甲联系人", phone="13800000001")
+    ProjectFactory(customer=first, name="甲项目")
+    ProjectFactory(customer=second, name="乙项目")
+    AdAccountFactory(customer=second, account_id="AD-7002", monthly_spend="1500.00")
+    ProjectFactory(customer=outside, name="外面的项目")
+    client.force_login(ops_user)
+
+    response = client.post(
+        f"{reverse('customers:export-start')}?q=栏目&scope=filter",
+        {"scope": "filter", "format": "xlsx", "fields": ["company_id", "name"], "sections": "on"},
+    )
+
+    book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
+    assert book.sheetnames == ["客户", *(title for title, _, _ in SECTION_SHEETS)]
+    sheets = {s.title: list(s.iter_rows(values_only=True)) for s in book.worksheets}
+    for title, _, _ in SECTION_SHEETS:
+        assert sheets[title][0][0] == "公司id", title
+    projects = sheets["项目"]
+    assert projects[0][:2] == ("公司id", "项目名称")
+    assert [row[:2] for row in projects[1:]] == [(7001, "甲项目"), (7002, "乙项目")]
+    assert [row[:2] for row in sheets["联系人"][1:]] == [(7001, "甲联系人")]
+    ads = sheets["广告账户"]
+    header = ads[0]
+    row = dict(zip(header, ads[1], strict=True))
+    assert row["公司id"] == 7002 and row["账户ID"] == "AD-7002" and row["月消耗（元）"] == 1500
+    assert len(ads) == 2
+
+
+@pytest.mark.django_db
+def test_sections_need_excel(client, ops_user):
+    client.force_login(ops_user)
+
+    response = client.post(
+        f"{reverse('customers:export-start')}?scope=all",
+        {"scope": "all", "format": "csv", "fields": ["company_id"], "sections": "on"},
+    )
+
+    assert "导出全部栏目请选择 Excel" in response.content.decode()
