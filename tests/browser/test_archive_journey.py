@@ -100,6 +100,16 @@ def test_sales_checks_list_customer_inbox_and_desk_on_a_390px_phone(login_page, 
     assert _no_sideways_scroll(page)
     link = page.locator("a.customer-link", has_text="手机上查看").bounding_box()
     assert link["height"] >= 40 and link["x"] >= 0
+    # the table scrolls sideways inside its box; the name column stays put
+    scrolled = page.locator("#customer-table").evaluate(
+        "t => { const box = t.closest('.table-responsive'); box.scrollLeft = 300;"
+        " return box.scrollLeft; }"
+    )
+    assert scrolled > 0
+    box = page.locator(".customer-table-scroll").bounding_box()
+    name_cell = page.locator("#customer-table td.col-name", has_text="手机上查看").bounding_box()
+    assert abs(name_cell["x"] - box["x"]) < 1  # pinned to the box's left edge, in sight
+    expect(page.locator("a.customer-link", has_text="手机上查看")).to_be_in_viewport()
 
     # The customer's page: the key figures first; section rows are full-width cards
     page.locator("a.customer-link", has_text="手机上查看").click()

@@ -201,3 +201,20 @@ def test_lifecycle_rules_are_edited_in_the_app_and_refuse_an_impossible_move(cli
     assert LogEntry.objects.get_for_object(saved).filter(actor=ops_user).exists()
     assert not LifecycleRule.objects.filter(name="不可能").exists()
     assert "生命周期不允许" in refused.content.decode()
+
+
+def test_grade_thresholds_are_set_in_the_app_and_audited(client, admin_user):
+    from customers.models import GradeThresholds
+
+    client.force_login(admin_user)
+
+    response = client.post(
+        reverse("customers:grade-thresholds"),
+        {"s_min": "200000", "a_min": "100000", "b_min": "50000", "c_min": "10000"},
+    )
+
+    assert response.status_code == 302
+    thresholds = GradeThresholds.objects.get()
+    assert str(thresholds.a_min) == "100000.00"
+    entry = LogEntry.objects.get_for_object(thresholds).get()
+    assert entry.actor == admin_user and "a_min" in entry.changes_dict

@@ -5,7 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from customers.models import AdAccount, BusinessProfile, IssueAction, Project, WebsiteInfo
-from tests.factories import QualityIssueFactory
+from tests.factories import AdAccountFactory, ProjectFactory, QualityIssueFactory
 
 from . import test_permissions
 from .test_permissions import ACCESS, ROLES, as_, expected
@@ -36,6 +36,40 @@ def test_new_row_sections(client, world, role, section):
 
     assert response.status_code == expected(role)
     assert model.objects.filter(customer=customer).count() == (ACCESS[role] == "edit")
+
+
+EDITS = {
+    "projects": (
+        ProjectFactory,
+        {"name": "改名的项目", "kind": "website", "status": "done"},
+        "name",
+        "改名的项目",
+    ),
+    "adaccounts": (
+        AdAccountFactory,
+        {"platform": "facebook", "account_id": "999", "status": "paused"},
+        "status",
+        "paused",
+    ),
+}
+
+
+@pytest.mark.parametrize("section", list(EDITS))
+@pytest.mark.parametrize("role", ROLES)
+def test_new_row_sections_edit_and_delete(client, world, role, section):
+    customer = world["customer"]
+    factory, data, field, changed = EDITS[section]
+    row = factory(customer=customer)
+    client = as_(client, world, role)
+    edit = reverse("customers:customer-section-edit", args=[customer.pk, section, row.pk])
+    delete = reverse("customers:customer-section-delete", args=[customer.pk, section, row.pk])
+
+    assert client.post(edit, data, HTTP_HX_REQUEST="true").status_code == expected(role)
+    edits = ACCESS[role] == "edit"
+    row.refresh_from_db()
+    assert (getattr(row, field) == changed) == edits
+    assert client.post(delete, HTTP_HX_REQUEST="true").status_code == expected(role)
+    assert type(row).objects.filter(pk=row.pk).exists() == (not edits)
 
 
 @pytest.mark.parametrize("section", list(PROFILES))
@@ -87,6 +121,35 @@ def test_issue_actions_and_attachments(client, world, role):
         assert download.status_code == 200
         assert b"".join(download.streaming_content) == "延迟原因说明".encode()
         assert "attachment" in download["Content-Disposition"]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_issue_action_done_and_delete_and_attachment_delete(client, world, role):
+    customer = world["customer"]
+    issue = QualityIssueFactory(customer=customer)
+    done = IssueAction.objects.create(issue=issue, description="回访")
+    gone = IssueAction.objects.create(issue=issue, description="发邮件")
+    client.force_login(world["users"]["admin"])
+    client.post(
+        reverse("customers:issue-attachment-add", args=[customer.pk, issue.pk]),
+        {"file": SimpleUploadedFile("a.txt", b"plain text")},
+    )
+    attachment = issue.attachments.get()
+    client = as_(client, world, role)
+    args = [customer.pk, issue.pk]
+
+    responses = [
+        client.post(reverse("customers:issue-action-done", args=[*args, done.pk])),
+        client.post(reverse("customers:issue-action-delete", args=[*args, gone.pk])),
+        client.post(reverse("customers:issue-attachment-delete", args=[*args, attachment.pk])),
+    ]
+
+    assert [r.status_code for r in responses] == [expected(role, ok=302)] * 3
+    edits = ACCESS[role] == "edit"
+    done.refresh_from_db()
+    assert (done.done_on is not None) == edits
+    assert IssueAction.objects.filter(pk=gone.pk).exists() == (not edits)
+    assert issue.attachments.exists() == (not edits)
 
 
 def test_issue_and_attachment_urls_answer_404_out_of_scope(client, world):

@@ -34,12 +34,14 @@ def customers():
     rows["a1"].regions.add(east)
     rows["b1"].regions.add(north)
     rows["c1"].regions.add(east, north)
-    for key, start in (
-        ("a1", date(2025, 3, 1)),
-        ("a2", date(2025, 9, 1)),
-        ("b1", date(2026, 2, 1)),
+    for key, start, service in (
+        ("a1", date(2025, 3, 1), date(2025, 4, 1)),
+        ("a2", date(2025, 9, 1), date(2025, 9, 15)),
+        ("b1", date(2026, 2, 1), None),
     ):
-        CooperationDetail.objects.create(customer=rows[key], contract_start=start)
+        CooperationDetail.objects.create(
+            customer=rows[key], contract_start=start, service_start=service
+        )
     return {**rows, "east": east, "north": north}
 
 
@@ -80,8 +82,24 @@ def _list(value):
         ({"lifecycle_status": ["active", "churned"], "sort": "-company_id"}, [505, 504, 503, 501]),
         ({"contract_start_after": "2025-06-01", "sort": "company_id"}, [502, 503]),
         ({"contract_start_before": "2025-12-31", "sort": "-contract_start"}, [502, 501]),
+        (
+            {
+                "service_start_after": "2025-04-01",
+                "service_start_before": "2025-09-30",
+                "level": ["A", "B"],
+                "sort": "-service_start",
+            },
+            [502, 501],
+        ),
     ],
-    ids=["two-levels", "status-then-id", "two-statuses", "contract-from", "contract-to"],
+    ids=[
+        "two-levels",
+        "status-then-id",
+        "two-statuses",
+        "contract-from",
+        "contract-to",
+        "service-range-and-levels",
+    ],
 )
 def test_html_export_and_api_agree(client, ops_user, customers, params, expected):
     client.force_login(ops_user)
