@@ -20,6 +20,7 @@ class IssueActionForm(DatesMixin, forms.ModelForm):
         self.fields["owner"].queryset = User.objects.filter(
             is_active=True, role__in=[Role.OPS, Role.SALES, Role.ADMIN, Role.MANAGER]
         ).order_by("full_name", "username")
+        self.fields["owner"].empty_label = "不指定"
 
 
 class AttachmentForm(forms.Form):
