@@ -77,6 +77,7 @@ class EventsField(forms.MultipleChoiceField):
 
 
 class WebhookSubscriptionForm(forms.ModelForm):
+    url = forms.URLField(label="接收地址", max_length=500, assume_scheme="https")
     events = EventsField(label="订阅的事件", choices=WebhookEvent.choices)
 
     class Meta:
@@ -85,6 +86,7 @@ class WebhookSubscriptionForm(forms.ModelForm):
 
 
 class TeamChannelForm(forms.ModelForm):
+    webhook_url = forms.URLField(label="Webhook 地址", max_length=500, assume_scheme="https")
     kinds = EventsField(
         label="推送的通知类型（不选表示全部）", choices=NotificationKind.choices, required=False
     )

@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.db import models
 
 from .models import (
     AdAccount,
@@ -54,9 +55,14 @@ class GradeThresholdsAdmin(admin.ModelAdmin):
         return not GradeThresholds.objects.exists() and super().has_add_permission(request)
 
 
+# Web addresses typed without a scheme are read as https (Django 6's default, said now).
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
+
+
 class ScopedChildAdmin(admin.ModelAdmin):
     """Detail-section rows, limited to customers in the admin user's scope."""
 
+    formfield_overrides = HTTPS_URLS
     raw_id_fields = ("customer",)
 
     def get_queryset(self, request):
@@ -106,6 +112,7 @@ class ContactInline(admin.TabularInline):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    formfield_overrides = HTTPS_URLS
     list_display = ("company_id", "name", "level", "lifecycle_status", "sales_owner", "is_deleted")
     list_filter = ("lifecycle_status", "level", "billing_enabled", "is_deleted")
     search_fields = ("name", "=company_id")
