@@ -13,6 +13,7 @@ from accounts.roles import Role
 
 from .models import Customer, DeviceSeries, DictionaryItem, LifecycleStatus, Renewal, Tag
 from .selectors import customer_search_q, scoped_customers, search_term
+from .widgets import RENDERER
 
 YES_NO = (("yes", "是"), ("no", "否"), ("none", "未填"))
 
@@ -136,6 +137,12 @@ class SortFilter(df.CharFilter):
         return qs.order_by(*sort_order_by(keys)) if keys else qs
 
 
+class CustomerFilterForm(forms.Form):
+    """The filter form: its widgets render in Python (customers.widgets), same markup."""
+
+    default_renderer = RENDERER
+
+
 class CustomerFilter(df.FilterSet):
     q = df.CharFilter(label="搜索", method="filter_search")
     # Choice lists are filled once per request in __init__ (plain queries):
@@ -192,6 +199,7 @@ class CustomerFilter(df.FilterSet):
     class Meta:
         model = Customer
         fields: list[str] = []
+        form = CustomerFilterForm
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
