@@ -131,9 +131,12 @@ def parse_id(value: Any) -> int | None:
 def customer_search_q(term: str, *, include_phone: bool = True) -> Q:
     """One search box over name, company id, contacts (name, phone), phone and sales owner.
 
-    Related rows are matched with `pk IN (subquery)` rather than joins or
-    correlated EXISTS: PostgreSQL then hashes each subquery once (and can use
-    the trigram indexes of migration 0003), which keeps search fast at 100k rows.
+    One `pk IN (a UNION of one query per column)`: each arm is answered by its own index
+    (the trigram indexes of migration 0003, the company id's unique index, the contacts'
+    trigram indexes, the sales owner's foreign key), and PostgreSQL estimates the match
+    from the arms. An OR of the conditions on the customer row could use no index at all:
+    a company id matching one row was planned as 75,000 matches and found by walking the
+    whole name index (70-240 ms; EXPLAIN ANALYZE in the issue 17 note).
     """
     from accounts.models import User
 
@@ -147,17 +150,23 @@ def customer_search_q(term: str, *, include_phone: bool = True) -> Q:
     contact_match = Q(**{f"name__{lookup}": term})
     if include_phone:
         contact_match |= Q(phone__contains=term)
-    contacts = Contact.objects.filter(contact_match).values("customer_id")
-    owners = User.objects.filter(**{f"full_name__{lookup}": term}).values("pk")
-    q = (
-        Q(**{f"name__{lookup}": term})
-        | Q(**{f"sales_owner_raw__{lookup}": term})
-        | Q(sales_owner_id__in=owners)
-        | Q(pk__in=contacts)
+    customers = Customer.objects.order_by()
+    arms = [
+        customers.filter(**{f"name__{lookup}": term}).values("pk"),
+        customers.filter(**{f"sales_owner_raw__{lookup}": term}).values("pk"),
+        Contact.objects.order_by().filter(contact_match).values("customer_id"),
+    ]
+    # The few matching salespeople first (a small table): with their ids in the query
+    # PostgreSQL knows how many customers each owns, where a subquery was guessed at
+    # thousands of rows even when no name matched, and the guess chose a full scan.
+    owner_ids = list(
+        User.objects.filter(**{f"full_name__{lookup}": term}).values_list("pk", flat=True)
     )
+    if owner_ids:
+        arms.append(customers.filter(sales_owner_id__in=owner_ids).values("pk"))
     if (number := parse_id(term)) is not None:
-        q |= Q(company_id=number)
-    return q
+        arms.append(customers.filter(company_id=number).values("pk"))
+    return Q(pk__in=arms[0].union(*arms[1:]))
 
 
 def customer_duplicates(
