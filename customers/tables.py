@@ -122,6 +122,15 @@ class CustomerTable(tables.Table):
         keys = [k for k in self._order_by if OrderBy(k).bare != column_name]
         return ",".join([*keys, column_name])
 
+    def render_selection(self, value):
+        """CheckBoxColumn.render's markup for this column's attrs, without an AttributeDict
+        and attribute computation per row (a third of the row cells' time, cProfile)."""
+        return format_html(
+            '<input type="checkbox" name="ids" value="{}" class="form-check-input row-check"'
+            ' form="batch-form" />',
+            value,
+        )
+
     def render_company_id(self, value):
         return highlight(str(value), self.search_term)
 

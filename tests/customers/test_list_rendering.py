@@ -118,3 +118,14 @@ def rf_request_ops(ops_user):
     request = RequestFactory().get("/customers/")
     request.user = ops_user
     return request, ops_user
+
+
+def test_the_selection_checkbox_is_the_checkbox_columns_markup():
+    from django_tables2 import CheckBoxColumn
+
+    table = CustomerTable(Customer.objects.none())
+    column = CustomerTable.base_columns["selection"]
+    assert isinstance(column, CheckBoxColumn)
+    for value in (1, 123456, "7<"):
+        expected = CheckBoxColumn.render(column, value, table.columns["selection"], record=None)
+        assert table.render_selection(value) == expected
