@@ -143,6 +143,13 @@ class CustomerFilterForm(forms.Form):
     default_renderer = RENDERER
 
 
+class _FreshFields(dict):
+    """A form class's fields that are this request's own: the form needs no deep copy."""
+
+    def __deepcopy__(self, memo):
+        return dict(self)
+
+
 class CustomerFilter(df.FilterSet):
     q = df.CharFilter(label="搜索", method="filter_search")
     # Choice lists are filled once per request in __init__ (plain queries):
@@ -254,6 +261,14 @@ class CustomerFilter(df.FilterSet):
                     sub.attrs["class"] = "form-control form-control-sm"
             else:
                 widget.attrs["class"] = "form-control form-control-sm"
+
+    def get_form_class(self):
+        # django-filter builds the form class per FilterSet from this request's deep-copied
+        # filters, so its fields are already fresh: Form.__init__'s second deep copy of
+        # every field and choice list is skipped.
+        form_class = super().get_form_class()
+        form_class.base_fields = _FreshFields(form_class.base_fields)
+        return form_class
 
     def filter_search(self, queryset, name, value):
         if not search_term(value):
