@@ -13,6 +13,7 @@ from accounts.roles import Role
 
 from .models import Customer, DeviceSeries, DictionaryItem, LifecycleStatus, Renewal, Tag
 from .selectors import customer_search_q, scoped_customers, search_term
+from .widgets import RENDERER
 
 YES_NO = (("yes", "是"), ("no", "否"), ("none", "未填"))
 
@@ -136,6 +137,19 @@ class SortFilter(df.CharFilter):
         return qs.order_by(*sort_order_by(keys)) if keys else qs
 
 
+class CustomerFilterForm(forms.Form):
+    """The filter form: its widgets render in Python (customers.widgets), same markup."""
+
+    default_renderer = RENDERER
+
+
+class _FreshFields(dict):
+    """A form class's fields that are this request's own: the form needs no deep copy."""
+
+    def __deepcopy__(self, memo):
+        return dict(self)
+
+
 class CustomerFilter(df.FilterSet):
     q = df.CharFilter(label="搜索", method="filter_search")
     # Choice lists are filled once per request in __init__ (plain queries):
@@ -192,6 +206,7 @@ class CustomerFilter(df.FilterSet):
     class Meta:
         model = Customer
         fields: list[str] = []
+        form = CustomerFilterForm
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -246,6 +261,14 @@ class CustomerFilter(df.FilterSet):
                     sub.attrs["class"] = "form-control form-control-sm"
             else:
                 widget.attrs["class"] = "form-control form-control-sm"
+
+    def get_form_class(self):
+        # django-filter builds the form class per FilterSet from this request's deep-copied
+        # filters, so its fields are already fresh: Form.__init__'s second deep copy of
+        # every field and choice list is skipped.
+        form_class = super().get_form_class()
+        form_class.base_fields = _FreshFields(form_class.base_fields)
+        return form_class
 
     def filter_search(self, queryset, name, value):
         if not search_term(value):

@@ -827,7 +827,8 @@ def recent_search_record(*, user: Any, query: str, label: str) -> None:
             owner=user, query=query, label=label[:200] or query[:200], searched_at=timezone.now()
         )
         keep = RecentSearch.objects.filter(owner=user).values("pk")[:RECENT_SEARCHES_KEPT]
-        RecentSearch.objects.filter(owner=user).exclude(pk__in=[r["pk"] for r in keep]).delete()
+        # One DELETE ... NOT IN (SELECT ... LIMIT 10): PostgreSQL takes a LIMIT in a subquery.
+        RecentSearch.objects.filter(owner=user).exclude(pk__in=keep).delete()
 
 
 # --- head-office groups (集团) -------------------------------------------------------

@@ -27,6 +27,9 @@ DEFAULT_COLUMNS = [
 ]
 
 
+URL_SENTINEL = "9182736450918273645"
+
+
 def highlight(text: str, term: str) -> str:
     """Escape `text` and wrap case-insensitive matches of `term` in <mark>."""
     safe = escape(text or "")
@@ -87,6 +90,8 @@ class CustomerTable(tables.Table):
 
     def __init__(self, *args, search_term: str = "", **kwargs):
         self.search_term = search_term
+        # The detail link reversed once per table, not once per row (an int pk needs no quoting).
+        self._detail_url = reverse("customers:customer-detail", args=[int(URL_SENTINEL)])
         super().__init__(*args, **kwargs)
 
     def order_name(self, queryset, is_descending):
@@ -122,11 +127,20 @@ class CustomerTable(tables.Table):
         keys = [k for k in self._order_by if OrderBy(k).bare != column_name]
         return ",".join([*keys, column_name])
 
+    def render_selection(self, value):
+        """CheckBoxColumn.render's markup for this column's attrs, without an AttributeDict
+        and attribute computation per row (a third of the row cells' time, cProfile)."""
+        return format_html(
+            '<input type="checkbox" name="ids" value="{}" class="form-check-input row-check"'
+            ' form="batch-form" />',
+            value,
+        )
+
     def render_company_id(self, value):
         return highlight(str(value), self.search_term)
 
     def render_name(self, record, value):
-        url = reverse("customers:customer-detail", args=[record.pk])
+        url = self._detail_url.replace(URL_SENTINEL, str(record.pk))
         return format_html(
             '<a href="{}" hx-boost="false" class="customer-link">{}</a>',
             url,

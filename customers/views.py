@@ -197,13 +197,18 @@ def customer_list(request):
         "filter": customer_filter,
         "table": table,
         "filtered_count": table.page.paginator.count,
-        "column_choices": [(c, CustomerTable.base_columns[c].verbose_name) for c in optional],
-        "columns": columns,
         "query": query.urlencode(),
-        "saved_filters": SavedFilter.objects.filter(owner=user),
         "batch_form": BatchForm(),
         "can_batch": roles.can_batch_edit_customers(user),
         "can_assign_owners": roles.can_assign_owners(user),
+    }
+    if request.htmx and request.htmx.target == "results":
+        # The search box's keystrokes: the results fragment uses only the keys above.
+        return render(request, "customers/customer_list.html#results", context)
+    context |= {
+        "column_choices": [(c, CustomerTable.base_columns[c].verbose_name) for c in optional],
+        "columns": columns,
+        "saved_filters": SavedFilter.objects.filter(owner=user),
         "can_create": roles.can_create_customer(user),
         "can_import": roles.can_import(user),
         "import_url": reverse(settings.OPCMS_CUSTOMER_IMPORT_URL),
@@ -216,8 +221,6 @@ def customer_list(request):
         "can_configure": roles.can_configure_archive(user) or roles.can_set_grade_thresholds(user),
         "recent_searches": recent_searches(user),
     }
-    if request.htmx and request.htmx.target == "results":
-        return render(request, "customers/customer_list.html#results", context)
     return render(request, "customers/customer_list.html", context)
 
 

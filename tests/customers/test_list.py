@@ -42,6 +42,40 @@ def test_search_over_name_phone_contact_sales_and_company_id(
     assert set(names(response)) == expected
 
 
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        # Three characters and more: one indexed query per side, UNION-ed.
+        ("北京链家", {"北京链家地产"}),
+        ("Lianjia", {"LIANJIA 北京"}),
+        ("张伟明", {"上海中原"}),
+        ("王珂珂", {"北京链家地产"}),
+        ("赵六六", {"深圳乐有家"}),
+        ("700001", {"深圳乐有家"}),
+        ("1391234", {"上海中原"}),
+        # Shorter: the single-pass form; the same answers.
+        ("链家", {"北京链家地产"}),
+        ("伟明", {"上海中原"}),
+        ("六六", {"深圳乐有家"}),
+    ],
+)
+def test_search_by_long_and_short_terms_finds_the_same_columns(
+    client, ops_user, sales_user, term, expected
+):
+    sales_user.full_name = "王珂珂"
+    sales_user.save(update_fields=["full_name"])
+    CustomerFactory(name="北京链家地产", sales_owner=sales_user)
+    CustomerFactory(name="LIANJIA 北京")
+    ContactFactory(customer=CustomerFactory(name="上海中原"), name="张伟明", phone="13912345678")
+    CustomerFactory(name="深圳乐有家", company_id=700001, sales_owner_raw="赵六六")
+    CustomerFactory(name="已删除链家", is_deleted=True, company_id=700002)
+    client.force_login(ops_user)
+
+    response = client.get(LIST, {"q": term})
+
+    assert set(names(response)) == expected
+
+
 def test_matches_are_highlighted_and_escaped(client, ops_user):
     CustomerFactory(name="<b>链家</b>地产")
     client.force_login(ops_user)
