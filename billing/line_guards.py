@@ -15,22 +15,27 @@ from __future__ import annotations
 
 
 def _guard(name: str, table: str) -> str:
+    # The queries run by EXECUTE, so they are planned at each call with the real number of
+    # lines: a plan cached for the session (PL/pgSQL's default) made on a small statement, or
+    # on statistics from before the month's bills were written, joined 37,000 deleted
+    # lines to 20,000 bills by nested sequential scans (minutes instead of milliseconds).
     # noqa: S608 below: name and table are the constants of POSTGRES_INSTALL, no user input
     return f"""
 CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
 DECLARE
-  hit record;
+  hit_id bigint;
+  hit_period date;
 BEGIN
-  SELECT b.id INTO hit FROM {table} l JOIN billing_bill b ON b.id = l.bill_id
-   WHERE b.status <> 'draft' LIMIT 1;
-  IF FOUND THEN
-    RAISE EXCEPTION 'lines of issued bill % are frozen', hit.id USING ERRCODE = '23514';
+  EXECUTE 'SELECT b.id FROM {table} l JOIN billing_bill b ON b.id = l.bill_id
+            WHERE b.status <> ''draft'' LIMIT 1' INTO hit_id;
+  IF hit_id IS NOT NULL THEN
+    RAISE EXCEPTION 'lines of issued bill % are frozen', hit_id USING ERRCODE = '23514';
   END IF;
-  SELECT b.period INTO hit FROM {table} l JOIN billing_bill b ON b.id = l.bill_id
-   JOIN billing_period p ON p.month = b.period AND p.status = 'closed'
-   WHERE b.kind = 'bill' LIMIT 1;
-  IF FOUND THEN
-    RAISE EXCEPTION '% 已关账：该月账单的明细不能修改', to_char(hit.period, 'YYYY-MM')
+  EXECUTE 'SELECT b.period FROM {table} l JOIN billing_bill b ON b.id = l.bill_id
+            JOIN billing_period p ON p.month = b.period AND p.status = ''closed''
+            WHERE b.kind = ''bill'' LIMIT 1' INTO hit_period;
+  IF hit_period IS NOT NULL THEN
+    RAISE EXCEPTION '% 已关账：该月账单的明细不能修改', to_char(hit_period, 'YYYY-MM')
       USING ERRCODE = '23514';
   END IF;
   RETURN NULL;
@@ -39,9 +44,13 @@ $$ LANGUAGE plpgsql;
 """  # noqa: S608
 
 
+# The guard functions alone (migration 0010 replaces them in place).
+GUARD_FUNCTIONS = _guard("billing_billline_insert_guard", "inserted_lines") + _guard(
+    "billing_billline_delete_guard", "deleted_lines"
+)
+
 POSTGRES_INSTALL = f"""
-{_guard("billing_billline_insert_guard", "inserted_lines")}
-{_guard("billing_billline_delete_guard", "deleted_lines")}
+{GUARD_FUNCTIONS}
 DROP TRIGGER IF EXISTS billing_billline_freeze ON billing_billline;
 CREATE TRIGGER billing_billline_freeze BEFORE UPDATE ON billing_billline
   FOR EACH ROW EXECUTE FUNCTION billing_billline_freeze();
