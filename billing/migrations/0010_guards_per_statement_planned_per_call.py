@@ -1,10 +1,11 @@
 """The statement-level bill-line guards plan their queries at each call (EXECUTE), not once
 per session: a cached plan joined a re-run's deleted lines to the bills by nested
-sequential scans (billing/line_guards.py)."""
+sequential scans. Inserts of bills are checked against the period lock once per statement
+instead of once per row (billing/line_guards.py)."""
 
 from django.db import migrations
 
-from billing.line_guards import GUARD_FUNCTIONS
+from billing.line_guards import BILL_INSERT_INSTALL, BILL_INSERT_UNINSTALL, GUARD_FUNCTIONS
 
 # The functions as migration 0008 first installed them (statements planned once per session).
 _PREVIOUS = "\n".join(
@@ -39,4 +40,7 @@ $$ LANGUAGE plpgsql;
 class Migration(migrations.Migration):
     dependencies = [("billing", "0009_report_indexes")]
 
-    operations = [migrations.RunSQL(GUARD_FUNCTIONS, _PREVIOUS)]
+    operations = [
+        migrations.RunSQL(GUARD_FUNCTIONS, _PREVIOUS),
+        migrations.RunSQL(BILL_INSERT_INSTALL, BILL_INSERT_UNINSTALL),
+    ]
