@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import time
 from collections import defaultdict
@@ -12,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 from auditlog.context import auditlog_value, set_actor
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -30,11 +29,12 @@ from billing.bills.selectors import bill_number_next
 from billing.close.lock import period_assert_open
 from billing.models import ZERO, Bill, BillLine, PricePlan, UsageRecord
 from billing.money import format_money, to_money
-from billing.plans.selectors import plan_terms
-from billing.plans.services import PLAN_FIELDS, plans_lock_for_bills
+from billing.plans.selectors import PlanTermsMemo, plan_terms, plan_terms_text
+from billing.plans.services import plans_lock_for_bills
 from billing.pricing import (
     ANNUAL,
     AnnualContext,
+    Breakdown,
     PlanTerms,
     UsageSummary,
     contract_month,
@@ -114,16 +114,24 @@ def _acquire_generation_lock(period: date) -> None:
         raise GenerationBusy(f"{period:%Y-%m} 的账单正在由另一任务生成，请稍后刷新查看结果。")
 
 
-@dataclass
-class _Pair:
-    usage: UsageSummary | None = None
-    plans: list[PricePlan] = field(default_factory=list)
+class PlanRow(NamedTuple):
+    """A plan as generation prices it: its id, its dates and its terms (shared by every
+    plan with equal terms; 100,000 model instances would cost seconds)."""
+
+    pk: int
+    valid_from: date | None
+    valid_to: date | None
+    terms: PlanTerms
 
 
-def _usage_summaries(records_qs) -> dict[tuple[int, int], UsageSummary]:
-    """One grouped query: every engine needs only these sums per customer and series."""
-    rows = records_qs.order_by().values("customer_id", "series_id").annotate(**_SUMS)
-    return {(r["customer_id"], r["series_id"]): usage_summary_from_row(r) for r in rows}
+def _fetch(queryset, columns: str) -> list[tuple]:
+    """`columns` of a queryset's rows (aliased `u`) as the driver types them, bypassing
+    Django's per-row iteration and converters (tenths of a second per 100,000 rows).
+    Only for columns the driver already types as Django would: ints, text, dates, numerics."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute(f"SELECT {columns} FROM ({sql}) u", params)  # noqa: S608
+        return cur.fetchall()
 
 
 def _summaries_by_plan(records_qs, plans_by_pair, start, end) -> dict[tuple, UsageSummary]:
@@ -189,10 +197,12 @@ def _add_rows(rows: list[dict]) -> UsageSummary:
 
 
 def _annual_shots_before(annual_plans, annual_plans_qs, start) -> dict[int, int]:
-    """Shoots earlier in each annual plan's current contract year (before this month)."""
+    """Shoots earlier in each annual plan's current contract year (before this month).
+
+    `annual_plans`: (customer_id, series_id, PlanRow) of the annual plans."""
     year_starts: dict[int, date] = {}
-    for plan in annual_plans:
-        contract_start = plan.contract_start or plan.valid_from
+    for _, _, plan in annual_plans:
+        contract_start = plan.terms.contract_start
         if contract_start and contract_start.replace(day=1) <= start:
             year_starts[plan.pk] = contract_month(contract_start, start)[0]
     if not year_starts:
@@ -207,22 +217,21 @@ def _annual_shots_before(annual_plans, annual_plans_qs, start) -> dict[int, int]
             shot_date__lt=start,
         )
         .order_by()
-        .annotate(month=TruncMonth("shot_date"))
+        .annotate(month=Cast(TruncMonth("shot_date"), output_field=DateField()))
         .values("customer_id", "series_id", "month")
         .annotate(n=Sum("shots"))
     )
     before: dict[int, int] = defaultdict(int)
     by_pair = defaultdict(list)
-    for plan in annual_plans:
-        by_pair[(plan.customer_id, plan.series_id)].append(plan)
-    for r in rows:
-        for plan in by_pair[(r["customer_id"], r["series_id"])]:
-            if plan.pk in year_starts and _as_date(r["month"]) >= year_starts[plan.pk]:
-                before[plan.pk] += r["n"]
+    for customer_id, series_id, plan in annual_plans:
+        by_pair[(customer_id, series_id)].append(plan)
+    for customer_id, series_id, month, n in _fetch(
+        rows, "u.customer_id, u.series_id, u.month, u.n"
+    ):
+        for plan in by_pair[(customer_id, series_id)]:
+            if plan.pk in year_starts and month >= year_starts[plan.pk]:
+                before[plan.pk] += n
     return before
-
-
-_PLAN_COLUMNS = ["id", "customer_id", "series_id", "version", *PLAN_FIELDS]
 
 
 def _as_date(value) -> date:
@@ -264,39 +273,136 @@ def bills_generate_for_period(
 
 @dataclass
 class PeriodPricing:
-    """What the engines need to price one month for a set of customers, read once."""
+    """What the engines need to price one month for a set of customers, read once.
+
+    Usage arrives as one key per (customer, series) (usage_month_keys's format) and plans
+    with shared terms, so `price` runs the engine once per distinct (terms, usage,
+    contract-year context) and the rest of the customers are dictionary lookups.
+    """
 
     start: date
     customers: dict[int, tuple[str, str]]  # pk -> (company_id, billing_enabled)
     series_codes: dict[int, str]
-    by_customer: dict[int, list[tuple[int, _Pair]]]
+    series_by_customer: dict[int, list[int]]  # ascending series ids with usage or a plan
+    usage: dict[tuple[int, int], str]  # (customer, series) -> usage key
+    plans: dict[tuple[int, int], list[PlanRow]]  # (customer, series) -> plans, earliest first
     split: dict[tuple, UsageSummary]
     annual_before: dict[int, int]
+    month_records: Any  # the month's usage records (a queryset)
+    _summaries: dict[str, UsageSummary] = field(default_factory=dict)
+    _priced: dict[tuple, Breakdown | str] = field(default_factory=dict)
+
+    def summary(self, key: str) -> UsageSummary:
+        found = self._summaries.get(key)
+        if found is None:
+            found = self._summaries[key] = usage_summary_from_key(key) if key else UsageSummary()
+        return found
+
+    def breakdown(self, terms: PlanTerms, usage: str | UsageSummary, ctx: tuple | None):
+        """The engine's Breakdown, or the message of the ValueError it raised; memoised.
+        `usage` is a usage key, or a summary for a plan covering part of the month."""
+        memo_key = (id(terms), usage, ctx)  # terms outlive the memo (held by self.plans)
+        found = self._priced.get(memo_key)
+        if found is None:
+            summary = usage if isinstance(usage, UsageSummary) else self.summary(usage)
+            try:
+                found = price_month(terms, summary, AnnualContext(*ctx) if ctx else None)
+            except ValueError as exc:
+                found = str(exc)
+            self._priced[memo_key] = found
+        return found
 
     def price(self, customer_pk: int, history_months: list[int] | None = None):
-        """(lines, anomalies, total) of one customer's month, or None: the bill's usage lines."""
-        _, billing = self.customers[customer_pk]
-        return _price_customer(
-            customer_pk=customer_pk,
-            billing_enabled=billing == Customer.BillingEnabled.YES,
-            series_pairs=sorted(self.by_customer.get(customer_pk, []), key=lambda sp: sp[0]),
-            split=self.split,
-            annual_before=self.annual_before,
-            series_codes=self.series_codes,
-            history_months=history_months or [],
-            start=self.start,
-        )
-
-
-def usage_summary_from_row(row: dict) -> UsageSummary:
-    return UsageSummary(
-        single_shots=row["single_shots"],
-        single_area=Decimal(row["single_area"]),
-        multi_shots=row["multi_shots"],
-        multi_floors=row["multi_floors"],
-        multi_area=Decimal(row["multi_area"]),
-        shots_without_area=row["without_area"],
-    )
+        """(lines, anomalies, total) of one customer's month, or None when there is nothing
+        to bill. Lines are (series_id, plan_id, line): the bill's usage lines."""
+        lines: list[tuple[int, int | None, Any]] = []
+        anomalies: list[dict[str, Any]] = []
+        month_shots = 0
+        any_plan = False
+        for series_id in self.series_by_customer.get(customer_pk, ()):
+            pair = (customer_pk, series_id)
+            code = self.series_codes.get(series_id, "?")
+            key = self.usage.get(pair, "")
+            if key:
+                month_shots += self.summary(key).shots
+            plans = self.plans.get(pair)
+            if not plans:
+                anomalies.append(
+                    {
+                        "code": NO_PLAN,
+                        "series": code,
+                        "message": f"{code} 系列本月有用量 {self.summary(key).shots} 次，"
+                        "但没有生效的价格方案",
+                    }
+                )
+                continue
+            any_plan = True
+            # Pairs whose plans do not cover the whole month have every plan's part in `split`.
+            if self.split and (customer_pk, series_id, plans[0].pk) in self.split:
+                portions = [
+                    (plan, self.split.get((customer_pk, series_id, plan.pk)) or UsageSummary())
+                    for plan in plans
+                ]
+                uncovered = self.split.get((customer_pk, series_id, None))
+                if uncovered and uncovered.shots:
+                    anomalies.append(
+                        {
+                            "code": NO_PLAN,
+                            "series": code,
+                            "message": f"{code} 系列有 {uncovered.shots} 次拍摄不在任何方案的有效期内",
+                        }
+                    )
+            else:
+                portions = [(plans[0], key)]
+            for plan, usage in portions:
+                terms = plan.terms
+                ctx = None
+                try:
+                    if terms.kind == ANNUAL:
+                        if terms.contract_start is None:
+                            raise ValueError("包年方案缺少合同年度开始日期")
+                        _, index = contract_month(terms.contract_start, self.start)
+                        ctx = (index, self.annual_before.get(plan.pk, 0))
+                except ValueError as exc:
+                    breakdown = str(exc)
+                else:
+                    breakdown = self.breakdown(terms, usage, ctx)
+                if isinstance(breakdown, str):
+                    anomalies.append(
+                        {
+                            "code": PRICING,
+                            "series": code,
+                            "message": f"{code} 系列无法计价：{breakdown}",
+                        }
+                    )
+                    continue
+                for warning in breakdown.warnings:
+                    anomalies.append(
+                        {"code": PRICING, "series": code, "message": f"{code} 系列：{warning}"}
+                    )
+                lines += [(series_id, plan.pk, line) for line in breakdown.lines]
+        bill_total = sum((line.amount for _, _, line in lines), ZERO)
+        if month_shots == 0 and bill_total == 0 and not anomalies:
+            # No usage and no fixed fee: no ¥0.00 bill. The close page lists the customer as
+            # 本月无用量 when billing is on, until someone confirms the month had none.
+            return None
+        if not lines and not any_plan:
+            # Usage but no price plan at all: nothing can be billed. Not a ¥0.00 bill but the
+            # close page's "price plan missing" gate, which keeps the month open until fixed.
+            return None
+        spike = spike_message(month_shots=month_shots, history_months=history_months or [])
+        if spike:
+            anomalies.append({"code": SPIKE, "series": "", "message": spike})
+        # Zero because something cancelled a charge (a 100 % discount), not a plan priced at ¥0.
+        if bill_total == 0 and any(line.amount for _, _, line in lines):
+            anomalies.append(
+                {
+                    "code": ZERO_TOTAL,
+                    "series": "",
+                    "message": f"本月拍摄 {month_shots} 次，但账单金额为 0",
+                }
+            )
+        return lines, anomalies, to_money(bill_total)
 
 
 # The sums in a usage key, in usage_summary_from_key's order (see usage_month_keys).
@@ -308,13 +414,15 @@ _KEY_SUMS = [
     "multi_area",
     "without_area",
 ]
+# The key of a row `u` of _SUMS: the six sums joined with "|".
+_KEY_SQL = "concat_ws('|', " + ", ".join(f'u."{name}"' for name in _KEY_SUMS) + ")"
 
 
 def usage_month_keys(records_qs) -> dict[int, tuple[str, str]]:
     """Per customer: its months (ISO dates, ascending) and each month's sums as one key,
     both joined with ";" (the key joins the six sums with "|").
 
-    The same sums as generation's monthly query (`_SUMS`), so a month read here prices
+    The same sums as generation's monthly read (`_usage_keys`), so a month read here prices
     exactly as the bill did; `records_qs` holds one series. Built for the what-if's
     100,000 customers × 12 months: the driver hands over 100,000 pairs of strings, not
     1.2 million rows of Decimals and dates (their parsing and hashing cost tens of
@@ -327,19 +435,24 @@ def usage_month_keys(records_qs) -> dict[int, tuple[str, str]]:
         .annotate(month=Cast(TruncMonth("shot_date"), output_field=DateField()))
         .values("customer_id", "month")
         .annotate(**_SUMS)
-        .values_list("customer_id", "month", *_KEY_SUMS)
     )
     sql, params = inner.query.sql_with_params()
-    key = ", ".join(f"u.{connection.ops.quote_name(name)}" for name in _KEY_SUMS)
     with connection.cursor() as cur:
         cur.execute(
             "SELECT u.customer_id, "  # noqa: S608
             "string_agg(to_char(u.month, 'YYYY-MM-DD'), ';' ORDER BY u.month), "
-            f"string_agg(concat_ws('|', {key}), ';' ORDER BY u.month) "
+            f"string_agg({_KEY_SQL}, ';' ORDER BY u.month) "
             f"FROM ({sql}) u GROUP BY u.customer_id",
             params,
         )
         return {customer_id: (months, keys) for customer_id, months, keys in cur.fetchall()}
+
+
+def _usage_keys(records_qs) -> dict[tuple[int, int], str]:
+    """(customer, series) -> the usage key of these records (usage_month_keys's format)."""
+    inner = records_qs.order_by().values("customer_id", "series_id").annotate(**_SUMS)
+    rows = _fetch(inner, f"u.customer_id, u.series_id, {_KEY_SQL}")
+    return {(customer_id, series_id): key for customer_id, series_id, key in rows}
 
 
 def usage_summary_from_key(key: str) -> UsageSummary:
@@ -363,60 +476,66 @@ def plans_overlapping_range(*, customers_qs, start: date, end: date):
     )
 
 
-def plan_rows(plans) -> list[SimpleNamespace]:
-    """Plain rows, not model instances (building 100,000 PricePlan objects costs seconds);
-    earliest first, as the engines expect a pair's plans."""
-    rows = plans.order_by(F("valid_from").asc(nulls_first=True)).values(*_PLAN_COLUMNS)
-    return [SimpleNamespace(pk=row["id"], **row) for row in rows]
+def _earliest_first(plan: PlanRow) -> tuple:
+    return (plan.valid_from is not None, plan.valid_from or date.min)
 
 
-def period_pricing_read(
-    *,
-    customers_qs,
-    start: date,
-    end: date,
-    usage: dict[tuple[int, int], UsageSummary] | None = None,
-) -> PeriodPricing:
-    """Read the month's customers, usage sums and plans in force (a fixed number of queries).
-
-    `usage` may be passed when the caller already summed the month (keyed customer, series).
-    """
+def period_pricing_read(*, customers_qs, start: date, end: date) -> PeriodPricing:
+    """Read the month's customers, usage sums and plans in force (a fixed number of queries)."""
     customers = {
         pk: (company_id, billing)
-        for pk, company_id, billing in customers_qs.exclude(
-            billing_enabled=Customer.BillingEnabled.NO
-        ).values_list("id", "company_id", "billing_enabled")
+        for pk, company_id, billing in _fetch(
+            customers_qs.exclude(billing_enabled=Customer.BillingEnabled.NO).values(
+                "id", "company_id", "billing_enabled"
+            ),
+            "u.id, u.company_id, u.billing_enabled",
+        )
     }
     series_codes = dict(DeviceSeries.objects.values_list("id", "code"))
     # Late usage of a closed month is billed separately (adjustment lines naming its month).
     month_records = UsageRecord.objects.filter(
         customer__in=customers_qs, shot_date__range=(start, end), billed_in_period__isnull=True
     )
-    pairs: dict[tuple[int, int], _Pair] = defaultdict(_Pair)
-    if usage is None:
-        usage = _usage_summaries(month_records)
-    for key, summary in usage.items():
-        pairs[key].usage = summary
+    usage = _usage_keys(month_records)
     plans = plans_overlapping_range(customers_qs=customers_qs, start=start, end=end)
-    plans_by_pair: dict[tuple[int, int], list[PricePlan]] = defaultdict(list)
-    for plan in plan_rows(plans):
-        plans_by_pair[(plan.customer_id, plan.series_id)].append(plan)
-        pairs[(plan.customer_id, plan.series_id)].plans.append(plan)
+    memo = PlanTermsMemo()
+    plans_by_pair: dict[tuple[int, int], list[PlanRow]] = defaultdict(list)
+    for pk, customer_id, series_id, valid_from, valid_to, text in _fetch(
+        plans.annotate(terms_text=plan_terms_text()).values(
+            "id", "customer_id", "series_id", "valid_from", "valid_to", "terms_text"
+        ),
+        "u.id, u.customer_id, u.series_id, u.valid_from, u.valid_to, u.terms_text",
+    ):
+        plans_by_pair[(customer_id, series_id)].append(
+            PlanRow(pk, valid_from, valid_to, memo.terms(text, valid_from))
+        )
+    series_by_customer: dict[int, list[int]] = defaultdict(list)
+    for customer_id, series_id in usage.keys() | plans_by_pair.keys():
+        series_by_customer[customer_id].append(series_id)
+    for series_ids in series_by_customer.values():
+        if len(series_ids) > 1:
+            series_ids.sort()
+    for pair_plans in plans_by_pair.values():
+        if len(pair_plans) > 1:
+            pair_plans.sort(key=_earliest_first)
     split = _summaries_by_plan(month_records, plans_by_pair, start, end)
-    annual_plans = [p for ps in plans_by_pair.values() for p in ps if p.kind == ANNUAL]
-    annual_before = (
-        _annual_shots_before(annual_plans, plans.filter(kind=ANNUAL), start) if annual_plans else {}
-    )
-    by_customer: dict[int, list[tuple[int, _Pair]]] = defaultdict(list)
-    for (customer_id, series_id), pair in pairs.items():
-        by_customer[customer_id].append((series_id, pair))
+    annual = [
+        (customer_id, series_id, plan)
+        for (customer_id, series_id), pair_plans in plans_by_pair.items()
+        for plan in pair_plans
+        if plan.terms.kind == ANNUAL
+    ]
+    annual_before = _annual_shots_before(annual, plans.filter(kind=ANNUAL), start) if annual else {}
     return PeriodPricing(
         start=start,
         customers=customers,
         series_codes=series_codes,
-        by_customer=by_customer,
+        series_by_customer=series_by_customer,
+        usage=usage,
+        plans=plans_by_pair,
         split=split,
         annual_before=annual_before,
+        month_records=month_records,
     )
 
 
@@ -425,10 +544,19 @@ def _generate(*, customers_qs, start, end, user, progress) -> GenerationResult:
     phases: dict[str, float] = {}
     period = period_pricing_read(customers_qs=customers_qs, start=start, end=end)
     customers = period.customers
+    # The spike rule needs the history only of customers with enough shoots this month.
+    heavy = (
+        period.month_records.order_by()
+        .values("customer_id")
+        .annotate(n=Sum("shots"))
+        .filter(n__gte=SPIKE_MIN_SHOTS)
+        .values("customer_id")
+    )
     history: dict[int, list[int]] = defaultdict(list)
     for customer_id, shots in (
         UsageRecord.objects.filter(
             customer__in=customers_qs,
+            customer_id__in=heavy,
             shot_date__gte=month_shift(start, -SPIKE_HISTORY_MONTHS),
             shot_date__lt=start,
         )
@@ -461,11 +589,13 @@ def _generate(*, customers_qs, start, end, user, progress) -> GenerationResult:
     total = ZERO
     phases["read"], clock = time.perf_counter() - clock, time.perf_counter()
     candidates = [pk for pk in customers if pk not in issued]
+    number_prefix = f"BILL-{start:%Y%m}-"
+    no_extra = ([], [])
     for done, customer_pk in enumerate(candidates, 1):
         company_id, _ = customers[customer_pk]
-        priced = period.price(customer_pk, history.get(customer_pk, []))
-        kept = manual.get(customer_pk, [])
-        late_lines, late_anomalies = late.get(customer_pk, ([], []))
+        priced = period.price(customer_pk, history.get(customer_pk))
+        kept = manual.get(customer_pk)
+        late_lines, late_anomalies = late.get(customer_pk, no_extra)
         if priced is None:
             if not kept and not late_lines and not late_anomalies:
                 continue
@@ -483,21 +613,32 @@ def _generate(*, customers_qs, start, end, user, progress) -> GenerationResult:
             bill_total = to_money(bill_total + sum((line.amount for line in kept), ZERO))
             if bill_total != 0:
                 anomalies = [a for a in anomalies if a["code"] != ZERO_TOTAL]
-        number = bill_number_next(base=f"BILL-{start:%Y%m}-{company_id}", taken=numbers_taken)
+        number = bill_number_next(base=f"{number_prefix}{company_id}", taken=numbers_taken)
+        if anomalies:
+            # An acknowledgement (reason, who, when) survives regeneration of the same finding.
+            for anomaly in anomalies:
+                ack = acknowledged.get((customer_pk, anomaly["code"], anomaly["message"]))
+                if ack:
+                    anomaly["ack"] = ack
+            with_anomalies += 1
+            for anomaly in anomalies:
+                all_anomalies.append(
+                    {
+                        "customer_id": customer_pk,
+                        "company_id": company_id,
+                        "bill": number,
+                        **anomaly,
+                    }
+                )
         bills.append(
-            {"customer_id": customer_pk, "number": number, "total": bill_total, "lines": lines}
+            {
+                "customer_id": customer_pk,
+                "number": number,
+                "total": bill_total,
+                "lines": lines,
+                "anomalies": anomalies,
+            }
         )
-        # An acknowledgement (reason, who, when) survives regeneration of the same finding.
-        for anomaly in anomalies:
-            ack = acknowledged.get((customer_pk, anomaly["code"], anomaly["message"]))
-            if ack:
-                anomaly["ack"] = ack
-        bills[-1]["anomalies"] = anomalies
-        with_anomalies += bool(anomalies)
-        for anomaly in anomalies:
-            all_anomalies.append(
-                {"customer_id": customer_pk, "company_id": company_id, "bill": number, **anomaly}
-            )
         total += bill_total
         if progress and done % 500 == 0:
             progress(done, len(candidates))
@@ -526,128 +667,6 @@ def _generate(*, customers_qs, start, end, user, progress) -> GenerationResult:
         bills_with_anomalies=with_anomalies,
         phases=phases,
     )
-
-
-# Engines are pure and their inputs frozen, so equal plans meet equal months often (the
-# workbook's customers share a handful of tariffs): memoise within one run.
-_TERM_KEYS = [
-    f
-    for f in PLAN_FIELDS
-    if f not in ("valid_from", "valid_to", "source", "raw_single", "raw_multi")
-]
-
-
-_TERMS_CACHE: dict[tuple, PlanTerms] = {}
-
-
-def terms_cached(plan) -> PlanTerms:
-    """Keyed by the plan's values (not its id), so an edited plan never hits a stale entry."""
-    key = tuple(
-        json.dumps(v, sort_keys=True) if isinstance(v, list) else v
-        for v in (getattr(plan, f) for f in _TERM_KEYS)
-    ) + (plan.contract_start or plan.valid_from,)
-    terms = _TERMS_CACHE.get(key)
-    if terms is None:
-        if len(_TERMS_CACHE) > 10_000:
-            _TERMS_CACHE.clear()
-        terms = _TERMS_CACHE[key] = plan_terms(plan)
-    return terms
-
-
-@functools.lru_cache(maxsize=50_000)
-def _price_cached(terms: PlanTerms, usage: UsageSummary, ctx: AnnualContext | None):
-    return price_month(terms, usage, ctx)
-
-
-def _price_customer(
-    *,
-    customer_pk,
-    billing_enabled,
-    series_pairs,
-    split,
-    annual_before,
-    series_codes,
-    history_months,
-    start,
-):
-    """(lines, anomalies, total) for one customer, or None when there is nothing to bill."""
-    lines: list[tuple[int, int | None, Any]] = []
-    anomalies: list[dict[str, Any]] = []
-    month_shots = 0
-    for series_id, pair in series_pairs:
-        code = series_codes.get(series_id, "?")
-        if pair.usage:
-            month_shots += pair.usage.shots
-        if not pair.plans:
-            anomalies.append(
-                {
-                    "code": NO_PLAN,
-                    "series": code,
-                    "message": f"{code} 系列本月有用量 {pair.usage.shots} 次，但没有生效的价格方案",
-                }
-            )
-            continue
-        portions = []
-        # Pairs whose plans do not cover the whole month have every plan's part in `split`.
-        if (customer_pk, series_id, pair.plans[0].pk) in split:
-            for plan in pair.plans:
-                portions.append((plan, split.get((customer_pk, series_id, plan.pk))))
-            uncovered = split.get((customer_pk, series_id, None))
-            if uncovered and uncovered.shots:
-                anomalies.append(
-                    {
-                        "code": NO_PLAN,
-                        "series": code,
-                        "message": f"{code} 系列有 {uncovered.shots} 次拍摄不在任何方案的有效期内",
-                    }
-                )
-        else:
-            portions.append((pair.plans[0], pair.usage))
-        for plan, usage in portions:
-            usage = usage or UsageSummary()
-            ctx = None
-            try:
-                if plan.kind == ANNUAL:
-                    contract_start = plan.contract_start or plan.valid_from
-                    if contract_start is None:
-                        raise ValueError("包年方案缺少合同年度开始日期")
-                    _, index = contract_month(contract_start, start)
-                    ctx = AnnualContext(
-                        month_index=index, shots_before=annual_before.get(plan.pk, 0)
-                    )
-                breakdown = _price_cached(terms_cached(plan), usage, ctx)
-            except ValueError as exc:
-                anomalies.append(
-                    {"code": PRICING, "series": code, "message": f"{code} 系列无法计价：{exc}"}
-                )
-                continue
-            for warning in breakdown.warnings:
-                anomalies.append(
-                    {"code": PRICING, "series": code, "message": f"{code} 系列：{warning}"}
-                )
-            lines.extend((series_id, plan.pk, line) for line in breakdown.lines)
-    bill_total = sum((line.amount for _, _, line in lines), ZERO)
-    if month_shots == 0 and bill_total == 0 and not anomalies:
-        # No usage and no fixed fee: no ¥0.00 bill. The close page lists the customer as
-        # 本月无用量 when billing is on, until someone confirms the month had none.
-        return None
-    if not lines and not any(pair.plans for _, pair in series_pairs):
-        # Usage but no price plan at all: nothing can be billed. Not a ¥0.00 bill but the
-        # close page's "price plan missing" gate, which keeps the month open until fixed.
-        return None
-    spike = spike_message(month_shots=month_shots, history_months=history_months)
-    if spike:
-        anomalies.append({"code": SPIKE, "series": "", "message": spike})
-    # Zero because something cancelled a charge (a 100 % discount), not a plan priced at ¥0.
-    if bill_total == 0 and any(line.amount for _, _, line in lines):
-        anomalies.append(
-            {
-                "code": ZERO_TOTAL,
-                "series": "",
-                "message": f"本月拍摄 {month_shots} 次，但账单金额为 0",
-            }
-        )
-    return lines, anomalies, to_money(bill_total)
 
 
 def spike_message(*, month_shots: int, history_months: list[int]) -> str:
@@ -750,14 +769,26 @@ def _late_lines(*, customers_qs, start: date, series_codes) -> dict[int, tuple[l
 
 
 def _acknowledgements(*, customers_qs, start: date) -> dict[tuple, dict]:
-    """Acknowledgements on the month's drafts, keyed (customer, code, message)."""
-    found = {}
-    for customer_id, anomalies in Bill.objects.filter(
+    """Acknowledgements on the month's drafts, keyed (customer, code, message).
+
+    Only the acknowledged anomalies leave the database (not every draft's anomalies)."""
+    drafts = Bill.objects.filter(
         customer__in=customers_qs, period=start, kind=Bill.Kind.BILL, status=Bill.Status.DRAFT
-    ).values_list("customer_id", "anomalies"):
-        for anomaly in anomalies or []:
-            if anomaly.get("ack"):
-                found[(customer_id, anomaly.get("code"), anomaly.get("message"))] = anomaly["ack"]
+    ).values("customer_id", "anomalies")
+    sql, params = drafts.query.sql_with_params()
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT d.customer_id, a->>'code', a->>'message', (a->'ack')::text "  # noqa: S608
+            f"FROM ({sql}) d, jsonb_array_elements(d.anomalies) a "
+            "WHERE jsonb_typeof(d.anomalies) = 'array' AND a ? 'ack'",
+            params,
+        )
+        rows = cur.fetchall()
+    found = {}
+    for customer_id, code, message, ack in rows:
+        ack = json.loads(ack)
+        if ack:
+            found[(customer_id, code, message)] = ack
     return found
 
 
@@ -790,33 +821,25 @@ def _manual_lines(*, customers_qs, start: date) -> dict[int, list[SimpleNamespac
     return by_customer
 
 
-def _customer_subquery(customers_qs) -> tuple[str, tuple]:
-    sql, params = customers_qs.order_by().values("id").query.sql_with_params()
-    return sql, params
-
-
 def _replace_drafts(*, customers_qs, start: date, bills: list[dict[str, Any]]) -> None:
     """Replace the month's drafts of these customers with `bills`, lines included, in bulk.
 
     Raw SQL (auditlog's per-row signals would make 100,000 drafts crawl; the run is
-    audited as one entry instead). A draft that is still wanted is
-    updated in place and only new bills are inserted, by COPY: deleting and
-    re-inserting 100,000 bills costs as many foreign-key checks again.
+    audited as one entry instead), a constant number of statements whatever the number
+    of bills. A draft that is still wanted is updated in place and only new bills are
+    inserted: deleting and re-inserting 100,000 bills costs as many foreign-key checks
+    again. Bills and lines go in by COPY in its text format, each distinct priced line
+    formatted once (the engine's lines are shared by every bill priced alike).
     """
-    sub_sql, sub_params = _customer_subquery(customers_qs)
-    bill_table = Bill._meta.db_table
+    sub_sql, sub_params = customers_qs.order_by().values("id").query.sql_with_params()
+    bill_table, line_table = Bill._meta.db_table, BillLine._meta.db_table
     drafts = (
         f"SELECT id FROM {bill_table} WHERE period = %s AND kind = %s AND status = %s "  # noqa: S608
         f"AND customer_id IN ({sub_sql})"
     )
     params = [start, Bill.Kind.BILL, Bill.Status.DRAFT, *sub_params]
-    now = timezone.now()
-    _write_postgres(drafts, params, bills, start, now)
-
-
-def _write_postgres(drafts: str, params: list, bills: list[dict[str, Any]], start, now) -> None:
-    """A constant number of statements whatever the number of bills (COPY, UPDATE ... FROM)."""
-    bill_table, line_table = Bill._meta.db_table, BillLine._meta.db_table
+    moment = timezone.now()
+    now = moment.isoformat()
     with connection.cursor() as cur:
         raw = cur.cursor
         cur.execute(f"SELECT id, customer_id FROM {bill_table} WHERE id IN ({drafts})", params)  # noqa: S608
@@ -834,16 +857,20 @@ def _write_postgres(drafts: str, params: list, bills: list[dict[str, Any]], star
                 "CREATE TEMP TABLE opcms_bill_update (id bigint, total numeric(14, 2), "
                 "anomalies jsonb) ON COMMIT DROP"
             )
-            with raw.copy("COPY opcms_bill_update (id, total, anomalies) FROM STDIN") as copy:
-                for b in kept:
-                    b["id"] = existing[b["customer_id"]]
-                    copy.write_row(
-                        (b["id"], b["total"], json.dumps(b["anomalies"], ensure_ascii=False))
-                    )
+            for b in kept:
+                b["id"] = existing[b["customer_id"]]
+            _copy(
+                raw,
+                "COPY opcms_bill_update (id, total, anomalies) FROM STDIN",
+                (f"{b['id']}\t{b['total']}\t{_anomalies_text(b['anomalies'])}\n" for b in kept),
+            )
+            # A temporary table has no statistics: without them the planner may join
+            # 100,000 rows to 100,000 bills by nested loops (minutes instead of a second).
+            cur.execute("ANALYZE opcms_bill_update")
             cur.execute(
                 f"UPDATE {bill_table} AS b SET total = u.total, anomalies = u.anomalies, "  # noqa: S608
                 "generated_at = %s, updated_at = %s FROM opcms_bill_update AS u WHERE b.id = u.id",
-                [now, now],
+                [moment, moment],
             )
         if fresh:
             cur.execute(
@@ -853,52 +880,84 @@ def _write_postgres(drafts: str, params: list, bills: list[dict[str, Any]], star
             )
             for b, (bill_id,) in zip(fresh, cur.fetchall(), strict=True):
                 b["id"] = bill_id
-            bill_cols = (
-                "id, number, kind, customer_id, period, status, total, amount_paid, reason, "
-                "anomalies, generated_at, updated_at"
+            # Every fresh bill is a draft of kind "bill", nothing paid yet, no reason.
+            tail = f"\t{start.isoformat()}\t{Bill.Status.DRAFT.value}\t"
+            _copy(
+                raw,
+                f"COPY {bill_table} (id, number, kind, customer_id, period, status, total, "  # noqa: S608
+                "amount_paid, reason, anomalies, generated_at, updated_at) FROM STDIN",
+                (
+                    f"{b['id']}\t{_copy_value(b['number'])}\t{Bill.Kind.BILL.value}\t"
+                    f"{b['customer_id']}{tail}{b['total']}\t0\t\t"
+                    f"{_anomalies_text(b['anomalies'])}\t{now}\t{now}\n"
+                    for b in fresh
+                ),
             )
-            with raw.copy(f"COPY {bill_table} ({bill_cols}) FROM STDIN") as copy:
-                for b in fresh:
-                    copy.write_row(
-                        (
-                            b["id"],
-                            b["number"],
-                            Bill.Kind.BILL.value,
-                            b["customer_id"],
-                            start,
-                            Bill.Status.DRAFT.value,
-                            b["total"],
-                            ZERO,
-                            "",
-                            json.dumps(b["anomalies"], ensure_ascii=False),
-                            now,
-                            now,
-                        )
-                    )
-        line_cols = (
-            "bill_id, position, series_id, plan_id, line_type, band, quantity, unit_price, "
-            "amount, explanation, floor_type, reason, created_by_id"
+        _copy(
+            raw,
+            f"COPY {line_table} (bill_id, position, series_id, plan_id, line_type, band, "  # noqa: S608
+            "quantity, unit_price, amount, explanation, floor_type, reason, created_by_id) "
+            "FROM STDIN",
+            _line_rows(bills),
         )
-        with raw.copy(f"COPY {line_table} ({line_cols}) FROM STDIN") as copy:
-            for b in bills:
-                for position, (series_id, plan_id, line) in enumerate(b["lines"], 1):
-                    copy.write_row(
-                        (
-                            b["id"],
-                            position,
-                            series_id,
-                            plan_id,
-                            line.line_type,
-                            line.band,
-                            line.quantity,
-                            line.unit_price,
-                            line.amount,
-                            line.explanation[:500],
-                            line.floor_type,
-                            getattr(line, "reason", ""),
-                            getattr(line, "created_by_id", None),
-                        )
+
+
+def _line_rows(bills: list[dict[str, Any]]):
+    """COPY text rows of the bills' lines; each distinct line object formatted once."""
+    formatted: dict[int, str] = {}  # id(line) -> its columns; every line outlives the write
+    for b in bills:
+        for position, (series_id, plan_id, line) in enumerate(b["lines"], 1):
+            text = formatted.get(id(line))
+            if text is None:
+                text = formatted[id(line)] = "\t".join(
+                    _copy_value(value)
+                    for value in (
+                        line.line_type,
+                        line.band,
+                        line.quantity,
+                        line.unit_price,
+                        line.amount,
+                        line.explanation[:500],
+                        line.floor_type,
+                        getattr(line, "reason", ""),
+                        getattr(line, "created_by_id", None),
                     )
+                )
+            yield (
+                f"{b['id']}\t{position}\t{_copy_value(series_id)}\t{_copy_value(plan_id)}\t{text}\n"
+            )
+
+
+def _copy_value(value: Any) -> str:
+    """One value in COPY's text format (None is NULL; backslash, tab and newlines escaped)."""
+    if value is None:
+        return "\\N"
+    text = str(value)
+    if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
+        text = (
+            text.replace("\\", "\\\\")
+            .replace("\t", "\\t")
+            .replace("\n", "\\n")
+            .replace("\r", "\\r")
+        )
+    return text
+
+
+def _anomalies_text(anomalies: list[dict[str, Any]]) -> str:
+    return _copy_value(json.dumps(anomalies, ensure_ascii=False)) if anomalies else "[]"
+
+
+def _copy(raw_cursor, statement: str, rows) -> None:
+    """COPY text rows, sent in blocks (one write per row costs more than the formatting)."""
+    with raw_cursor.copy(statement) as copy:
+        block: list[str] = []
+        for row in rows:
+            block.append(row)
+            if len(block) == 10_000:
+                copy.write("".join(block))
+                block.clear()
+        if block:
+            copy.write("".join(block))
 
 
 def bills_generate_job_start(

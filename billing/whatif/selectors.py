@@ -11,26 +11,18 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
-import json
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from types import SimpleNamespace
 
 from django.db.models import (
-    DateField,
-    DecimalField,
     F,
-    Func,
-    JSONField,
     Q,
     QuerySet,
     Sum,
-    TextField,
 )
-from django.db.models.functions import Cast
 
 from billing.bills.services import (
     period_pricing_read,
@@ -40,7 +32,7 @@ from billing.bills.services import (
 )
 from billing.models import ZERO, Bill, BillLine, PricePlan, UsageRecord
 from billing.money import to_money
-from billing.plans.selectors import plan_terms
+from billing.plans.selectors import PlanTermsMemo, plan_terms_text
 from billing.pricing import (
     ANNUAL,
     AnnualContext,
@@ -189,35 +181,6 @@ class _Prices(dict):
         return cents
 
 
-# The plan's pricing terms (its dates aside), the one list PricePlan keeps.
-_TERMS = [n for n in PricePlan.TERMS_FIELDS if n not in ("valid_from", "valid_to")]
-
-
-def _terms_text():
-    """All terms of a plan as one JSON text (bands as their stored JSON text, inside)."""
-    parts = []
-    for name in _TERMS:
-        field_ = PricePlan._meta.get_field(name)
-        parts.append(Cast(name, TextField()) if isinstance(field_, JSONField) else F(name))
-    return Cast(Func(*parts, function="json_build_array"), TextField())
-
-
-def _terms_values(text: str) -> dict:
-    """_terms_text back into the plan's field values, as the model would load them."""
-    values = {}
-    # Numbers as Decimal straight from their text (never through a float).
-    for name, raw in zip(_TERMS, json.loads(text, parse_float=Decimal), strict=True):
-        field_ = PricePlan._meta.get_field(name)
-        if raw is not None and isinstance(field_, JSONField):
-            raw = json.loads(raw)
-        elif raw is not None and isinstance(field_, DecimalField):
-            raw = Decimal(raw)
-        elif raw is not None and isinstance(field_, DateField):
-            raw = date.fromisoformat(raw)
-        values[name] = raw
-    return values
-
-
 def _plans_by_customer(*, customers_qs, series_id: int, start: date, end: date) -> dict:
     """customer pk -> [(valid_from, valid_to, terms)] of the series' plans overlapping the
     range, earliest first; terms built by plan_terms once per distinct set of terms.
@@ -228,26 +191,14 @@ def _plans_by_customer(*, customers_qs, series_id: int, start: date, end: date) 
     rows = (
         plans_overlapping_range(customers_qs=customers_qs, start=start, end=end)
         .filter(series_id=series_id)
-        .annotate(terms_text=_terms_text())
+        .annotate(terms_text=plan_terms_text())
         .order_by(F("valid_from").asc(nulls_first=True))
         .values_list("customer_id", "valid_from", "valid_to", "terms_text")
     )
-    values_by_text: dict[str, dict] = {}
-    terms_by_key: dict[tuple, PlanTerms] = {}
+    memo = PlanTermsMemo()
     by_customer: dict[int, list] = defaultdict(list)
     for customer_id, valid_from, valid_to, text in rows.iterator(chunk_size=20_000):
-        values = values_by_text.get(text)
-        if values is None:
-            values = values_by_text[text] = _terms_values(text)
-        # The engine reads the contract start only for annual packages, where it defaults
-        # to the plan's first day; other kinds share terms whatever their dates.
-        own_start = values["kind"] == ANNUAL and values["contract_start"] is None
-        key = (text, valid_from if own_start else None)
-        terms = terms_by_key.get(key)
-        if terms is None:
-            plan = SimpleNamespace(**values, valid_from=key[1])
-            terms = terms_by_key[key] = plan_terms(plan)
-        by_customer[customer_id].append((valid_from, valid_to, terms))
+        by_customer[customer_id].append((valid_from, valid_to, memo.terms(text, valid_from)))
     return by_customer
 
 

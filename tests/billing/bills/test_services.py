@@ -313,6 +313,35 @@ def test_regeneration_keeps_manual_lines(ops_user, series_l):
     assert bill_issue(user=ops_user, bill=bill).total == D("44.50")
 
 
+def test_regeneration_keeps_text_verbatim_through_the_bulk_write(ops_user, series_l):
+    """Bills and lines are written by COPY in its text format: tabs, newlines, backslashes
+    and a literal \\N in a clerk's text, and quotes in an anomaly, come back unchanged."""
+    customer = billed_customer(series_l)
+    PricePlanFactory(customer=customer, series=series_l, single_price=D("10"))
+    UsageRecordFactory(customer=customer, series=series_l, shots=3)
+    odd = DeviceSeriesFactory(code='M\\"7')
+    UsageRecordFactory(customer=customer, series=odd, shots=1)  # no plan: an anomaly
+    bills_generate_for_period(period=OCT, user=ops_user)
+    explanation, reason = "减免\t一\n二 C:\\path \\N", "合同\r约定\\"
+    bill_add_manual_line(
+        user=ops_user,
+        bill=Bill.objects.get(customer=customer),
+        amount=D("-5"),
+        explanation=explanation,
+        reason=reason,
+    )
+
+    bills_generate_for_period(period=OCT, user=ops_user)
+
+    bill = Bill.objects.get(customer=customer)
+    manual = bill.lines.get(line_type=BillLine.LineType.MANUAL)
+    assert (manual.explanation, manual.reason, manual.amount) == (explanation, reason, D("-5"))
+    assert [a["message"] for a in bill.anomalies] == [
+        'M\\"7 系列本月有用量 1 次，但没有生效的价格方案'
+    ]
+    assert bill.total == D("25.00")
+
+
 def test_regeneration_keeps_a_manual_only_draft(ops_user, series_l):
     customer = billed_customer(series_l)
     draft = BillFactory(customer=customer, period=OCT)

@@ -198,3 +198,23 @@ def test_lines_written_in_bulk_are_checked_as_a_whole(closed_month, ops_user):
     BillLine.objects.bulk_create(lines(open_draft, 3))
     BillLine.objects.filter(bill=open_draft).delete()
     assert open_draft.lines.count() == 0
+
+
+def test_bills_inserted_in_bulk_are_checked_as_a_whole(closed_month):
+    # Given October closed and November open
+    a, b = CustomerFactory(), CustomerFactory()
+
+    def draft(customer, period, kind=Bill.Kind.BILL):
+        return Bill(
+            customer=customer, period=period, kind=kind, number=f"T-{customer.pk}-{period:%m}"
+        )
+
+    # When one bill of a bulk insert falls in the closed month, none is written
+    with refused(), transaction.atomic():
+        Bill.objects.bulk_create([draft(a, date(2025, 11, 1)), draft(b, OCT)])
+    assert not Bill.objects.filter(customer__in=[a, b]).exists()
+    # Then bills of the open month, and a credit note in the closed one, go in together
+    Bill.objects.bulk_create(
+        [draft(a, date(2025, 11, 1)), draft(b, OCT, kind=Bill.Kind.CREDIT_NOTE)]
+    )
+    assert Bill.objects.filter(customer__in=[a, b]).count() == 2
