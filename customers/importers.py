@@ -43,7 +43,7 @@ Progress = Callable[..., None]
 # File limits (size, rows, cells, zip checks) live in opcms/spreadsheets.py.
 HEADER_SEARCH_ROWS = 30
 MAX_HINT_ROWS = 3
-CHUNK = 2000
+CHUNK = 10_000
 
 
 @contextlib.contextmanager
@@ -205,9 +205,11 @@ DICTIONARY_FIELDS = {
 
 def cell_text(value: Any, missing: AbstractSet[str] = MISSING) -> str:
     """A cell as trimmed text, "" when it means "missing"; integral floats lose their `.0`."""
-    if value is None:
+    if type(value) is str:
+        text = value.strip()
+    elif value is None:
         return ""
-    if isinstance(value, bool):
+    elif isinstance(value, bool):
         text = "是" if value else "否"
     elif isinstance(value, float):
         text = str(int(value)) if value.is_integer() else repr(value)
@@ -341,6 +343,7 @@ class _Context:
         }
         self.cooperation = dict(CooperationStatusMapping.objects.values_list("note_text", "status"))
         self._shared: dict[str, str] = {}
+        self.memo: dict[tuple[str, type, Any], Any] = {}  # (field, type, cell) → outcome
 
     def share(self, value: Any) -> Any:
         """One object per distinct short text: a 100,000-row file repeats `#N/A`,
@@ -364,19 +367,175 @@ class _Context:
         return None, f"“{name}”未匹配到系统用户"
 
 
+# A field's normalised value depends only on its cell (and the users, dictionaries
+# and cooperation mapping loaded once per import), and most columns repeat a few
+# values down 100,000 rows; each (field, cell) is worked out once per import.
+# An outcome is (values to set, warnings, extra): extra is the ops owners' user
+# ids for 运营负责人 and the trimmed text for 结算方式 (staged with the prices).
+_Outcome = tuple[tuple[tuple[str, Any], ...], tuple[str, ...], Any]
+MEMO_LIMIT = 100_000
+
+
+def _dictionary_field(f: str, kind: str) -> Callable[[Any, _Context], _Outcome]:
+    def normalise(cell: Any, ctx: _Context) -> _Outcome:
+        text = cell_text(cell)
+        if not text:
+            return (), (), None
+        if len(text) > 50:
+            return (), (f"{FIELD_LABELS[f]}“{text[:20]}…”超过 50 字，未导入",), None
+        pk = ctx.dictionary.get((kind, text))
+        return (((f"{f}_id", pk if pk is not None else NewDictionaryValue(kind, text)),), (), None)
+
+    return normalise
+
+
+def _onboarded(cell: Any, ctx: _Context) -> _Outcome:
+    text = cell_text(cell)
+    if not text:
+        return (), (), None
+    period = parse_half_year(text)
+    if period is None:
+        return (
+            (("onboarded_raw", text[:30]),),
+            (f"接入时间“{text}”无法识别为半年（如 25上半年），已保留原文",),
+            None,
+        )
+    return (
+        (
+            ("onboarded_raw", text[:30]),
+            ("onboarded_year", period[0]),
+            ("onboarded_half", period[1]),
+        ),
+        (),
+        None,
+    )
+
+
+LEVELS = frozenset(Customer.Level.values)
+CONSUMPTION_LEVELS = frozenset(Customer.ConsumptionLevel.values)
+
+
+def _level(cell: Any, ctx: _Context) -> _Outcome:
+    level = cell_text(cell, CODE_MISSING).upper()
+    if not level:
+        return (), (), None
+    if level in LEVELS:
+        return (("level", level),), (), None
+    return (), (f"客户等级“{level}”无效（应为 S/A/B/C/D），未导入",), None
+
+
+def _sales_owner(cell: Any, ctx: _Context) -> _Outcome:
+    sales = split_people(cell_text(cell, PERSON_MISSING))
+    if not sales:
+        return (), (), None
+    user_id, why = ctx.user(sales[0])
+    if user_id:
+        return (("sales_owner_id", user_id), ("sales_owner_raw", "")), (), None
+    return (("sales_owner_raw", sales[0][:50]),), (f"销售负责人{why}，已保留原文",), None
+
+
+def _ops_owners(cell: Any, ctx: _Context) -> _Outcome:
+    names = split_people(cell_text(cell, PERSON_MISSING))
+    if not names:
+        return (), (), None
+    resolved, unresolved, warnings = [], [], []
+    for person in names:
+        user_id, why = ctx.user(person)
+        if user_id:
+            resolved.append(user_id)
+        else:
+            unresolved.append(person)
+            warnings.append(f"运营负责人{why}，已保留原文")
+    return (("ops_owners_raw", "、".join(unresolved)[:200]),), tuple(warnings), tuple(resolved)
+
+
+def _cooperation(cell: Any, ctx: _Context) -> _Outcome:
+    note = cell_text(cell)
+    if not note:
+        return (), (), None
+    status = ctx.cooperation.get(note) or ctx.cooperation.get(cooperation_key(note))
+    if status:
+        return (("cooperation_note", note[:200]), ("lifecycle_status", status)), (), None
+    return (
+        (("cooperation_note", note[:200]),),
+        (f"合作状态“{note}”未配置对应的生命周期状态，已保留原文",),
+        None,
+    )
+
+
+def _billing_enabled(cell: Any, ctx: _Context) -> _Outcome:
+    billing = cell_text(cell)
+    if not billing:
+        return (), (), None
+    if billing.lower() in BILLING:
+        return (("billing_enabled", BILLING[billing.lower()]),), (), None
+    return (), (f"是否结算“{billing}”无效（应为 是/否/待确认），未导入",), None
+
+
+def _disabled(cell: Any, ctx: _Context) -> _Outcome:
+    disabled = cell_text(cell)
+    if not disabled or disabled == "待确认":
+        return (), (), None
+    if disabled.lower() in YES_NO:
+        return (("disabled", YES_NO[disabled.lower()]),), (), None
+    return (), (f"是否停用“{disabled}”无效（应为 是/否），未导入",), None
+
+
+def _settlement_method(cell: Any, ctx: _Context) -> _Outcome:
+    method = cell_text(cell, CODE_MISSING)
+    if not method:
+        return (), (), ""
+    if method in SETTLEMENT:
+        return (("settlement_method", SETTLEMENT[method]),), (), method
+    return (), (f"结算方式“{method}”无法识别，已保留在价格暂存中",), method
+
+
+def _consumption_level(cell: Any, ctx: _Context) -> _Outcome:
+    consumption = cell_text(cell, CODE_MISSING).upper()
+    if not consumption:
+        return (), (), None
+    if consumption in CONSUMPTION_LEVELS:
+        return (("consumption_level", consumption),), (), None
+    return (), (f"客户消费等级“{consumption}”无效（应为 C1–C6），未导入",), None
+
+
+def _monthly_avg_shots(cell: Any, ctx: _Context) -> _Outcome:
+    text = cell_text(cell)
+    if not text:
+        return (), (), None
+    shots = parse_int(cell)
+    if shots is None or shots > 2_147_483_647:
+        return (), (f"月均拍摄量“{text}”不是非负整数，未导入",), None
+    return (("monthly_avg_shots", shots),), (), None
+
+
+# In the order their warnings are listed for a row.
+FIELD_NORMALISERS: tuple[tuple[str, Callable[[Any, _Context], _Outcome]], ...] = (
+    *((f, _dictionary_field(f, kind)) for f, kind in DICTIONARY_FIELDS.items()),
+    ("onboarded", _onboarded),
+    ("level", _level),
+    ("sales_owner", _sales_owner),
+    ("ops_owners", _ops_owners),
+    ("cooperation", _cooperation),
+    ("billing_enabled", _billing_enabled),
+    ("disabled", _disabled),
+    ("settlement_method", _settlement_method),
+    ("consumption_level", _consumption_level),
+    ("monthly_avg_shots", _monthly_avg_shots),
+)
+
+
 def row_normalise(raw: tuple, mapping: dict[int, str], ctx: _Context, row: RowResult) -> None:
     """Fill `row` from one raw workbook row: normalised values, errors and warnings."""
-    cells: dict[str, Any] = {f: raw[i] if i < len(raw) else None for i, f in mapping.items()}
+    width = len(raw)
+    cells: dict[str, Any] = {f: raw[i] for i, f in mapping.items() if i < width}
     for f, value in cells.items():
-        if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+        if type(value) is str and len(value) > MAX_CELL_CHARS:
             raise ImportFileError(
                 f"第 {row.row_number} 行“{FIELD_LABELS[f]}”单元格超过 {MAX_CELL_CHARS} 个字符，"
                 "疑似异常文件，已拒绝。"
             )
     values = row.values
-
-    def warn(message: str) -> None:
-        row.warnings.append(ctx.share(message))
 
     company_id = parse_int(cells.get("company_id"))
     if company_id is None or company_id <= 0 or company_id > 9_223_372_036_854_775_807:
@@ -392,104 +551,34 @@ def row_normalise(raw: tuple, mapping: dict[int, str], ctx: _Context, row: RowRe
     else:
         values["name"] = name
 
-    for f, kind in DICTIONARY_FIELDS.items():
-        text = cell_text(cells.get(f))
-        if not text:
+    memo = ctx.memo
+    method = ""
+    for f, normalise in FIELD_NORMALISERS:
+        cell = cells.get(f)
+        if cell is None or cell == "":
             continue
-        if len(text) > 50:
-            warn(f"{FIELD_LABELS[f]}“{text[:20]}…”超过 50 字，未导入")
-            continue
-        pk = ctx.dictionary.get((kind, text))
-        values[f"{f}_id"] = pk if pk is not None else NewDictionaryValue(kind, text)
-
-    onboarded = cell_text(cells.get("onboarded"))
-    if onboarded:
-        values["onboarded_raw"] = onboarded[:30]
-        period = parse_half_year(onboarded)
-        if period:
-            values["onboarded_year"], values["onboarded_half"] = period
-        else:
-            warn(f"接入时间“{onboarded}”无法识别为半年（如 25上半年），已保留原文")
-
-    level = cell_text(cells.get("level"), CODE_MISSING).upper()
-    if level:
-        if level in Customer.Level.values:
-            values["level"] = level
-        else:
-            warn(f"客户等级“{level}”无效（应为 S/A/B/C/D），未导入")
-
-    sales = split_people(cell_text(cells.get("sales_owner"), PERSON_MISSING))
-    if sales:
-        sales_name = sales[0]
-        user_id, why = ctx.user(sales_name)
-        if user_id:
-            values["sales_owner_id"] = user_id
-            values["sales_owner_raw"] = ""
-        else:
-            values["sales_owner_raw"] = sales_name[:50]
-            warn(f"销售负责人{why}，已保留原文")
-
-    ops_names = split_people(cell_text(cells.get("ops_owners"), PERSON_MISSING))
-    if ops_names:
-        resolved, unresolved = [], []
-        for person in ops_names:
-            user_id, why = ctx.user(person)
-            if user_id:
-                resolved.append(user_id)
+        # The type is part of the key: 1, 1.0 and True are equal as dict keys.
+        key = (f, type(cell), cell)
+        outcome = memo.get(key)
+        if outcome is None:
+            outcome = normalise(cell, ctx)
+            outcome = (outcome[0], tuple(map(ctx.share, outcome[1])), outcome[2])
+            if len(memo) < MEMO_LIMIT:
+                memo[key] = outcome
+        updates, warnings, extra = outcome
+        if updates:
+            values.update(updates)
+        if warnings:
+            row.warnings.extend(warnings)
+        if extra is not None:
+            if f == "ops_owners":
+                row.ops_user_ids = list(extra)
             else:
-                unresolved.append(person)
-                warn(f"运营负责人{why}，已保留原文")
-        row.ops_user_ids = resolved
-        values["ops_owners_raw"] = "、".join(unresolved)[:200]
-
-    note = cell_text(cells.get("cooperation"))
-    if note:
-        values["cooperation_note"] = note[:200]
-        status = ctx.cooperation.get(note) or ctx.cooperation.get(cooperation_key(note))
-        if status:
-            values["lifecycle_status"] = status
-        else:
-            warn(f"合作状态“{note}”未配置对应的生命周期状态，已保留原文")
-
-    billing = cell_text(cells.get("billing_enabled"))
-    if billing:
-        if billing.lower() in BILLING:
-            values["billing_enabled"] = BILLING[billing.lower()]
-        else:
-            warn(f"是否结算“{billing}”无效（应为 是/否/待确认），未导入")
-
-    disabled = cell_text(cells.get("disabled"))
-    if disabled and disabled != "待确认":
-        if disabled.lower() in YES_NO:
-            values["disabled"] = YES_NO[disabled.lower()]
-        else:
-            warn(f"是否停用“{disabled}”无效（应为 是/否），未导入")
+                method = extra
 
     remarks = cell_text(cells.get("remarks"))
     if remarks:
         values["remarks"] = remarks
-
-    method = cell_text(cells.get("settlement_method"), CODE_MISSING)
-    if method:
-        if method in SETTLEMENT:
-            values["settlement_method"] = SETTLEMENT[method]
-        else:
-            warn(f"结算方式“{method}”无法识别，已保留在价格暂存中")
-
-    consumption = cell_text(cells.get("consumption_level"), CODE_MISSING).upper()
-    if consumption:
-        if consumption in Customer.ConsumptionLevel.values:
-            values["consumption_level"] = consumption
-        else:
-            warn(f"客户消费等级“{consumption}”无效（应为 C1–C6），未导入")
-
-    shots_cell = cells.get("monthly_avg_shots")
-    if cell_text(shots_cell):
-        shots = parse_int(shots_cell)
-        if shots is None or shots > 2_147_483_647:
-            warn(f"月均拍摄量“{cell_text(shots_cell)}”不是非负整数，未导入")
-        else:
-            values["monthly_avg_shots"] = shots
 
     single = cell_text(cells.get("single_price"))
     multi = cell_text(cells.get("multi_price"))
@@ -548,6 +637,7 @@ def import_analyse(
     width = len(table.header.labels)
     estimate = max(table.estimated_rows or 0, 1)
     id_col = next(i for i, f in mapping.items() if f == "company_id")
+    name_col = next(i for i, f in mapping.items() if f == "name")
     seen_data = False
     physical = 0
     with _gc_paused():
@@ -557,8 +647,9 @@ def import_analyse(
                 raise too_many_rows()
             if index <= table.header.row_index:
                 continue
-            raw = tuple(map(ctx.share, raw[:width]))
-            if all(cell_text(c, set()) == "" for c in raw):
+            # The reader already shares one object per distinct short text (opcms.spreadsheets).
+            raw = raw[:width]
+            if _is_blank(raw, id_col, name_col):
                 continue
             # A hint row under the header ("必填", "整数") has text where the id goes.
             if not seen_data and index <= table.header.row_index + MAX_HINT_ROWS:
@@ -571,18 +662,31 @@ def import_analyse(
             plan.rows.append(row)
             if progress and physical % 500 == 0:
                 progress(physical, estimate * 2)
-    if not plan.rows:
-        raise ImportFileError("表头下方没有数据行。")
-    if len(plan.rows) > settings.OPCMS_UPLOAD_MAX_ROWS:
-        raise too_many_rows()
-    if not series_code and any(r.price for r in plan.rows):
-        plan.notes.append(
-            "未指定设备系列（工作表名中也没有（X）/（N）/（L）），价格仅暂存、不会生成价格方案"
-        )
-
-    _mark_duplicates(plan.rows)
-    _classify(plan, series_code)
+        if not plan.rows:
+            raise ImportFileError("表头下方没有数据行。")
+        if len(plan.rows) > settings.OPCMS_UPLOAD_MAX_ROWS:
+            raise too_many_rows()
+        if not series_code and any(r.price for r in plan.rows):
+            plan.notes.append(
+                "未指定设备系列（工作表名中也没有（X）/（N）/（L）），价格仅暂存、不会生成价格方案"
+            )
+        _mark_duplicates(plan.rows)
+        _classify(plan, series_code)
     return plan
+
+
+def _is_blank_cell(value: Any) -> bool:
+    return value is None or (type(value) is str and not value.strip())
+
+
+def _is_blank(raw: tuple, id_col: int, name_col: int) -> bool:
+    """A row with nothing in any cell (a data row has its id or name: checked first)."""
+    width = len(raw)
+    if (id_col < width and not _is_blank_cell(raw[id_col])) or (
+        name_col < width and not _is_blank_cell(raw[name_col])
+    ):
+        return False
+    return all(_is_blank_cell(c) for c in raw)
 
 
 HINT_WORDS = re.compile(r"[\u4e00-\u9fff]|required|integer|number|example|mandatory", re.I)
@@ -622,44 +726,59 @@ def _mark_duplicates(rows: list[RowResult]) -> None:
             row.warnings.append(f"公司名称“{name}”与{where}相同")
 
 
+def _rows_where_any(sql: str, values: list, *params: Any) -> list[tuple]:
+    """Run `sql` whose first parameter is `= ANY(%s)` over `values`; the rows as tuples.
+
+    One array parameter instead of Django's `__in` list: the client-side cursor
+    splices a 10,000-item IN list into the query text, which costs more than the query.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [values, *params])
+        return cursor.fetchall()
+
+
 def _classify(plan: ImportPlan, series_code: str) -> None:
     valid = [r for r in plan.rows if not r.errors]
     for row in plan.rows:
         if row.errors:
             row.status = RowStatus.INVALID
-    through = Customer.ops_owners.through
+    quote = connection.ops.quote_name
+    customers = quote(Customer._meta.db_table)
+    compared = ", ".join(quote(Customer._meta.get_field(f).column) for f in COMPARED)
+    existing_sql = (
+        f"SELECT company_id, id, is_deleted, {compared} FROM {customers} "  # noqa: S608
+        "WHERE company_id = ANY(%s)"
+    )
+    through = Customer.ops_owners.through._meta.db_table
+    ops_sql = f"SELECT customer_id, user_id FROM {quote(through)} WHERE customer_id = ANY(%s)"  # noqa: S608
+    prices_sql = (
+        "SELECT DISTINCT ON (customer_id) customer_id, method_raw, single_raw, multi_raw "  # noqa: S608
+        f"FROM {quote(ImportedPrice._meta.db_table)} "
+        "WHERE customer_id = ANY(%s) AND series_code = %s "
+        "ORDER BY customer_id, imported_at DESC, id DESC"
+    )
+    namesakes_sql = (
+        f"SELECT name, company_id FROM {customers} WHERE name = ANY(%s) "  # noqa: S608
+        "ORDER BY company_id"
+    )
+    positions = {f: i + 3 for i, f in enumerate(COMPARED)}
     for start in range(0, len(valid), CHUNK):
         chunk = valid[start : start + CHUNK]
-        ids = [r.company_id for r in chunk]
-        existing = {
-            e["company_id"]: e
-            for e in Customer.objects.filter(company_id__in=ids).values(
-                "pk", "company_id", "is_deleted", *COMPARED
-            )
-        }
-        pks = [e["pk"] for e in existing.values()]
+        existing = {e[0]: e for e in _rows_where_any(existing_sql, [r.company_id for r in chunk])}
+        pks = [e[1] for e in existing.values()]
         ops: dict[int, set[int]] = {}
-        for customer_id, user_id in through.objects.filter(customer_id__in=pks).values_list(
-            "customer_id", "user_id"
-        ):
-            ops.setdefault(customer_id, set()).add(user_id)
         prices: dict[int, tuple[str, str, str]] = {}
-        for p in (
-            ImportedPrice.objects.filter(customer_id__in=pks, series_code=series_code)
-            .order_by("customer_id", "-imported_at", "-pk")
-            .values_list("customer_id", "method_raw", "single_raw", "multi_raw")
-        ):
-            prices.setdefault(p[0], p[1:])
+        if pks:
+            for customer_id, user_id in _rows_where_any(ops_sql, pks):
+                ops.setdefault(customer_id, set()).add(user_id)
+            prices = {p[0]: p[1:] for p in _rows_where_any(prices_sql, pks, series_code)}
         # A new customer named like one already in the archive under another id
         # may be the same company registered twice: worth a clerk's look.
-        new_names = {r.values["name"] for r in chunk if r.company_id not in existing}
+        new_names = list({r.values["name"] for r in chunk if r.company_id not in existing})
         namesakes: dict[str, int] = {}
-        for name, company_id in (
-            Customer.objects.filter(name__in=new_names)
-            .order_by("company_id")
-            .values_list("name", "company_id")
-        ):
-            namesakes.setdefault(name, company_id)
+        if new_names:
+            for name, company_id in _rows_where_any(namesakes_sql, new_names):
+                namesakes.setdefault(name, company_id)
         for row in chunk:
             old = existing.get(row.company_id)
             if old is None:
@@ -671,15 +790,15 @@ def _classify(plan: ImportPlan, series_code: str) -> None:
                         f"公司名称“{row.values['name']}”与已有客户（公司id {namesake}）相同"
                     )
                 continue
-            row.customer_pk = old["pk"]
-            if old["is_deleted"]:
+            row.customer_pk = old[1]
+            if old[2]:
                 row.warnings.append("该客户已被删除，资料仍会更新但不会恢复")
-            row.previous_status = old["lifecycle_status"]
-            row.changed = tuple(f for f, v in row.values.items() if old[f] != v)
+            row.previous_status = old[positions["lifecycle_status"]]
+            row.changed = tuple(f for f, v in row.values.items() if old[positions[f]] != v)
             row.ops_changed = row.ops_user_ids is not None and set(row.ops_user_ids) != ops.get(
-                old["pk"], set()
+                old[1], set()
             )
-            row.price_changed = row.price is not None and prices.get(old["pk"]) != row.price
+            row.price_changed = row.price is not None and prices.get(old[1]) != row.price
             dirty = row.changed or row.ops_changed or row.price_changed
             row.status = RowStatus.UPDATED if dirty else RowStatus.UNCHANGED
 
@@ -810,8 +929,9 @@ def _insert_new(rows: list[RowResult], now: Any) -> None:
                 ]
             )
     pks = dict(
-        Customer.objects.filter(company_id__in=[r.company_id for r in rows]).values_list(
-            "company_id", "pk"
+        _rows_where_any(
+            f"SELECT company_id, id FROM {table} WHERE company_id = ANY(%s)",  # noqa: S608
+            [r.company_id for r in rows],
         )
     )
     for row in rows:
@@ -831,7 +951,7 @@ def _update_existing(rows: list[RowResult], now: Any) -> None:
         # The pinyin sort key follows the name on this path as on every other.
         fields.append("name_pinyin")
         for row in rows:
-            if "name" in row.values:
+            if "name" in row.changed:
                 row.values["name_pinyin"] = name_sort_key(row.values["name"])
     model_fields = [Customer._meta.get_field(f) for f in fields]
     quote = connection.ops.quote_name

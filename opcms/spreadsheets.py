@@ -145,28 +145,39 @@ def _check_zip(data: bytes) -> None:
         )
 
 
-def _cell(value: Any) -> Any:
-    # calamine gives every number as float; integral ones become int, as openpyxl
-    # gave them, so ids and references do not turn into "1063.0".
-    if type(value) is float and value.is_integer() and abs(value) < 1e15:
-        return int(value)
-    if type(value) is str and len(value) > MAX_CELL_CHARS:
-        raise SpreadsheetError(f"有单元格超过 {MAX_CELL_CHARS} 个字符，不是正常的表格内容。")
-    return value
+# Texts up to this length are kept as one object per distinct value: a 100,000-row
+# sheet repeats `#N/A`, `正式`, the same owners… hundreds of thousands of times, and
+# the reader would otherwise hold a new string for each cell.
+SHARED_TEXT_CHARS = 60
 
 
 def _checked_rows(rows: Iterator[list], location: str) -> list[tuple]:
+    """The rows as tuples: integral numbers as int, over-long cells refused, short texts shared."""
     limit = max_rows()
     out: list[tuple] = []
     append = out.append
-    cell = _cell
+    shared: dict[str, str] = {}
+    share = shared.setdefault
     for index, row in enumerate(rows):
         if index > limit:
             raise too_many_rows()
-        try:
-            append(tuple(map(cell, row)))
-        except SpreadsheetError as exc:
-            raise SpreadsheetError(f"{location}第 {index + 1} 行：{exc}") from None
+        cells = []
+        for value in row:
+            kind = type(value)
+            if kind is str:
+                if len(value) <= SHARED_TEXT_CHARS:
+                    value = share(value, value)
+                elif len(value) > MAX_CELL_CHARS:
+                    raise SpreadsheetError(
+                        f"{location}第 {index + 1} 行：有单元格超过 {MAX_CELL_CHARS} 个字符，"
+                        "不是正常的表格内容。"
+                    )
+            elif kind is float and value.is_integer() and abs(value) < 1e15:
+                # calamine gives every number as float; integral ones become int, as
+                # openpyxl gave them, so ids and references do not turn into "1063.0".
+                value = int(value)
+            cells.append(value)
+        append(tuple(cells))
     return out
 
 
