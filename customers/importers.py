@@ -15,6 +15,7 @@ import io
 import operator
 import re
 import tempfile
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
@@ -700,31 +701,33 @@ def _is_hint(id_cell: Any) -> bool:
 
 
 def _mark_duplicates(rows: list[RowResult]) -> None:
+    # Counted first, so only the (few) repeated ids and names build lists.
+    id_counts = Counter(row.company_id for row in rows if row.company_id is not None)
+    repeated_ids = {company_id for company_id, n in id_counts.items() if n > 1}
+    del id_counts
     by_id: dict[int, list[RowResult]] = {}
-    by_name: dict[str, list[RowResult]] = {}
+    first_named: dict[str, RowResult] = {}
     for row in rows:
-        if row.company_id is not None:
+        if row.company_id in repeated_ids:
             by_id.setdefault(row.company_id, []).append(row)
-        if "name" in row.values:
-            by_name.setdefault(row.values["name"], []).append(row)
-    for company_id, dupes in by_id.items():
-        if len(dupes) > 1:
-            numbers = "、".join(str(r.row_number) for r in dupes)
-            for row in dupes:
-                row.errors.append(
-                    f"公司id {company_id} 在文件中重复（第 {numbers} 行），均未导入，请核对后保留一行"
+        name = row.values.get("name")
+        if name is not None:
+            first = first_named.setdefault(name, row)
+            if first is not row:
+                # Same-named rows are reported once per repeat, pointing at the first
+                # occurrence: warning every row of a group about all the others made a
+                # pair two warnings and the 15 "普通用户" rows 15 long lists, burying the
+                # warnings a clerk acts on (unresolved owners, unreadable values).
+                where = f"第 {first.row_number} 行" + (
+                    f"（公司id {first.company_id}）" if first.company_id is not None else ""
                 )
-    # Same-named rows are reported once per repeat, pointing at the first
-    # occurrence: warning every row of a group about all the others made a
-    # pair two warnings and the 15 "普通用户" rows 15 long lists, burying the
-    # warnings a clerk acts on (unresolved owners, unreadable values).
-    for name, same in by_name.items():
-        first = same[0]
-        where = f"第 {first.row_number} 行" + (
-            f"（公司id {first.company_id}）" if first.company_id is not None else ""
-        )
-        for row in same[1:]:
-            row.warnings.append(f"公司名称“{name}”与{where}相同")
+                row.warnings.append(f"公司名称“{name}”与{where}相同")
+    for company_id, dupes in by_id.items():
+        numbers = "、".join(str(r.row_number) for r in dupes)
+        for row in dupes:
+            row.errors.append(
+                f"公司id {company_id} 在文件中重复（第 {numbers} 行），均未导入，请核对后保留一行"
+            )
 
 
 def _rows_where_any(sql: str, values: list, *params: Any) -> list[tuple]:
@@ -903,10 +906,15 @@ def _copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
     Every bulk write of the import goes this way: Django's bulk_create spends most
     of its time preparing parameters (about 0.4 ms a row), COPY streams tuples.
     """
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:  # nothing to write: no statement (and no statement trigger) at all
+        return
     quote = connection.ops.quote_name
     names = ", ".join(quote(c) for c in columns)
     with connection.cursor() as cursor:
         with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:  # noqa: S608
+            copy.write_row(first)
             for row in rows:
                 copy.write_row(row)
 
@@ -917,8 +925,6 @@ def _model_columns(model: Any, names: Sequence[str]) -> list[str]:
 
 def _insert_new(rows: list[RowResult], now: Any) -> None:
     """Insert new customers through COPY and note their pks."""
-    for row in rows:
-        row.values["name_pinyin"] = name_sort_key(row.values["name"])
     fields = [f for f in Customer._meta.concrete_fields if not f.primary_key]
     # Columns the file does not set take the model default, prepared once.
     template = Customer(created_at=now, updated_at=now)
@@ -930,7 +936,17 @@ def _insert_new(rows: list[RowResult], now: Any) -> None:
     _copy_rows(
         Customer._meta.db_table,
         [f.column for f in fields],
-        (pick({**defaults, **row.values, "company_id": row.company_id}) for row in rows),
+        (
+            pick(
+                {
+                    **defaults,
+                    **row.values,
+                    "company_id": row.company_id,
+                    "name_pinyin": name_sort_key(row.values["name"]),
+                }
+            )
+            for row in rows
+        ),
     )
     table = connection.ops.quote_name(Customer._meta.db_table)
     pks = dict(
@@ -955,9 +971,6 @@ def _update_existing(rows: list[RowResult], now: Any) -> None:
     if "name" in fields:
         # The pinyin sort key follows the name on this path as on every other.
         fields.append("name_pinyin")
-        for row in rows:
-            if "name" in row.changed:
-                row.values["name_pinyin"] = name_sort_key(row.values["name"])
     model_fields = [Customer._meta.get_field(f) for f in fields]
     quote = connection.ops.quote_name
     table = quote(Customer._meta.db_table)
@@ -973,7 +986,7 @@ def _update_existing(rows: list[RowResult], now: Any) -> None:
         _copy_rows(
             "import_changes",
             ["id", *(f.column for f in model_fields)],
-            ((row.customer_pk, *map(row.values.get, fields)) for row in rows),
+            (_changed_values(row, fields) for row in rows),
         )
         cursor.execute(
             f"UPDATE {table} AS c SET {assignments}, {quote('updated_at')} = %s "  # noqa: S608
@@ -981,6 +994,14 @@ def _update_existing(rows: list[RowResult], now: Any) -> None:
             [now],
         )
         cursor.execute("DROP TABLE import_changes")
+
+
+def _changed_values(row: RowResult, fields: list[str]) -> list[Any]:
+    """The row's values for `fields` (None where the row leaves a field as it is)."""
+    values = [row.customer_pk, *map(row.values.get, fields)]
+    if "name" in row.changed:
+        values[-1] = name_sort_key(row.values["name"])  # fields ends with name_pinyin
+    return values
 
 
 def _record_lifecycle_changes(
@@ -995,30 +1016,30 @@ def _record_lifecycle_changes(
     """
     actor_id = user.pk if getattr(user, "is_authenticated", False) else None
     source = plan.filename or plan.sheet_title
-    changes: list[tuple[int, str, str, str]] = []  # (customer pk, from, to, reason)
-    for row in rows:
-        if row.status == RowStatus.NEW:
-            from_status = ""
-            reason = f"导入新建客户（{source} 第 {row.row_number} 行）"
-        elif "lifecycle_status" in row.changed:
-            from_status = row.previous_status
-            reason = f"导入更新（{source} 第 {row.row_number} 行）"
-        else:
-            continue
-        note = row.values.get("cooperation_note")
-        if note and "lifecycle_status" in row.values:
-            reason += f"：合作状态“{note}”"
-        to_status = row.values.get("lifecycle_status", LifecycleStatus.POTENTIAL)
-        changes.append((row.customer_pk, from_status, str(to_status), reason))
-    if changes:
-        # A 100,000-row first import writes 100,000 history rows: COPY, as for customers.
-        names = ["customer_id", "from_status", "to_status", "reason", "changed_by_id", "changed_at"]
-        _copy_rows(
-            LifecycleChange._meta.db_table,
-            _model_columns(LifecycleChange, names),
-            ((*change, actor_id, now) for change in changes),
-        )
-    return len(changes)
+    written = 0
+
+    def changes() -> Iterator[tuple]:
+        nonlocal written
+        for row in rows:
+            if row.status == RowStatus.NEW:
+                from_status = ""
+                reason = f"导入新建客户（{source} 第 {row.row_number} 行）"
+            elif "lifecycle_status" in row.changed:
+                from_status = row.previous_status
+                reason = f"导入更新（{source} 第 {row.row_number} 行）"
+            else:
+                continue
+            note = row.values.get("cooperation_note")
+            if note and "lifecycle_status" in row.values:
+                reason += f"：合作状态“{note}”"
+            to_status = row.values.get("lifecycle_status", LifecycleStatus.POTENTIAL)
+            written += 1
+            yield (row.customer_pk, from_status, str(to_status), reason, actor_id, now)
+
+    # A 100,000-row first import writes 100,000 history rows: COPY, streamed, as for customers.
+    names = ["customer_id", "from_status", "to_status", "reason", "changed_by_id", "changed_at"]
+    _copy_rows(LifecycleChange._meta.db_table, _model_columns(LifecycleChange, names), changes())
+    return written
 
 
 def _create_dictionary_values(rows: list[RowResult]) -> None:

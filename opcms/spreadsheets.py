@@ -11,6 +11,7 @@ Every refusal is a `SpreadsheetError` whose message a clerk can read.
 from __future__ import annotations
 
 import csv
+import ctypes
 import io
 import zipfile
 from collections.abc import Iterator
@@ -207,7 +208,24 @@ def _xlsx_sheets(data: bytes) -> Iterator[Sheet]:
         end = sheet.end
         if end is not None and end[0] >= max_rows() + 1:
             raise too_many_rows()
-        yield Sheet(title, _checked_rows(sheet.iter_rows(), f"工作表“{title}”"))
+        rows = _checked_rows(sheet.iter_rows(), f"工作表“{title}”")
+        del sheet
+        _release_freed_memory()
+        yield Sheet(title, rows)
+
+
+def _release_freed_memory() -> None:
+    """Hand the parsed sheet's freed memory back to the system (glibc only; a no-op elsewhere).
+
+    calamine builds the whole sheet in native memory, one small allocation per cell;
+    once the rows are Python tuples it is freed, but glibc keeps the fragmented heap
+    resident, so a 100,000-row import would carry ~60 MB it no longer uses to its end.
+    """
+    try:
+        libc = ctypes.CDLL("libc.so.6")
+    except OSError:
+        return
+    libc.malloc_trim(0)
 
 
 def _csv_rows(data: bytes) -> list[tuple]:
