@@ -193,16 +193,23 @@ def _xlsx_sheets(data: bytes) -> Iterator[Sheet]:
         ) from exc
     except Exception as exc:  # calamine raises several types for a broken file
         raise SpreadsheetError("无法读取工作簿：文件已损坏或不是 .xlsx 格式。") from exc
+    del data  # calamine has its own copy
     worksheets = [
         (i, m.name)
         for i, m in enumerate(workbook.sheets_metadata)
         if m.typ == python_calamine.SheetTypeEnum.WorkSheet
     ]
-    for index, title in worksheets[:MAX_SHEETS]:
+    worksheets = worksheets[:MAX_SHEETS]
+    for index, title in worksheets:
         try:
             sheet = workbook.get_sheet_by_index(index)
         except Exception as exc:
             raise SpreadsheetError("无法读取工作簿：文件已损坏或不是 .xlsx 格式。") from exc
+        if index == worksheets[-1][0]:
+            # The sheet holds its own cells: the workbook's copy of the file and its
+            # shared strings can go before the rows become Python objects.
+            workbook.close()
+            _release_freed_memory()
         # calamine ignores the <dimension> tag (which may lie) and measures the cells;
         # the height is known before any row becomes a Python object.
         end = sheet.end
