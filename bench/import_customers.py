@@ -115,8 +115,14 @@ def generate(path: Path, rows: int, seed: int = 4) -> None:
     workbook.close()
 
 
+CPU: dict[
+    str, float
+] = {}  # process CPU of the last import_job (PostgreSQL's own work not included)
+
+
 def import_job(path: Path, user: User) -> tuple[float, Job]:
     started = time.perf_counter()
+    cpu_started = time.process_time()
     job = job_create(
         kind="customer_import",
         created_by=user,
@@ -126,6 +132,7 @@ def import_job(path: Path, user: User) -> tuple[float, Job]:
         input_bytes=path.read_bytes(),
     )
     job = job_run(job_id=job.pk, work=customer_import_job_work)
+    CPU["last"] = time.process_time() - cpu_started
     return time.perf_counter() - started, job
 
 
@@ -191,15 +198,19 @@ def main() -> None:
         )
         rss_before = peak_rss_mb()
         import_seconds, job = import_job(path, user)
+        import_cpu = CPU["last"]
         import_rss = peak_rss_mb()
         assert job.status == Job.Status.SUCCEEDED, job.message
         print(
-            f"import {args.rows:,} rows via job: {import_seconds:.1f} s  result={job.result}  "
+            f"import {args.rows:,} rows via job: {import_seconds:.1f} s (CPU {import_cpu:.1f} s) "
+            f"result={job.result}  "
             f"peak RSS {peak_rss_mb():.0f} MB (before {rss_before:.0f} MB)"
         )
         again_seconds, job = import_job(path, user)
+        again_cpu = CPU["last"]
         print(
-            f"re-import {args.rows:,} rows via job (all unchanged): {again_seconds:.1f} s  result={job.result}"
+            f"re-import {args.rows:,} rows via job (all unchanged): {again_seconds:.1f} s "
+            f"(CPU {again_cpu:.1f} s) result={job.result}"
         )
         changed = Path(tmp) / "changed.xlsx"
         subprocess.run(  # noqa: S603
@@ -228,14 +239,14 @@ def main() -> None:
         scale = min(1.0, args.rows / 100_000)  # smaller files: the same rate
         result(
             f"customer import {args.rows:,} rows",
-            f"{import_seconds:.1f} s, peak RSS {import_rss:.0f} MB",
+            f"{import_seconds:.1f} s (CPU {import_cpu:.1f} s), peak RSS {import_rss:.0f} MB",
             f"<= {10 * scale:.2g} s, < 300 MB",
             yardstick,
             import_seconds <= 10 * scale and import_rss < 300,
         )
         result(
             f"customer re-import {args.rows:,} rows unchanged",
-            f"{again_seconds:.1f} s",
+            f"{again_seconds:.1f} s (CPU {again_cpu:.1f} s)",
             f"<= {5 * scale:.2g} s",
             yardstick,
             again_seconds <= 5 * scale,
