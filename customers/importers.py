@@ -345,7 +345,27 @@ class _Context:
         }
         self.cooperation = dict(CooperationStatusMapping.objects.values_list("note_text", "status"))
         self._shared: dict[str, str] = {}
-        self.memo: dict[tuple[str, type, Any], Any] = {}  # (field, type, cell) → outcome
+        self.memo: dict[str, dict[Any, Any]] = {}  # field → {cell: outcome}
+        self._columns_for: dict[int, str] | None = None
+        self._columns: tuple[dict[str, int], list[tuple[int, str, Any, dict]]] = ({}, [])
+
+    def columns(
+        self, mapping: dict[int, str]
+    ) -> tuple[dict[str, int], list[tuple[int, str, Any, dict]]]:
+        """Each field's column, and the memoised fields' (column, field, normaliser, memo),
+        worked out once for the mapping every row of an import shares."""
+        if mapping is not self._columns_for:
+            index = {f: i for i, f in mapping.items()}
+            self._columns = (
+                index,
+                [
+                    (index[f], f, normalise, self.memo.setdefault(f, {}))
+                    for f, normalise in FIELD_NORMALISERS
+                    if f in index
+                ],
+            )
+            self._columns_for = mapping
+        return self._columns
 
     def share(self, value: Any) -> Any:
         """One object per distinct short text: a 100,000-row file repeats `#N/A`,
@@ -375,7 +395,7 @@ class _Context:
 # An outcome is (values to set, warnings, extra): extra is the ops owners' user
 # ids for 运营负责人 and the trimmed text for 结算方式 (staged with the prices).
 _Outcome = tuple[tuple[tuple[str, Any], ...], tuple[str, ...], Any]
-MEMO_LIMIT = 100_000
+MEMO_LIMIT = 50_000  # distinct cells remembered per column
 
 
 def _dictionary_field(f: str, kind: str) -> Callable[[Any, _Context], _Outcome]:
@@ -527,25 +547,30 @@ FIELD_NORMALISERS: tuple[tuple[str, Callable[[Any, _Context], _Outcome]], ...] =
 )
 
 
+def _cell_at(raw: tuple, column: int | None) -> Any:
+    return raw[column] if column is not None and column < len(raw) else None
+
+
 def row_normalise(raw: tuple, mapping: dict[int, str], ctx: _Context, row: RowResult) -> None:
     """Fill `row` from one raw workbook row: normalised values, errors and warnings."""
     width = len(raw)
-    cells: dict[str, Any] = {f: raw[i] for i, f in mapping.items() if i < width}
-    for f, value in cells.items():
-        if type(value) is str and len(value) > MAX_CELL_CHARS:
+    for i, f in mapping.items():
+        if i < width and type(raw[i]) is str and len(raw[i]) > MAX_CELL_CHARS:
             raise ImportFileError(
                 f"第 {row.row_number} 行“{FIELD_LABELS[f]}”单元格超过 {MAX_CELL_CHARS} 个字符，"
                 "疑似异常文件，已拒绝。"
             )
+    index, memoised = ctx.columns(mapping)
     values = row.values
 
-    company_id = parse_int(cells.get("company_id"))
+    id_cell = _cell_at(raw, index.get("company_id"))
+    company_id = parse_int(id_cell)
     if company_id is None or company_id <= 0 or company_id > 9_223_372_036_854_775_807:
-        shown = cell_text(cells.get("company_id"))
+        shown = cell_text(id_cell)
         row.errors.append(f"公司id“{shown}”不是有效的整数" if shown else "缺少公司id")
     else:
         row.company_id = company_id
-    name = cell_text(cells.get("name"))
+    name = cell_text(_cell_at(raw, index.get("name")))
     if not name:
         row.errors.append("缺少公司名称")
     elif len(name) > 200:
@@ -553,14 +578,15 @@ def row_normalise(raw: tuple, mapping: dict[int, str], ctx: _Context, row: RowRe
     else:
         values["name"] = name
 
-    memo = ctx.memo
     method = ""
-    for f, normalise in FIELD_NORMALISERS:
-        cell = cells.get(f)
+    for i, f, normalise, memo in memoised:
+        if i >= width:
+            continue
+        cell = raw[i]
         if cell is None or cell == "":
             continue
-        # The type is part of the key: 1, 1.0 and True are equal as dict keys.
-        key = (f, type(cell), cell)
+        # Texts are their own key; other cells carry their type (1, 1.0 and True are equal keys).
+        key = cell if type(cell) is str else (type(cell), cell)
         outcome = memo.get(key)
         if outcome is None:
             outcome = normalise(cell, ctx)
@@ -578,12 +604,12 @@ def row_normalise(raw: tuple, mapping: dict[int, str], ctx: _Context, row: RowRe
             else:
                 method = extra
 
-    remarks = cell_text(cells.get("remarks"))
+    remarks = cell_text(_cell_at(raw, index.get("remarks")))
     if remarks:
         values["remarks"] = remarks
 
-    single = cell_text(cells.get("single_price"))
-    multi = cell_text(cells.get("multi_price"))
+    single = cell_text(_cell_at(raw, index.get("single_price")))
+    multi = cell_text(_cell_at(raw, index.get("multi_price")))
     if method or single or multi:
         row.price = (method[:50], single[:50], multi[:50])
 
@@ -804,7 +830,7 @@ def _classify(plan: ImportPlan, series_code: str) -> None:
             if old[2]:
                 row.warnings.append("该客户已被删除，资料仍会更新但不会恢复")
             row.previous_status = old[positions["lifecycle_status"]]
-            row.changed = tuple(f for f, v in row.values.items() if old[positions[f]] != v)
+            row.changed = tuple([f for f, v in row.values.items() if old[positions[f]] != v])
             row.ops_changed = row.ops_user_ids is not None and set(row.ops_user_ids) != ops.get(
                 old[1], set()
             )
