@@ -344,7 +344,6 @@ class _Context:
             for pk, kind, value in DictionaryItem.objects.values_list("pk", "kind", "value")
         }
         self.cooperation = dict(CooperationStatusMapping.objects.values_list("note_text", "status"))
-        self._shared: dict[str, str] = {}
         self.memo: dict[str, dict[Any, Any]] = {}  # field → {cell: outcome}
         self._columns_for: dict[int, str] | None = None
         self._columns: tuple[dict[str, int], list[tuple[int, str, Any, dict]]] = ({}, [])
@@ -366,18 +365,6 @@ class _Context:
             )
             self._columns_for = mapping
         return self._columns
-
-    def share(self, value: Any) -> Any:
-        """One object per distinct short text: a 100,000-row file repeats `#N/A`,
-        `正式`, the same warnings… thousands of times (read-only openpyxl and
-        inline strings give a new object each time). Keeps peak memory flat."""
-        if type(value) is str and len(value) <= 60:
-            shared = self._shared.get(value)
-            if shared is not None:
-                return shared
-            if len(self._shared) < 200_000:
-                self._shared[value] = value
-        return value
 
     def user(self, name: str) -> tuple[int | None, str]:
         """(user id, "") or (None, why) for a name from a person column."""
@@ -589,8 +576,8 @@ def row_normalise(raw: tuple, mapping: dict[int, str], ctx: _Context, row: RowRe
         key = cell if type(cell) is str else (type(cell), cell)
         outcome = memo.get(key)
         if outcome is None:
+            # One outcome (and so one warning text) for every row with this cell.
             outcome = normalise(cell, ctx)
-            outcome = (outcome[0], tuple(map(ctx.share, outcome[1])), outcome[2])
             if len(memo) < MEMO_LIMIT:
                 memo[key] = outcome
         updates, warnings, extra = outcome
