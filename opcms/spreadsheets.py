@@ -229,10 +229,10 @@ def _release_freed_memory() -> None:
     resident, so a 100,000-row import would carry ~60 MB it no longer uses to its end.
     """
     try:
-        libc = ctypes.CDLL("libc.so.6")
-    except OSError:
+        trim = ctypes.CDLL("libc.so.6").malloc_trim
+    except (OSError, AttributeError):
         return
-    libc.malloc_trim(0)
+    trim(0)
 
 
 def _csv_rows(data: bytes) -> list[tuple]:
