@@ -12,9 +12,11 @@ from __future__ import annotations
 import contextlib
 import gc
 import io
+import operator
 import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,7 +45,7 @@ Progress = Callable[..., None]
 # File limits (size, rows, cells, zip checks) live in opcms/spreadsheets.py.
 HEADER_SEARCH_ROWS = 30
 MAX_HINT_ROWS = 3
-CHUNK = 2000
+CHUNK = 10_000
 
 
 @contextlib.contextmanager
@@ -205,9 +207,11 @@ DICTIONARY_FIELDS = {
 
 def cell_text(value: Any, missing: AbstractSet[str] = MISSING) -> str:
     """A cell as trimmed text, "" when it means "missing"; integral floats lose their `.0`."""
-    if value is None:
+    if type(value) is str:
+        text = value.strip()
+    elif value is None:
         return ""
-    if isinstance(value, bool):
+    elif isinstance(value, bool):
         text = "是" if value else "否"
     elif isinstance(value, float):
         text = str(int(value)) if value.is_integer() else repr(value)
@@ -340,19 +344,27 @@ class _Context:
             for pk, kind, value in DictionaryItem.objects.values_list("pk", "kind", "value")
         }
         self.cooperation = dict(CooperationStatusMapping.objects.values_list("note_text", "status"))
-        self._shared: dict[str, str] = {}
+        self.memo: dict[str, dict[Any, Any]] = {}  # field → {cell: outcome}
+        self._columns_for: dict[int, str] | None = None
+        self._columns: tuple[dict[str, int], list[tuple[int, str, Any, dict]]] = ({}, [])
 
-    def share(self, value: Any) -> Any:
-        """One object per distinct short text: a 100,000-row file repeats `#N/A`,
-        `正式`, the same warnings… thousands of times (read-only openpyxl and
-        inline strings give a new object each time). Keeps peak memory flat."""
-        if type(value) is str and len(value) <= 60:
-            shared = self._shared.get(value)
-            if shared is not None:
-                return shared
-            if len(self._shared) < 200_000:
-                self._shared[value] = value
-        return value
+    def columns(
+        self, mapping: dict[int, str]
+    ) -> tuple[dict[str, int], list[tuple[int, str, Any, dict]]]:
+        """Each field's column, and the memoised fields' (column, field, normaliser, memo),
+        worked out once for the mapping every row of an import shares."""
+        if mapping is not self._columns_for:
+            index = {f: i for i, f in mapping.items()}
+            self._columns = (
+                index,
+                [
+                    (index[f], f, normalise, self.memo.setdefault(f, {}))
+                    for f, normalise in FIELD_NORMALISERS
+                    if f in index
+                ],
+            )
+            self._columns_for = mapping
+        return self._columns
 
     def user(self, name: str) -> tuple[int | None, str]:
         """(user id, "") or (None, why) for a name from a person column."""
@@ -364,27 +376,188 @@ class _Context:
         return None, f"“{name}”未匹配到系统用户"
 
 
+# A field's normalised value depends only on its cell (and the users, dictionaries
+# and cooperation mapping loaded once per import), and most columns repeat a few
+# values down 100,000 rows; each (field, cell) is worked out once per import.
+# An outcome is (values to set, warnings, extra): extra is the ops owners' user
+# ids for 运营负责人 and the trimmed text for 结算方式 (staged with the prices).
+_Outcome = tuple[tuple[tuple[str, Any], ...], tuple[str, ...], Any]
+MEMO_LIMIT = 50_000  # distinct cells remembered per column
+
+
+def _dictionary_field(f: str, kind: str) -> Callable[[Any, _Context], _Outcome]:
+    def normalise(cell: Any, ctx: _Context) -> _Outcome:
+        text = cell_text(cell)
+        if not text:
+            return (), (), None
+        if len(text) > 50:
+            return (), (f"{FIELD_LABELS[f]}“{text[:20]}…”超过 50 字，未导入",), None
+        pk = ctx.dictionary.get((kind, text))
+        return (((f"{f}_id", pk if pk is not None else NewDictionaryValue(kind, text)),), (), None)
+
+    return normalise
+
+
+def _onboarded(cell: Any, ctx: _Context) -> _Outcome:
+    text = cell_text(cell)
+    if not text:
+        return (), (), None
+    period = parse_half_year(text)
+    if period is None:
+        return (
+            (("onboarded_raw", text[:30]),),
+            (f"接入时间“{text}”无法识别为半年（如 25上半年），已保留原文",),
+            None,
+        )
+    return (
+        (
+            ("onboarded_raw", text[:30]),
+            ("onboarded_year", period[0]),
+            ("onboarded_half", period[1]),
+        ),
+        (),
+        None,
+    )
+
+
+LEVELS = frozenset(Customer.Level.values)
+CONSUMPTION_LEVELS = frozenset(Customer.ConsumptionLevel.values)
+
+
+def _level(cell: Any, ctx: _Context) -> _Outcome:
+    level = cell_text(cell, CODE_MISSING).upper()
+    if not level:
+        return (), (), None
+    if level in LEVELS:
+        return (("level", level),), (), None
+    return (), (f"客户等级“{level}”无效（应为 S/A/B/C/D），未导入",), None
+
+
+def _sales_owner(cell: Any, ctx: _Context) -> _Outcome:
+    sales = split_people(cell_text(cell, PERSON_MISSING))
+    if not sales:
+        return (), (), None
+    user_id, why = ctx.user(sales[0])
+    if user_id:
+        return (("sales_owner_id", user_id), ("sales_owner_raw", "")), (), None
+    return (("sales_owner_raw", sales[0][:50]),), (f"销售负责人{why}，已保留原文",), None
+
+
+def _ops_owners(cell: Any, ctx: _Context) -> _Outcome:
+    names = split_people(cell_text(cell, PERSON_MISSING))
+    if not names:
+        return (), (), None
+    resolved, unresolved, warnings = [], [], []
+    for person in names:
+        user_id, why = ctx.user(person)
+        if user_id:
+            resolved.append(user_id)
+        else:
+            unresolved.append(person)
+            warnings.append(f"运营负责人{why}，已保留原文")
+    return (("ops_owners_raw", "、".join(unresolved)[:200]),), tuple(warnings), tuple(resolved)
+
+
+def _cooperation(cell: Any, ctx: _Context) -> _Outcome:
+    note = cell_text(cell)
+    if not note:
+        return (), (), None
+    status = ctx.cooperation.get(note) or ctx.cooperation.get(cooperation_key(note))
+    if status:
+        return (("cooperation_note", note[:200]), ("lifecycle_status", status)), (), None
+    return (
+        (("cooperation_note", note[:200]),),
+        (f"合作状态“{note}”未配置对应的生命周期状态，已保留原文",),
+        None,
+    )
+
+
+def _billing_enabled(cell: Any, ctx: _Context) -> _Outcome:
+    billing = cell_text(cell)
+    if not billing:
+        return (), (), None
+    if billing.lower() in BILLING:
+        return (("billing_enabled", BILLING[billing.lower()]),), (), None
+    return (), (f"是否结算“{billing}”无效（应为 是/否/待确认），未导入",), None
+
+
+def _disabled(cell: Any, ctx: _Context) -> _Outcome:
+    disabled = cell_text(cell)
+    if not disabled or disabled == "待确认":
+        return (), (), None
+    if disabled.lower() in YES_NO:
+        return (("disabled", YES_NO[disabled.lower()]),), (), None
+    return (), (f"是否停用“{disabled}”无效（应为 是/否），未导入",), None
+
+
+def _settlement_method(cell: Any, ctx: _Context) -> _Outcome:
+    method = cell_text(cell, CODE_MISSING)
+    if not method:
+        return (), (), ""
+    if method in SETTLEMENT:
+        return (("settlement_method", SETTLEMENT[method]),), (), method
+    return (), (f"结算方式“{method}”无法识别，已保留在价格暂存中",), method
+
+
+def _consumption_level(cell: Any, ctx: _Context) -> _Outcome:
+    consumption = cell_text(cell, CODE_MISSING).upper()
+    if not consumption:
+        return (), (), None
+    if consumption in CONSUMPTION_LEVELS:
+        return (("consumption_level", consumption),), (), None
+    return (), (f"客户消费等级“{consumption}”无效（应为 C1–C6），未导入",), None
+
+
+def _monthly_avg_shots(cell: Any, ctx: _Context) -> _Outcome:
+    text = cell_text(cell)
+    if not text:
+        return (), (), None
+    shots = parse_int(cell)
+    if shots is None or shots > 2_147_483_647:
+        return (), (f"月均拍摄量“{text}”不是非负整数，未导入",), None
+    return (("monthly_avg_shots", shots),), (), None
+
+
+# In the order their warnings are listed for a row.
+FIELD_NORMALISERS: tuple[tuple[str, Callable[[Any, _Context], _Outcome]], ...] = (
+    *((f, _dictionary_field(f, kind)) for f, kind in DICTIONARY_FIELDS.items()),
+    ("onboarded", _onboarded),
+    ("level", _level),
+    ("sales_owner", _sales_owner),
+    ("ops_owners", _ops_owners),
+    ("cooperation", _cooperation),
+    ("billing_enabled", _billing_enabled),
+    ("disabled", _disabled),
+    ("settlement_method", _settlement_method),
+    ("consumption_level", _consumption_level),
+    ("monthly_avg_shots", _monthly_avg_shots),
+)
+
+
+def _cell_at(raw: tuple, column: int | None) -> Any:
+    return raw[column] if column is not None and column < len(raw) else None
+
+
 def row_normalise(raw: tuple, mapping: dict[int, str], ctx: _Context, row: RowResult) -> None:
     """Fill `row` from one raw workbook row: normalised values, errors and warnings."""
-    cells: dict[str, Any] = {f: raw[i] if i < len(raw) else None for i, f in mapping.items()}
-    for f, value in cells.items():
-        if isinstance(value, str) and len(value) > MAX_CELL_CHARS:
+    width = len(raw)
+    for i, f in mapping.items():
+        if i < width and type(raw[i]) is str and len(raw[i]) > MAX_CELL_CHARS:
             raise ImportFileError(
                 f"第 {row.row_number} 行“{FIELD_LABELS[f]}”单元格超过 {MAX_CELL_CHARS} 个字符，"
                 "疑似异常文件，已拒绝。"
             )
+    index, memoised = ctx.columns(mapping)
     values = row.values
 
-    def warn(message: str) -> None:
-        row.warnings.append(ctx.share(message))
-
-    company_id = parse_int(cells.get("company_id"))
+    id_cell = _cell_at(raw, index.get("company_id"))
+    company_id = parse_int(id_cell)
     if company_id is None or company_id <= 0 or company_id > 9_223_372_036_854_775_807:
-        shown = cell_text(cells.get("company_id"))
+        shown = cell_text(id_cell)
         row.errors.append(f"公司id“{shown}”不是有效的整数" if shown else "缺少公司id")
     else:
         row.company_id = company_id
-    name = cell_text(cells.get("name"))
+    name = cell_text(_cell_at(raw, index.get("name")))
     if not name:
         row.errors.append("缺少公司名称")
     elif len(name) > 200:
@@ -392,107 +565,38 @@ def row_normalise(raw: tuple, mapping: dict[int, str], ctx: _Context, row: RowRe
     else:
         values["name"] = name
 
-    for f, kind in DICTIONARY_FIELDS.items():
-        text = cell_text(cells.get(f))
-        if not text:
+    method = ""
+    for i, f, normalise, memo in memoised:
+        if i >= width:
             continue
-        if len(text) > 50:
-            warn(f"{FIELD_LABELS[f]}“{text[:20]}…”超过 50 字，未导入")
+        cell = raw[i]
+        if cell is None or cell == "":
             continue
-        pk = ctx.dictionary.get((kind, text))
-        values[f"{f}_id"] = pk if pk is not None else NewDictionaryValue(kind, text)
-
-    onboarded = cell_text(cells.get("onboarded"))
-    if onboarded:
-        values["onboarded_raw"] = onboarded[:30]
-        period = parse_half_year(onboarded)
-        if period:
-            values["onboarded_year"], values["onboarded_half"] = period
-        else:
-            warn(f"接入时间“{onboarded}”无法识别为半年（如 25上半年），已保留原文")
-
-    level = cell_text(cells.get("level"), CODE_MISSING).upper()
-    if level:
-        if level in Customer.Level.values:
-            values["level"] = level
-        else:
-            warn(f"客户等级“{level}”无效（应为 S/A/B/C/D），未导入")
-
-    sales = split_people(cell_text(cells.get("sales_owner"), PERSON_MISSING))
-    if sales:
-        sales_name = sales[0]
-        user_id, why = ctx.user(sales_name)
-        if user_id:
-            values["sales_owner_id"] = user_id
-            values["sales_owner_raw"] = ""
-        else:
-            values["sales_owner_raw"] = sales_name[:50]
-            warn(f"销售负责人{why}，已保留原文")
-
-    ops_names = split_people(cell_text(cells.get("ops_owners"), PERSON_MISSING))
-    if ops_names:
-        resolved, unresolved = [], []
-        for person in ops_names:
-            user_id, why = ctx.user(person)
-            if user_id:
-                resolved.append(user_id)
+        # Texts are their own key; other cells carry their type (1, 1.0 and True are equal keys).
+        key = cell if type(cell) is str else (type(cell), cell)
+        outcome = memo.get(key)
+        if outcome is None:
+            # One outcome (and so one warning text) for every row with this cell.
+            outcome = normalise(cell, ctx)
+            if len(memo) < MEMO_LIMIT:
+                memo[key] = outcome
+        updates, warnings, extra = outcome
+        if updates:
+            values.update(updates)
+        if warnings:
+            row.warnings.extend(warnings)
+        if extra is not None:
+            if f == "ops_owners":
+                row.ops_user_ids = list(extra)
             else:
-                unresolved.append(person)
-                warn(f"运营负责人{why}，已保留原文")
-        row.ops_user_ids = resolved
-        values["ops_owners_raw"] = "、".join(unresolved)[:200]
+                method = extra
 
-    note = cell_text(cells.get("cooperation"))
-    if note:
-        values["cooperation_note"] = note[:200]
-        status = ctx.cooperation.get(note) or ctx.cooperation.get(cooperation_key(note))
-        if status:
-            values["lifecycle_status"] = status
-        else:
-            warn(f"合作状态“{note}”未配置对应的生命周期状态，已保留原文")
-
-    billing = cell_text(cells.get("billing_enabled"))
-    if billing:
-        if billing.lower() in BILLING:
-            values["billing_enabled"] = BILLING[billing.lower()]
-        else:
-            warn(f"是否结算“{billing}”无效（应为 是/否/待确认），未导入")
-
-    disabled = cell_text(cells.get("disabled"))
-    if disabled and disabled != "待确认":
-        if disabled.lower() in YES_NO:
-            values["disabled"] = YES_NO[disabled.lower()]
-        else:
-            warn(f"是否停用“{disabled}”无效（应为 是/否），未导入")
-
-    remarks = cell_text(cells.get("remarks"))
+    remarks = cell_text(_cell_at(raw, index.get("remarks")))
     if remarks:
         values["remarks"] = remarks
 
-    method = cell_text(cells.get("settlement_method"), CODE_MISSING)
-    if method:
-        if method in SETTLEMENT:
-            values["settlement_method"] = SETTLEMENT[method]
-        else:
-            warn(f"结算方式“{method}”无法识别，已保留在价格暂存中")
-
-    consumption = cell_text(cells.get("consumption_level"), CODE_MISSING).upper()
-    if consumption:
-        if consumption in Customer.ConsumptionLevel.values:
-            values["consumption_level"] = consumption
-        else:
-            warn(f"客户消费等级“{consumption}”无效（应为 C1–C6），未导入")
-
-    shots_cell = cells.get("monthly_avg_shots")
-    if cell_text(shots_cell):
-        shots = parse_int(shots_cell)
-        if shots is None or shots > 2_147_483_647:
-            warn(f"月均拍摄量“{cell_text(shots_cell)}”不是非负整数，未导入")
-        else:
-            values["monthly_avg_shots"] = shots
-
-    single = cell_text(cells.get("single_price"))
-    multi = cell_text(cells.get("multi_price"))
+    single = cell_text(_cell_at(raw, index.get("single_price")))
+    multi = cell_text(_cell_at(raw, index.get("multi_price")))
     if method or single or multi:
         row.price = (method[:50], single[:50], multi[:50])
 
@@ -548,6 +652,7 @@ def import_analyse(
     width = len(table.header.labels)
     estimate = max(table.estimated_rows or 0, 1)
     id_col = next(i for i, f in mapping.items() if f == "company_id")
+    name_col = next(i for i, f in mapping.items() if f == "name")
     seen_data = False
     physical = 0
     with _gc_paused():
@@ -557,8 +662,9 @@ def import_analyse(
                 raise too_many_rows()
             if index <= table.header.row_index:
                 continue
-            raw = tuple(map(ctx.share, raw[:width]))
-            if all(cell_text(c, set()) == "" for c in raw):
+            # The reader already shares one object per distinct short text (opcms.spreadsheets).
+            raw = raw[:width]
+            if _is_blank(raw, id_col, name_col):
                 continue
             # A hint row under the header ("必填", "整数") has text where the id goes.
             if not seen_data and index <= table.header.row_index + MAX_HINT_ROWS:
@@ -571,18 +677,37 @@ def import_analyse(
             plan.rows.append(row)
             if progress and physical % 500 == 0:
                 progress(physical, estimate * 2)
-    if not plan.rows:
-        raise ImportFileError("表头下方没有数据行。")
-    if len(plan.rows) > settings.OPCMS_UPLOAD_MAX_ROWS:
-        raise too_many_rows()
-    if not series_code and any(r.price for r in plan.rows):
-        plan.notes.append(
-            "未指定设备系列（工作表名中也没有（X）/（N）/（L）），价格仅暂存、不会生成价格方案"
-        )
-
-    _mark_duplicates(plan.rows)
-    _classify(plan, series_code)
+        if not plan.rows:
+            raise ImportFileError("表头下方没有数据行。")
+        if len(plan.rows) > settings.OPCMS_UPLOAD_MAX_ROWS:
+            raise too_many_rows()
+        if not series_code and any(r.price for r in plan.rows):
+            plan.notes.append(
+                "未指定设备系列（工作表名中也没有（X）/（N）/（L）），价格仅暂存、不会生成价格方案"
+            )
+        _mark_duplicates(plan.rows)
+        _classify(plan, series_code)
+        # Every problem is known now; only the error workbook reads the original
+        # cells, and only of rows with problems. Letting the others go lets a
+        # 100,000-row import free the sheet's tuples once the caller drops the table.
+        for row in plan.rows:
+            if not (row.errors or row.warnings):
+                row.raw = ()
     return plan
+
+
+def _is_blank_cell(value: Any) -> bool:
+    return value is None or (type(value) is str and not value.strip())
+
+
+def _is_blank(raw: tuple, id_col: int, name_col: int) -> bool:
+    """A row with nothing in any cell (a data row has its id or name: checked first)."""
+    width = len(raw)
+    if (id_col < width and not _is_blank_cell(raw[id_col])) or (
+        name_col < width and not _is_blank_cell(raw[name_col])
+    ):
+        return False
+    return all(_is_blank_cell(c) for c in raw)
 
 
 HINT_WORDS = re.compile(r"[\u4e00-\u9fff]|required|integer|number|example|mandatory", re.I)
@@ -595,31 +720,44 @@ def _is_hint(id_cell: Any) -> bool:
 
 
 def _mark_duplicates(rows: list[RowResult]) -> None:
+    # Counted first, so only the (few) repeated ids and names build lists.
+    id_counts = Counter(row.company_id for row in rows if row.company_id is not None)
+    repeated_ids = {company_id for company_id, n in id_counts.items() if n > 1}
+    del id_counts
     by_id: dict[int, list[RowResult]] = {}
-    by_name: dict[str, list[RowResult]] = {}
+    first_named: dict[str, RowResult] = {}
     for row in rows:
-        if row.company_id is not None:
+        if row.company_id in repeated_ids:
             by_id.setdefault(row.company_id, []).append(row)
-        if "name" in row.values:
-            by_name.setdefault(row.values["name"], []).append(row)
-    for company_id, dupes in by_id.items():
-        if len(dupes) > 1:
-            numbers = "、".join(str(r.row_number) for r in dupes)
-            for row in dupes:
-                row.errors.append(
-                    f"公司id {company_id} 在文件中重复（第 {numbers} 行），均未导入，请核对后保留一行"
+        name = row.values.get("name")
+        if name is not None:
+            first = first_named.setdefault(name, row)
+            if first is not row:
+                # Same-named rows are reported once per repeat, pointing at the first
+                # occurrence: warning every row of a group about all the others made a
+                # pair two warnings and the 15 "普通用户" rows 15 long lists, burying the
+                # warnings a clerk acts on (unresolved owners, unreadable values).
+                where = f"第 {first.row_number} 行" + (
+                    f"（公司id {first.company_id}）" if first.company_id is not None else ""
                 )
-    # Same-named rows are reported once per repeat, pointing at the first
-    # occurrence: warning every row of a group about all the others made a
-    # pair two warnings and the 15 "普通用户" rows 15 long lists, burying the
-    # warnings a clerk acts on (unresolved owners, unreadable values).
-    for name, same in by_name.items():
-        first = same[0]
-        where = f"第 {first.row_number} 行" + (
-            f"（公司id {first.company_id}）" if first.company_id is not None else ""
-        )
-        for row in same[1:]:
-            row.warnings.append(f"公司名称“{name}”与{where}相同")
+                row.warnings.append(f"公司名称“{name}”与{where}相同")
+    for company_id, dupes in by_id.items():
+        numbers = "、".join(str(r.row_number) for r in dupes)
+        for row in dupes:
+            row.errors.append(
+                f"公司id {company_id} 在文件中重复（第 {numbers} 行），均未导入，请核对后保留一行"
+            )
+
+
+def _rows_where_any(sql: str, values: list, *params: Any) -> list[tuple]:
+    """Run `sql` whose first parameter is `= ANY(%s)` over `values`; the rows as tuples.
+
+    One array parameter instead of Django's `__in` list: the client-side cursor
+    splices a 10,000-item IN list into the query text, which costs more than the query.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [values, *params])
+        return cursor.fetchall()
 
 
 def _classify(plan: ImportPlan, series_code: str) -> None:
@@ -627,39 +765,43 @@ def _classify(plan: ImportPlan, series_code: str) -> None:
     for row in plan.rows:
         if row.errors:
             row.status = RowStatus.INVALID
-    through = Customer.ops_owners.through
+    quote = connection.ops.quote_name
+    customers = quote(Customer._meta.db_table)
+    compared = ", ".join(quote(Customer._meta.get_field(f).column) for f in COMPARED)
+    existing_sql = (
+        f"SELECT company_id, id, is_deleted, {compared} FROM {customers} "  # noqa: S608
+        "WHERE company_id = ANY(%s)"
+    )
+    through = Customer.ops_owners.through._meta.db_table
+    ops_sql = f"SELECT customer_id, user_id FROM {quote(through)} WHERE customer_id = ANY(%s)"  # noqa: S608
+    prices_sql = (
+        "SELECT DISTINCT ON (customer_id) customer_id, method_raw, single_raw, multi_raw "  # noqa: S608
+        f"FROM {quote(ImportedPrice._meta.db_table)} "
+        "WHERE customer_id = ANY(%s) AND series_code = %s "
+        "ORDER BY customer_id, imported_at DESC, id DESC"
+    )
+    namesakes_sql = (
+        f"SELECT name, company_id FROM {customers} WHERE name = ANY(%s) "  # noqa: S608
+        "ORDER BY company_id"
+    )
+    positions = {f: i + 3 for i, f in enumerate(COMPARED)}
     for start in range(0, len(valid), CHUNK):
         chunk = valid[start : start + CHUNK]
-        ids = [r.company_id for r in chunk]
-        existing = {
-            e["company_id"]: e
-            for e in Customer.objects.filter(company_id__in=ids).values(
-                "pk", "company_id", "is_deleted", *COMPARED
-            )
-        }
-        pks = [e["pk"] for e in existing.values()]
+        existing = {e[0]: e for e in _rows_where_any(existing_sql, [r.company_id for r in chunk])}
+        pks = [e[1] for e in existing.values()]
         ops: dict[int, set[int]] = {}
-        for customer_id, user_id in through.objects.filter(customer_id__in=pks).values_list(
-            "customer_id", "user_id"
-        ):
-            ops.setdefault(customer_id, set()).add(user_id)
         prices: dict[int, tuple[str, str, str]] = {}
-        for p in (
-            ImportedPrice.objects.filter(customer_id__in=pks, series_code=series_code)
-            .order_by("customer_id", "-imported_at", "-pk")
-            .values_list("customer_id", "method_raw", "single_raw", "multi_raw")
-        ):
-            prices.setdefault(p[0], p[1:])
+        if pks:
+            for customer_id, user_id in _rows_where_any(ops_sql, pks):
+                ops.setdefault(customer_id, set()).add(user_id)
+            prices = {p[0]: p[1:] for p in _rows_where_any(prices_sql, pks, series_code)}
         # A new customer named like one already in the archive under another id
         # may be the same company registered twice: worth a clerk's look.
-        new_names = {r.values["name"] for r in chunk if r.company_id not in existing}
+        new_names = list({r.values["name"] for r in chunk if r.company_id not in existing})
         namesakes: dict[str, int] = {}
-        for name, company_id in (
-            Customer.objects.filter(name__in=new_names)
-            .order_by("company_id")
-            .values_list("name", "company_id")
-        ):
-            namesakes.setdefault(name, company_id)
+        if new_names:
+            for name, company_id in _rows_where_any(namesakes_sql, new_names):
+                namesakes.setdefault(name, company_id)
         for row in chunk:
             old = existing.get(row.company_id)
             if old is None:
@@ -671,15 +813,15 @@ def _classify(plan: ImportPlan, series_code: str) -> None:
                         f"公司名称“{row.values['name']}”与已有客户（公司id {namesake}）相同"
                     )
                 continue
-            row.customer_pk = old["pk"]
-            if old["is_deleted"]:
+            row.customer_pk = old[1]
+            if old[2]:
                 row.warnings.append("该客户已被删除，资料仍会更新但不会恢复")
-            row.previous_status = old["lifecycle_status"]
-            row.changed = tuple(f for f, v in row.values.items() if old[f] != v)
+            row.previous_status = old[positions["lifecycle_status"]]
+            row.changed = tuple([f for f, v in row.values.items() if old[positions[f]] != v])
             row.ops_changed = row.ops_user_ids is not None and set(row.ops_user_ids) != ops.get(
-                old["pk"], set()
+                old[1], set()
             )
-            row.price_changed = row.price is not None and prices.get(old["pk"]) != row.price
+            row.price_changed = row.price is not None and prices.get(old[1]) != row.price
             dirty = row.changed or row.ops_changed or row.price_changed
             row.status = RowStatus.UPDATED if dirty else RowStatus.UNCHANGED
 
@@ -736,30 +878,31 @@ def _commit(
         for r in rows
         if r.ops_user_ids is not None and (r.status == RowStatus.NEW or r.ops_changed)
     ]
-    for start in range(0, len(ops_rows), CHUNK):
-        chunk = ops_rows[start : start + CHUNK]
-        through.objects.filter(
-            customer_id__in=[r.customer_pk for r in chunk if r.status == RowStatus.UPDATED]
-        ).delete()
-        through.objects.bulk_create(
-            [through(customer_id=r.customer_pk, user_id=u) for r in chunk for u in r.ops_user_ids]
-        )
-
-    ImportedPrice.objects.bulk_create(
-        [
-            ImportedPrice(
-                customer_id=r.customer_pk,
-                series_code=plan.series_code,
-                method_raw=r.price[0],
-                single_raw=r.price[1],
-                multi_raw=r.price[2],
-                row_number=r.row_number,
-                imported_at=now,
+    replaced = [r.customer_pk for r in ops_rows if r.status == RowStatus.UPDATED]
+    if replaced:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"DELETE FROM {connection.ops.quote_name(through._meta.db_table)} "  # noqa: S608
+                "WHERE customer_id = ANY(%s)",
+                [replaced],
             )
+    _copy_rows(
+        through._meta.db_table,
+        _model_columns(through, ["customer_id", "user_id"]),
+        ((r.customer_pk, u) for r in ops_rows for u in r.ops_user_ids),
+    )
+    _copy_rows(
+        ImportedPrice._meta.db_table,
+        _model_columns(
+            ImportedPrice,
+            ["customer_id", "series_code", "method_raw", "single_raw", "multi_raw"]
+            + ["row_number", "imported_at", "consumed"],
+        ),
+        (
+            (r.customer_pk, plan.series_code, *r.price, r.row_number, now, False)
             for r in rows
             if r.price_changed and r.price is not None
-        ],
-        batch_size=CHUNK,
+        ),
     )
     status_changes = _record_lifecycle_changes(plan=plan, rows=rows, user=user, now=now)
     counts = plan.counts()
@@ -776,14 +919,31 @@ def _commit(
     return counts
 
 
-def _insert_new(rows: list[RowResult], now: Any) -> None:
-    """Insert new customers through COPY and note their pks.
+def _copy_rows(table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """Write `rows` (values in the order of `columns`) into `table` by COPY.
 
-    Django's bulk_create spends most of its time preparing parameters (about
-    0.4 ms a row); COPY streams plain tuples and is several times faster.
+    Every bulk write of the import goes this way: Django's bulk_create spends most
+    of its time preparing parameters (about 0.4 ms a row), COPY streams tuples.
     """
-    for row in rows:
-        row.values["name_pinyin"] = name_sort_key(row.values["name"])
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:  # nothing to write: no statement (and no statement trigger) at all
+        return
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(c) for c in columns)
+    with connection.cursor() as cursor:
+        with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:  # noqa: S608
+            copy.write_row(first)
+            for row in rows:
+                copy.write_row(row)
+
+
+def _model_columns(model: Any, names: Sequence[str]) -> list[str]:
+    return [model._meta.get_field(n).column for n in names]
+
+
+def _insert_new(rows: list[RowResult], now: Any) -> None:
+    """Insert new customers through COPY and note their pks."""
     fields = [f for f in Customer._meta.concrete_fields if not f.primary_key]
     # Columns the file does not set take the model default, prepared once.
     template = Customer(created_at=now, updated_at=now)
@@ -791,27 +951,27 @@ def _insert_new(rows: list[RowResult], now: Any) -> None:
         f.attname: f.get_db_prep_save(getattr(template, f.attname), connection) for f in fields
     }
     names = [f.attname for f in fields]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-    table = connection.ops.quote_name(Customer._meta.db_table)
-    with (
-        connection.cursor() as cursor,
-        cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-    ):  # noqa: S608
-        for row in rows:
-            values = row.values
-            copy.write_row(
-                [
-                    row.company_id
-                    if n == "company_id"
-                    else values[n]
-                    if n in values
-                    else defaults[n]
-                    for n in names
-                ]
+    pick = operator.itemgetter(*names)
+    _copy_rows(
+        Customer._meta.db_table,
+        [f.column for f in fields],
+        (
+            pick(
+                {
+                    **defaults,
+                    **row.values,
+                    "company_id": row.company_id,
+                    "name_pinyin": name_sort_key(row.values["name"]),
+                }
             )
+            for row in rows
+        ),
+    )
+    table = connection.ops.quote_name(Customer._meta.db_table)
     pks = dict(
-        Customer.objects.filter(company_id__in=[r.company_id for r in rows]).values_list(
-            "company_id", "pk"
+        _rows_where_any(
+            f"SELECT company_id, id FROM {table} WHERE company_id = ANY(%s)",  # noqa: S608
+            [r.company_id for r in rows],
         )
     )
     for row in rows:
@@ -830,9 +990,6 @@ def _update_existing(rows: list[RowResult], now: Any) -> None:
     if "name" in fields:
         # The pinyin sort key follows the name on this path as on every other.
         fields.append("name_pinyin")
-        for row in rows:
-            if "name" in row.values:
-                row.values["name_pinyin"] = name_sort_key(row.values["name"])
     model_fields = [Customer._meta.get_field(f) for f in fields]
     quote = connection.ops.quote_name
     table = quote(Customer._meta.db_table)
@@ -845,17 +1002,25 @@ def _update_existing(rows: list[RowResult], now: Any) -> None:
         cursor.execute(
             f"CREATE TEMPORARY TABLE import_changes (id bigint PRIMARY KEY, {columns}) ON COMMIT DROP"
         )  # noqa: S608
-        names = ", ".join(["id", *(quote(f.column) for f in model_fields)])
-        with cursor.cursor.copy(f"COPY import_changes ({names}) FROM STDIN") as copy:  # noqa: S608
-            for row in rows:
-                values = row.values
-                copy.write_row([row.customer_pk, *(values.get(f) for f in fields)])
+        _copy_rows(
+            "import_changes",
+            ["id", *(f.column for f in model_fields)],
+            (_changed_values(row, fields) for row in rows),
+        )
         cursor.execute(
             f"UPDATE {table} AS c SET {assignments}, {quote('updated_at')} = %s "  # noqa: S608
             "FROM import_changes AS t WHERE c.id = t.id",
             [now],
         )
         cursor.execute("DROP TABLE import_changes")
+
+
+def _changed_values(row: RowResult, fields: list[str]) -> list[Any]:
+    """The row's values for `fields` (None where the row leaves a field as it is)."""
+    values = [row.customer_pk, *map(row.values.get, fields)]
+    if "name" in row.changed:
+        values[-1] = name_sort_key(row.values["name"])  # fields ends with name_pinyin
+    return values
 
 
 def _record_lifecycle_changes(
@@ -870,35 +1035,30 @@ def _record_lifecycle_changes(
     """
     actor_id = user.pk if getattr(user, "is_authenticated", False) else None
     source = plan.filename or plan.sheet_title
-    changes: list[tuple[int, str, str, str]] = []  # (customer pk, from, to, reason)
-    for row in rows:
-        if row.status == RowStatus.NEW:
-            from_status = ""
-            reason = f"导入新建客户（{source} 第 {row.row_number} 行）"
-        elif "lifecycle_status" in row.changed:
-            from_status = row.previous_status
-            reason = f"导入更新（{source} 第 {row.row_number} 行）"
-        else:
-            continue
-        note = row.values.get("cooperation_note")
-        if note and "lifecycle_status" in row.values:
-            reason += f"：合作状态“{note}”"
-        to_status = row.values.get("lifecycle_status", LifecycleStatus.POTENTIAL)
-        changes.append((row.customer_pk, from_status, str(to_status), reason))
-    if changes:
-        # A 100,000-row first import writes 100,000 history rows: COPY, as for customers.
-        names = ["customer_id", "from_status", "to_status", "reason", "changed_by_id", "changed_at"]
-        columns = ", ".join(
-            connection.ops.quote_name(LifecycleChange._meta.get_field(n).column) for n in names
-        )
-        table = connection.ops.quote_name(LifecycleChange._meta.db_table)
-        with (
-            connection.cursor() as cursor,
-            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-        ):  # noqa: S608
-            for change in changes:
-                copy.write_row([*change, actor_id, now])
-    return len(changes)
+    written = 0
+
+    def changes() -> Iterator[tuple]:
+        nonlocal written
+        for row in rows:
+            if row.status == RowStatus.NEW:
+                from_status = ""
+                reason = f"导入新建客户（{source} 第 {row.row_number} 行）"
+            elif "lifecycle_status" in row.changed:
+                from_status = row.previous_status
+                reason = f"导入更新（{source} 第 {row.row_number} 行）"
+            else:
+                continue
+            note = row.values.get("cooperation_note")
+            if note and "lifecycle_status" in row.values:
+                reason += f"：合作状态“{note}”"
+            to_status = row.values.get("lifecycle_status", LifecycleStatus.POTENTIAL)
+            written += 1
+            yield (row.customer_pk, from_status, str(to_status), reason, actor_id, now)
+
+    # A 100,000-row first import writes 100,000 history rows: COPY, streamed, as for customers.
+    names = ["customer_id", "from_status", "to_status", "reason", "changed_by_id", "changed_at"]
+    _copy_rows(LifecycleChange._meta.db_table, _model_columns(LifecycleChange, names), changes())
+    return written
 
 
 def _create_dictionary_values(rows: list[RowResult]) -> None:

