@@ -351,7 +351,11 @@ PAYMENT_AGGREGATES = {
     "payment_count": Count("pk"),
     "received": Sum("amount", default=ZERO),
     "allocated_amount": Sum("allocated", default=ZERO),
-    "unallocated": Sum(F("amount") - F("allocated"), default=ZERO, output_field=MONEY_FIELD),
+    # Received less allocated per group: two sums PostgreSQL already has (a third sum of
+    # amount − allocated cost another numeric addition per payment).
+    "unallocated": ExpressionWrapper(
+        Sum("amount", default=ZERO) - Sum("allocated", default=ZERO), output_field=MONEY_FIELD
+    ),
 }
 
 
@@ -417,17 +421,24 @@ class PaymentCustomerRows:
 def payments_by_month(user: Any, *, filters: ReportFilters) -> list[dict]:
     """Money received per month of receipt: one grouped query, cached under the data version."""
     return cached_figures(
-        "payments-month",
-        user,
-        (filters,),
-        lambda: list(
-            _payments(user, filters)
-            .annotate(month=TruncMonth("received_on"))
-            .values("month")
-            .annotate(**PAYMENT_AGGREGATES)
-            .order_by("month")
-        ),
+        "payments-month", user, (filters,), lambda: _payments_by_month(user, filters)
     )
+
+
+def _payments_by_month(user: Any, filters: ReportFilters) -> list[dict]:
+    """Grouped by the day of receipt in the database and folded into months here: a day is a
+    plain date, while truncating to the month converts every payment's date to a timestamp."""
+    keys = ("payment_count", "received", "allocated_amount", "unallocated")
+    months: dict[date, dict] = {}
+    days = _payments(user, filters).values("received_on").annotate(**PAYMENT_AGGREGATES)
+    for day in days.order_by():
+        month = months.setdefault(
+            month_start(day["received_on"]),
+            {"month": month_start(day["received_on"]), **{key: 0 for key in keys}},
+        )
+        for key in keys:
+            month[key] += day[key]
+    return [months[month] for month in sorted(months)]
 
 
 def payment_totals(user: Any, *, filters: ReportFilters) -> dict[str, Any]:
@@ -506,16 +517,21 @@ def shots_trend(user: Any, *, today: date, months: int = TREND_MONTHS) -> list[d
     """Shoots and floors shot per month, the last `months` full months."""
     last = settlement_month(today)
     first = month_shift(last, -(months - 1))
-    rows = (
+    # Grouped by day in the database (a plain date; truncating to the month converts each
+    # record's date to a timestamp) and folded into months here.
+    days = (
         in_scope(UsageRecord.objects.all(), user, include_deleted=False)
         .filter(shot_date__gte=first, shot_date__lte=month_end(last))
-        .annotate(month=TruncMonth("shot_date"))
-        .values("month")
+        .values("shot_date")
         .annotate(shot_count=Sum("shots"), floor_count=Sum(F("shots") * F("floors")))
+        .order_by()
     )
-    return _monthly_series(
-        {r["month"]: r for r in rows}, first, months, ("shot_count", "floor_count")
-    )
+    rows: dict[date, dict] = {}
+    for day in days:
+        row = rows.setdefault(month_start(day["shot_date"]), {"shot_count": 0, "floor_count": 0})
+        row["shot_count"] += day["shot_count"]
+        row["floor_count"] += day["floor_count"]
+    return _monthly_series(rows, first, months, ("shot_count", "floor_count"))
 
 
 def cash_received(user: Any, *, since: date, until: date) -> Decimal:
