@@ -455,6 +455,15 @@ class Payment(models.Model):
         verbose_name = "收款"
         verbose_name_plural = "收款"
         ordering = ["-received_on", "-pk"]
+        indexes = [
+            # The payment summary sums each customer's payments: read from this index in
+            # customer order, grouped as it is read (no hash of 100,000 customers).
+            models.Index(
+                fields=["customer"],
+                include=["amount", "allocated", "received_on"],
+                name="billing_payment_customer_idx",
+            )
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["method", "bank_ref"],

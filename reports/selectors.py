@@ -356,7 +356,8 @@ def _payments(user: Any, filters: ReportFilters) -> QuerySet[Payment]:
 
 
 PAYMENT_AGGREGATES = {
-    "payment_count": Count("pk"),
+    # Counted on amount (never null): the id is not in billing_payment_customer_idx.
+    "payment_count": Count("amount"),
     "received": Sum("amount", default=ZERO),
     "allocated_amount": Sum("allocated", default=ZERO),
     # Received less allocated per group: two sums PostgreSQL already has (a third sum of

@@ -1,5 +1,6 @@
 """The usage index by customer, series and day carries shots and floors: churn warnings and
-the shots trend of a salesperson's customers are read from the index alone."""
+the shots trend of a salesperson's customers are read from the index alone; and each
+customer's payments are summed from an index of their amounts (the payment summary)."""
 
 from django.conf import settings
 from django.db import migrations, models
@@ -23,6 +24,14 @@ class Migration(migrations.Migration):
                 fields=["customer", "series", "shot_date"],
                 include=("shots", "floors"),
                 name="billing_usage_customer_idx",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="payment",
+            index=models.Index(
+                fields=["customer"],
+                include=("amount", "allocated", "received_on"),
+                name="billing_payment_customer_idx",
             ),
         ),
     ]
