@@ -13,7 +13,9 @@ or partly paid bill, and one usage record. Each page is requested through the Dj
 test client (middleware, view, template; no network) and the server time and query
 count are printed: the first (cold) run, then the median of the rest. Report aggregates
 are cached under the money data version: the version is moved before each page, so the
-cold run is the first read after a write. The cockpit is
+cold run is the first read after a write: the receivables, the payment summary and the
+sales home are judged by it. The tables are vacuumed after generation, as autovacuum does
+on a database in use (index-only scans need the visibility map). The cockpit is
 timed twice: recomputed on every request (?refresh=1), and as managers get it (from
 the cache the beat job keeps warm). Set REDIS_URL to time it against Redis.
 """
@@ -50,6 +52,8 @@ from opcms.months import month_shift  # noqa: E402
 from reports.selectors import settlement_month  # noqa: E402
 
 BASE_ID = 5_000_000
+# Pages judged by the first read after a write (the cold run), not by the cached reads.
+FIRST_READ_PATHS = {"receivables", "payment summary", "sales home"}
 SALES_USERS = 20
 
 
@@ -158,6 +162,10 @@ def generate(customers: int) -> None:
         )
         print(f"  usage: {time.perf_counter() - started:.1f} s")
         cur.execute("DROP TABLE bench_base")
+    # VACUUM as autovacuum does on a database in use: without it no page of the fresh tables
+    # is marked all-visible, and every index-only scan fetches the heap as well. VACUUM
+    # cannot run in a transaction block: the connection's autocommit is on here.
+    with connection.cursor() as cur:
         for table in (
             "customers_customer",
             "billing_bill",
@@ -165,7 +173,7 @@ def generate(customers: int) -> None:
             "billing_paymentallocation",
             "billing_usagerecord",
         ):
-            cur.execute(f"ANALYZE {table}")  # noqa: S608 - fixed table names
+            cur.execute(f"VACUUM (ANALYZE) {table}")  # noqa: S608 - fixed table names
 
 
 def drop() -> None:
@@ -292,15 +300,21 @@ def main() -> None:
         with connection.cursor() as cur:
             cur.execute("SELECT nextval('billing_data_version')")
         cold, median, queries, _size = measure(client, url, args.runs)
-        verdict = "ok" if median <= target else "SLOW"
+        # The report pages' target is the first read after a write (a cached read is the
+        # easy case); the recomputed pages recompute on every request (their median).
+        first_read = path in FIRST_READ_PATHS
+        judged = cold if first_read else median
+        verdict = "ok" if judged <= target else "SLOW"
         print(f"{label:36} {cold:9.0f} {median:10.0f} {queries:8d} {target:6d} {verdict}")
         if path:
             result(
                 f"{path} @{args.customers:,}x12",
-                f"{median:.0f} ms (first read after a write {cold:.0f} ms)",
+                f"first read after a write {cold:.0f} ms (cached reads {median:.0f} ms)"
+                if first_read
+                else f"{median:.0f} ms (first read after a write {cold:.0f} ms)",
                 f"<= {target} ms",
                 f"SQL aggregate of all bills {floor:.0f} ms",
-                median <= target,
+                judged <= target,
             )
 
 

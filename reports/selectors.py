@@ -46,7 +46,7 @@ from billing.bills.selectors import (
 from billing.data_version import data_version
 from billing.models import Bill, BillLine, Payment, PaymentAllocation, UsageRecord
 from customers.models import Customer, LifecycleStatus
-from customers.selectors import scoped_customers
+from customers.selectors import customer_scope_q, scoped_customers
 from opcms.months import month_end, month_parse, month_shift, month_start
 
 from . import scorecard as sc
@@ -134,10 +134,26 @@ def money_customers(user: Any, filters: ReportFilters = NO_FILTERS) -> QuerySet[
     return report_customers(user, filters, include_deleted=True)
 
 
+def in_scope(
+    rows: QuerySet, user: Any, filters: ReportFilters = NO_FILTERS, *, include_deleted: bool = True
+) -> QuerySet:
+    """Rows of a table with a `customer` (bills, payments, usage) whose customer is one of
+    report_customers(user, filters, include_deleted=...): the same scope rule
+    (customers.selectors.customer_scope_q), with no join with the customers when the user
+    sees them all. Money reads keep deleted customers (the default, see money_customers)."""
+    condition = customer_scope_q(user, include_deleted=include_deleted)
+    if condition is not None:
+        rows = rows.filter(condition)
+    if filters.sales_owner_id:
+        rows = rows.filter(customer__sales_owner_id=filters.sales_owner_id)
+    if filters.level:
+        rows = rows.filter(customer__level=filters.level)
+    return rows
+
+
 def billed_bills(user: Any, filters: ReportFilters = NO_FILTERS) -> QuerySet[Bill]:
     """Live, issued bills (应收) of the user's customers (deleted ones too), filtered."""
-    bills = Bill.objects.filter(
-        customer__in=money_customers(user, filters),
+    bills = in_scope(Bill.objects.all(), user, filters).filter(
         kind=Bill.Kind.BILL,
         status__in=BILLED_STATUSES,
     )
@@ -242,12 +258,20 @@ def _receivable_figures(groups: list[dict], key: str | None, today: date) -> lis
 
 
 def _receivable_groups(user: Any, filters: ReportFilters, *by: str) -> list[dict]:
-    return list(
+    return list(receivable_groups_query(user, filters, *by))
+
+
+def receivable_groups_query(user: Any, filters: ReportFilters, *by: str) -> QuerySet:
+    """The bills summed per `by`, status and due date (see _receivable_figures)."""
+    return (
         billed_bills(user, filters)
         .values(*by, "status", "due_date")
         .annotate(
-            bill_count=Count("pk"),
-            open_count=Count("pk", filter=Q(total__gt=F("amount_paid"))),
+            # Counted on total (never null), not on the id: the id is not in the covering
+            # index (billing_bill_receivables_idx), and counting it sent every read of a
+            # salesperson's bills to the table instead of the index.
+            bill_count=Count("total"),
+            open_count=Count("total", filter=Q(total__gt=F("amount_paid"))),
             billed=_money_sum("total"),
             received=_money_sum("amount_paid"),
         )
@@ -323,7 +347,7 @@ def receivable_totals(user: Any, *, filters: ReportFilters, today: date) -> dict
 
 
 def _payments(user: Any, filters: ReportFilters) -> QuerySet[Payment]:
-    payments = Payment.objects.filter(customer__in=money_customers(user, filters))
+    payments = in_scope(Payment.objects.all(), user, filters)
     if filters.month_from:
         payments = payments.filter(received_on__gte=filters.month_from)
     if filters.month_to:
@@ -332,10 +356,15 @@ def _payments(user: Any, filters: ReportFilters) -> QuerySet[Payment]:
 
 
 PAYMENT_AGGREGATES = {
-    "payment_count": Count("pk"),
+    # Counted on amount (never null): the id is not in billing_payment_customer_idx.
+    "payment_count": Count("amount"),
     "received": Sum("amount", default=ZERO),
     "allocated_amount": Sum("allocated", default=ZERO),
-    "unallocated": Sum(F("amount") - F("allocated"), default=ZERO, output_field=MONEY_FIELD),
+    # Received less allocated per group: two sums PostgreSQL already has (a third sum of
+    # amount − allocated cost another numeric addition per payment).
+    "unallocated": ExpressionWrapper(
+        Sum("amount", default=ZERO) - Sum("allocated", default=ZERO), output_field=MONEY_FIELD
+    ),
 }
 
 
@@ -401,17 +430,24 @@ class PaymentCustomerRows:
 def payments_by_month(user: Any, *, filters: ReportFilters) -> list[dict]:
     """Money received per month of receipt: one grouped query, cached under the data version."""
     return cached_figures(
-        "payments-month",
-        user,
-        (filters,),
-        lambda: list(
-            _payments(user, filters)
-            .annotate(month=TruncMonth("received_on"))
-            .values("month")
-            .annotate(**PAYMENT_AGGREGATES)
-            .order_by("month")
-        ),
+        "payments-month", user, (filters,), lambda: _payments_by_month(user, filters)
     )
+
+
+def _payments_by_month(user: Any, filters: ReportFilters) -> list[dict]:
+    """Grouped by the day of receipt in the database and folded into months here: a day is a
+    plain date, while truncating to the month converts every payment's date to a timestamp."""
+    keys = ("payment_count", "received", "allocated_amount", "unallocated")
+    months: dict[date, dict] = {}
+    days = _payments(user, filters).values("received_on").annotate(**PAYMENT_AGGREGATES)
+    for day in days.order_by():
+        month = months.setdefault(
+            month_start(day["received_on"]),
+            {"month": month_start(day["received_on"]), **{key: 0 for key in keys}},
+        )
+        for key in keys:
+            month[key] += day[key]
+    return [months[month] for month in sorted(months)]
 
 
 def payment_totals(user: Any, *, filters: ReportFilters) -> dict[str, Any]:
@@ -438,7 +474,7 @@ def settlement_status(user: Any, *, period: date, filters: ReportFilters = NO_FI
     """
     customers = report_customers(user, filters)
     by_status = list(
-        Bill.objects.filter(customer__in=money_customers(user, filters), period=period)
+        in_scope(Bill.objects.filter(period=period), user, filters)
         .values("kind", "status")
         .annotate(
             bill_count=Count("pk"),
@@ -490,26 +526,30 @@ def shots_trend(user: Any, *, today: date, months: int = TREND_MONTHS) -> list[d
     """Shoots and floors shot per month, the last `months` full months."""
     last = settlement_month(today)
     first = month_shift(last, -(months - 1))
-    rows = (
-        UsageRecord.objects.filter(
-            customer__in=scoped_customers(user),
-            shot_date__gte=first,
-            shot_date__lte=month_end(last),
-        )
-        .annotate(month=TruncMonth("shot_date"))
-        .values("month")
+    # Grouped by day in the database (a plain date; truncating to the month converts each
+    # record's date to a timestamp) and folded into months here.
+    days = (
+        in_scope(UsageRecord.objects.all(), user, include_deleted=False)
+        .filter(shot_date__gte=first, shot_date__lte=month_end(last))
+        .values("shot_date")
         .annotate(shot_count=Sum("shots"), floor_count=Sum(F("shots") * F("floors")))
+        .order_by()
     )
-    return _monthly_series(
-        {r["month"]: r for r in rows}, first, months, ("shot_count", "floor_count")
-    )
+    rows: dict[date, dict] = {}
+    for day in days:
+        row = rows.setdefault(month_start(day["shot_date"]), {"shot_count": 0, "floor_count": 0})
+        row["shot_count"] += day["shot_count"]
+        row["floor_count"] += day["floor_count"]
+    return _monthly_series(rows, first, months, ("shot_count", "floor_count"))
 
 
 def cash_received(user: Any, *, since: date, until: date) -> Decimal:
     """Money that arrived between two dates (payments by received_on), allocated or not."""
-    return Payment.objects.filter(
-        customer__in=money_customers(user), received_on__gte=since, received_on__lte=until
-    ).aggregate(amount=Sum("amount", default=ZERO))["amount"]
+    return (
+        in_scope(Payment.objects.all(), user)
+        .filter(received_on__gte=since, received_on__lte=until)
+        .aggregate(amount=Sum("amount", default=ZERO))["amount"]
+    )
 
 
 def customers_by(user: Any, field: str) -> list[dict]:
@@ -572,13 +612,14 @@ def _churn_warnings(user: Any, *, today: date, limit: int) -> dict[str, Any]:
     base_from = month_shift(last_month, -3)
     quiet_since = today - timedelta(days=CHURN_NO_USAGE_DAYS)
     window_from = min(base_from, today - timedelta(days=365))
-    customers = (
-        scoped_customers(user)
-        .exclude(disabled=True)
-        .exclude(lifecycle_status=LifecycleStatus.CHURNED)
+    # Disabled and churned customers are left out by an anti-join (no join with every customer).
+    known = Customer.objects.filter(pk=OuterRef("customer_id")).filter(
+        Q(disabled=True) | Q(lifecycle_status=LifecycleStatus.CHURNED)
     )
     grouped = (
-        UsageRecord.objects.filter(customer__in=customers, shot_date__gte=window_from)
+        in_scope(UsageRecord.objects.all(), user, include_deleted=False)
+        .filter(shot_date__gte=window_from)
+        .exclude(Exists(known))
         .values("customer_id")
         .annotate(
             last_shots=Coalesce(
@@ -718,7 +759,7 @@ def overdue_bills(user: Any, *, today: date, limit: int = 50) -> list[Bill]:
 
 def _overdue_bills(user: Any, *, today: date, limit: int) -> list[Bill]:
     bills = list(
-        Bill.objects.filter(customer__in=money_customers(user), kind=Bill.Kind.BILL)
+        in_scope(Bill.objects.filter(kind=Bill.Kind.BILL), user)
         .filter(overdue_q(today))
         .select_related("customer")
         .annotate(balance_due=BALANCE)

@@ -172,13 +172,18 @@ WITH b AS (
      AND due_date BETWEEN %s AND %s
      AND customer_id IN ({scope})
 ), owed AS (
+  -- Each bill's allocations by the bill's index: a join with every allocation scanned them
+  -- all (a million at 100,000 customers) and grouped the bills again.
   SELECT b.customer_id, b.due_date, b.start,
-         b.total - COALESCE(SUM(a.amount) FILTER (WHERE a.created_at < b.start), 0) AS owed,
-         COALESCE(SUM(a.amount) FILTER (
-           WHERE a.created_at >= b.start AND a.created_at < b.start + %s
-         ), 0) AS collected
-    FROM b LEFT JOIN {allocation} a ON a.bill_id = b.id AND a.undone_at IS NULL
-   GROUP BY b.id, b.customer_id, b.due_date, b.start, b.total
+         b.total - COALESCE(s.before_start, 0) AS owed, COALESCE(s.collected, 0) AS collected
+    FROM b LEFT JOIN LATERAL (
+      SELECT SUM(a.amount) FILTER (WHERE a.created_at < b.start) AS before_start,
+             SUM(a.amount) FILTER (
+               WHERE a.created_at >= b.start AND a.created_at < b.start + %s
+             ) AS collected
+        FROM {allocation} a
+       WHERE a.bill_id = b.id AND a.undone_at IS NULL
+    ) s ON true
 ), cases AS (
   SELECT customer_id, due_date, start, SUM(owed) AS owed, SUM(collected) AS collected
     FROM owed WHERE owed > 0

@@ -103,6 +103,9 @@ elif env.bool("OPCMS_EMBEDDED_DB", default=False):
 else:
     raise ImproperlyConfigured("DATABASE_URL must be set (PostgreSQL).")
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
+# No JIT: PostgreSQL compiles any query it estimates as costly (a report's pass over a
+# million bills), which costs 100–200 ms a query on this workload and saves nothing.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault("options", "-c jit=off")
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

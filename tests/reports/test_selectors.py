@@ -468,6 +468,25 @@ def test_receivables_covering_index_exists_on_postgres(db):
     assert "WHERE ((kind)::text = 'bill'::text)" in definition
 
 
+def test_usage_index_covers_the_shots_reports_sum(db):
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'billing_usage_customer_idx'"
+        )
+        (definition,) = cur.fetchone()
+    assert "(customer_id, series_id, shot_date) INCLUDE (shots, floors)" in definition
+
+
+def test_receivable_groups_read_only_columns_of_the_covering_index(sales_user):
+    # The covering index holds customer, period, status, due date, total and amount paid: a
+    # grouped read naming the id (COUNT(id)) could not be answered from the index alone.
+    sql = str(selectors.receivable_groups_query(sales_user, ALL, "period").query)
+    assert '"billing_bill"."id"' not in sql
+    assert '"billing_bill"."total"' in sql
+
+
 def test_cockpit_warm_task_keeps_the_scorecard_warm(world, manager_user, monkeypatch):
     from django.core.cache import cache
 
