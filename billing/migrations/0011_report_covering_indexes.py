@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("billing", "0009_report_indexes"),
+        ("billing", "0010_guards_per_statement_planned_per_call"),
         ("customers", "0005_customer_groups"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
