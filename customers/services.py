@@ -820,11 +820,21 @@ def recent_search_record(*, user: Any, query: str, label: str) -> None:
         return
     if not getattr(user, "is_authenticated", False):
         return
-    # Delete and insert (not update_or_create): the same few queries on every list request.
+    # One upsert (INSERT ... ON CONFLICT DO UPDATE): two tabs of one user searching the same
+    # thing at once both succeed (a delete-then-insert let the second break the unique key).
     with transaction.atomic():
-        RecentSearch.objects.filter(owner=user, query=query).delete()
-        RecentSearch.objects.create(
-            owner=user, query=query, label=label[:200] or query[:200], searched_at=timezone.now()
+        RecentSearch.objects.bulk_create(
+            [
+                RecentSearch(
+                    owner=user,
+                    query=query,
+                    label=label[:200] or query[:200],
+                    searched_at=timezone.now(),
+                )
+            ],
+            update_conflicts=True,
+            unique_fields=["owner", "query"],
+            update_fields=["label", "searched_at"],
         )
         keep = RecentSearch.objects.filter(owner=user).values("pk")[:RECENT_SEARCHES_KEPT]
         # One DELETE ... NOT IN (SELECT ... LIMIT 10): PostgreSQL takes a LIMIT in a subquery.

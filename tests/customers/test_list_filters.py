@@ -151,3 +151,49 @@ def test_list_request_records_the_search_with_a_readable_label(client, ops_user,
     assert search.query == "level=A&level=B"
     assert search.label == "客户等级：A、B"
     assert 'id="recent-searches"' in html and "客户等级：A、B" in html
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_tabs_recording_the_same_search_at_once_both_succeed():
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from tests.factories import UserFactory
+
+    user = UserFactory(role="ops", username="ops_two_tabs")
+    first_recorded = threading.Event()
+    errors: list[Exception] = []
+
+    def first_tab():
+        try:
+            with transaction.atomic():
+                recent_search_record(user=user, query="level=A", label="客户等级：A")
+                first_recorded.set()
+                time.sleep(0.5)  # the second tab's write arrives before this one commits
+        except Exception as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+        finally:
+            first_recorded.set()
+            connection.close()
+
+    def second_tab():
+        first_recorded.wait(5)
+        try:
+            recent_search_record(user=user, query="level=A", label="客户等级：A")
+        except Exception as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    # When two requests of one user record the same search at the same moment
+    tabs = [threading.Thread(target=first_tab), threading.Thread(target=second_tab)]
+    for tab in tabs:
+        tab.start()
+    for tab in tabs:
+        tab.join(10)
+
+    # Then neither fails (a 500 in the load bench) and the search is kept once
+    assert errors == []
+    assert RecentSearch.objects.filter(owner=user, query="level=A").count() == 1
