@@ -128,7 +128,10 @@ def login_page(browser_page):
         browser_page.goto(f"{browser_page.base_url}/accounts/login/")
         browser_page.fill("#id_username", user.username)
         browser_page.fill("#id_password", password)
-        browser_page.click("button[type=submit]")
+        # Wait for the next page's load event: its scripts (Bootstrap's dropdowns) have run
+        # before the test clicks; a click on a half-loaded page opened no menu.
+        with browser_page.expect_navigation():
+            browser_page.click("button[type=submit]")
         return browser_page
 
     return _login
