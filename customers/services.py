@@ -820,6 +820,12 @@ def recent_search_record(*, user: Any, query: str, label: str) -> None:
         return
     if not getattr(user, "is_authenticated", False):
         return
+    label = label[:200] or query[:200]
+    # Paging and sorting repeat the search at the top of the list: one read instead of a
+    # write transaction (and its commit) on every page.
+    latest = RecentSearch.objects.filter(owner=user).values_list("query", "label").first()
+    if latest == (query, label):
+        return
     # One upsert (INSERT ... ON CONFLICT DO UPDATE): two tabs of one user searching the same
     # thing at once both succeed (a delete-then-insert let the second break the unique key).
     with transaction.atomic():
@@ -828,7 +834,7 @@ def recent_search_record(*, user: Any, query: str, label: str) -> None:
                 RecentSearch(
                     owner=user,
                     query=query,
-                    label=label[:200] or query[:200],
+                    label=label,
                     searched_at=timezone.now(),
                 )
             ],

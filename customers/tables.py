@@ -8,6 +8,7 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
+from django_tables2.data import TableQuerysetData
 from django_tables2.utils import OrderBy, OrderByTuple
 
 from .models import Customer
@@ -38,6 +39,28 @@ def highlight(text: str, term: str) -> str:
         return mark_safe(safe)  # noqa: S308 - escaped above
     pattern = re.compile(re.escape(escape(term)), re.IGNORECASE)
     return mark_safe(pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", safe))  # noqa: S308
+
+
+class PageByIds(TableQuerysetData):
+    """A table's queryset counted and sorted in the database, its page read by ids.
+
+    A page is two queries: the ids of the page from the filtered, sorted queryset (a
+    narrow row), then those customers with what a row shows, by primary key
+    (`rows_for_ids`, which keeps their order). In one query PostgreSQL sorted every
+    matching customer with its joined owner and dictionary values to keep 25: a tag of
+    10,000 customers sorted by sales owner, page 40, took 36 ms; page 2,000 of all
+    customers sorted by company id 111 ms against 13 (EXPLAIN ANALYZE at 100,000).
+    """
+
+    def __init__(self, data, *, rows_for_ids):
+        super().__init__(data)
+        self._rows_for_ids = rows_for_ids
+
+    def __getitem__(self, key):
+        if not isinstance(key, slice):
+            return super().__getitem__(key)
+        ids = list(self.data.prefetch_related(None).values_list("pk", flat=True)[key])
+        return self._rows_for_ids(ids) if ids else []
 
 
 class CustomerTable(tables.Table):

@@ -49,7 +49,7 @@ from .selectors import (
     customer_duplicates,
     customer_edit_history,
     customer_key_figures,
-    customer_list_queryset,
+    customer_list_rows,
     grade_thresholds,
     parse_id,
     recent_searches,
@@ -59,7 +59,7 @@ from .selectors import (
 from .selectors import (
     customer_detail as select_customer,
 )
-from .tables import DEFAULT_COLUMNS, CustomerTable
+from .tables import DEFAULT_COLUMNS, CustomerTable, PageByIds
 
 SECTIONS = {
     "contacts": ("联系人", "contacts", ["name", "position", "phone", "email", "is_primary"]),
@@ -173,7 +173,7 @@ def _editable(request, pk: int) -> Customer:
 def customer_list(request):
     user = request.user
     customer_filter = CustomerFilter(
-        request.GET or None, queryset=customer_list_queryset(user), request=request
+        request.GET or None, queryset=scoped_customers(user), request=request
     )
     if "cols_set" in request.GET:
         request.session["customer_columns"] = request.GET.getlist("cols")
@@ -185,7 +185,7 @@ def customer_list(request):
     if not sort_keys(request.GET.get("sort")):
         rows = rows.order_by(*sort_order_by(["name"]))  # the list's default: by name (pinyin)
     table = CustomerTable(
-        rows,
+        PageByIds(rows, rows_for_ids=lambda ids: customer_list_rows(user, ids, columns=columns)),
         search_term=request.GET.get("q", ""),
         exclude=[c for c in optional if c not in columns],
     )

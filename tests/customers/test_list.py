@@ -59,9 +59,12 @@ def test_search_over_name_phone_contact_sales_and_company_id(
         ("六六", {"深圳乐有家"}),
     ],
 )
+@pytest.mark.parametrize("ids_array_max", [10_000, 0], ids=["ids-array", "pk-in"])
 def test_search_by_long_and_short_terms_finds_the_same_columns(
-    client, ops_user, sales_user, term, expected
+    client, ops_user, sales_user, term, expected, ids_array_max, monkeypatch
 ):
+    # Both forms of a match (a few ids as an array, many as `pk IN`) find the same customers.
+    monkeypatch.setattr("customers.selectors.IDS_ARRAY_MAX", ids_array_max)
     sales_user.full_name = "王珂珂"
     sales_user.save(update_fields=["full_name"])
     CustomerFactory(name="北京链家地产", sales_owner=sales_user)
@@ -121,6 +124,57 @@ def test_filters_on_each_dimension(client, ops_user, sales_user):
         {"tag": tag.pk},
     ):
         assert names(client.get(LIST, params)) == ["目标"], params
+
+
+@pytest.mark.parametrize("ids_array_max", [10_000, 0], ids=["ids-array", "pk-in"])
+def test_many_valued_filters_match_each_customer_once(admin_user, monkeypatch, ids_array_max):
+    monkeypatch.setattr("customers.selectors.IDS_ARRAY_MAX", ids_array_max)
+    east, west = (DictionaryItem.objects.create(kind="region", value=v) for v in ("华东", "华西"))
+    key, new = TagFactory(), TagFactory()
+    ops, other_ops = UserFactory(role="ops"), UserFactory(role="ops")
+    both = CustomerFactory(name="两个都有")
+    both.tags.add(key, new)
+    both.regions.add(east, west)
+    both.ops_owners.add(ops, other_ops)
+    one = CustomerFactory(name="只有一个")
+    one.tags.add(new)
+    one.regions.add(west)
+    one.ops_owners.add(other_ops)
+    CustomerFactory(name="没有")
+    CustomerFactory(name="已删除", is_deleted=True).tags.add(key)
+
+    for params in (
+        {"tag": [key.pk, new.pk]},
+        {"region": [east.pk, west.pk]},
+        {"ops_owner": [ops.pk, other_ops.pk]},
+    ):
+        customers = CustomerFilter(params, queryset=scoped_customers(admin_user)).qs
+
+        assert sorted(c.name for c in customers) == ["两个都有", "只有一个"], params
+        assert customers.count() == 2, params
+
+
+def test_a_few_matching_ids_are_looked_up_by_primary_key(admin_user, monkeypatch):
+    # `pk = ANY(ARRAY(...))`: PostgreSQL planned `pk IN (...)` and EXISTS as a hash join
+    # over every customer (bench/customers_list.py: phone search, tag filter).
+    tag = TagFactory()
+    for i in range(3):
+        CustomerFactory(name=f"北京链家{i}").tags.add(tag)
+
+    def count_sql(params):
+        customers = CustomerFilter(params, queryset=scoped_customers(admin_user)).qs
+        with CaptureQueriesContext(connection) as ctx:
+            assert customers.count() == 3
+        return ctx.captured_queries[-1]["sql"]
+
+    for params in ({"q": "北京链家"}, {"tag": tag.pk}):
+        sql = count_sql(params)
+        assert "= ANY((ARRAY(" in sql and "EXISTS" not in sql, params
+
+        # More ids than IDS_ARRAY_MAX: `pk IN`, which PostgreSQL may answer by a scan.
+        monkeypatch.setattr("customers.selectors.IDS_ARRAY_MAX", 2)
+        assert "ANY(" not in count_sql(params) and '"id" IN (' in count_sql(params), params
+        monkeypatch.undo()
 
 
 def test_unresolved_sales_owner_and_unset_level_filters(admin_user):
@@ -233,6 +287,54 @@ def test_filtered_count_and_pagination(client, ops_user):
     assert len(names(client.get(LIST, {"level": "A", "page": 2}))) == 5
 
 
+def test_pages_follow_the_sort_of_the_whole_list(client, ops_user):
+    # given 30 customers of three salespeople, sorted by sales owner then name
+    owners = [UserFactory(role="sales", full_name=n) for n in ("王五", "张三", "李四")]
+    for i in range(30):
+        CustomerFactory(name=f"客户{i:02d}", sales_owner=owners[i % 3])
+    client.force_login(ops_user)
+    params = {"sort": "sales_owner,name"}
+    expected = list(
+        CustomerFilter(params, queryset=scoped_customers(ops_user)).qs.values_list(
+            "name", flat=True
+        )
+    )
+
+    # when both pages are read
+    first = client.get(LIST, params)
+    second = client.get(LIST, {**params, "page": 2})
+
+    # then they are the sorted list cut in two, and each counts all 30
+    assert names(first) + names(second) == expected
+    assert first.context["filtered_count"] == second.context["filtered_count"] == 30
+
+
+def test_page_rows_come_in_the_order_of_their_ids_and_only_in_scope(sales_user, other_sales_user):
+    from customers.selectors import customer_list_rows
+
+    mine = [CustomerFactory(sales_owner=sales_user) for _ in range(3)]
+    theirs = CustomerFactory(sales_owner=other_sales_user)
+    ids = [mine[2].pk, theirs.pk, mine[0].pk, mine[1].pk]
+
+    rows = customer_list_rows(sales_user, ids, columns=["tags"])
+
+    assert rows == [mine[2], mine[0], mine[1]]
+
+
+def test_hidden_columns_cost_no_query(client, ops_user):
+    CustomerFactory(name="甲").tags.add(TagFactory())
+    client.force_login(ops_user)
+
+    def page_sql(columns):
+        client.get(LIST, {"cols_set": "1", "cols": columns})
+        with CaptureQueriesContext(connection) as ctx:
+            assert names(client.get(LIST)) == ["甲"]
+        return " ".join(q["sql"] for q in ctx.captured_queries)
+
+    assert "customers_customer_regions" in page_sql(["tags", "regions"])
+    assert "customers_customer_regions" not in page_sql(["tags"])
+
+
 def test_query_count_does_not_grow_with_rows(client, ops_user, sales_user):
     def render_count():
         with CaptureQueriesContext(connection) as ctx:
@@ -244,6 +346,7 @@ def test_query_count_does_not_grow_with_rows(client, ops_user, sales_user):
         c = CustomerFactory(name=f"公司{i}", sales_owner=sales_user)
         c.tags.add(TagFactory())
         c.ops_owners.add(ops_user)
+    render_count()  # the first request records the search; its repeats only read it
     few = render_count()
     for i in range(30):
         c = CustomerFactory(name=f"公司x{i}", sales_owner=sales_user)

@@ -9,6 +9,8 @@ from datetime import date
 
 import openpyxl
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -139,6 +141,19 @@ def test_last_ten_searches_are_kept_per_user(client, ops_user, sales_user, custo
 
     assert len(mine) == 10
     assert mine[0] == "客户5" and "客户0" not in mine and "别人" not in mine
+
+
+def test_repeating_the_latest_search_writes_nothing(ops_user):
+    recent_search_record(user=ops_user, query="q=链家", label="“链家”")
+    recent_search_record(user=ops_user, query="level=A", label="客户等级：A")
+    with CaptureQueriesContext(connection) as again:
+        recent_search_record(user=ops_user, query="level=A", label="客户等级：A")
+    recent_search_record(user=ops_user, query="q=链家", label="“链家”")  # not the latest
+
+    writes = [q["sql"] for q in again.captured_queries if not q["sql"].startswith("SELECT")]
+    assert writes == []
+    labels = list(RecentSearch.objects.filter(owner=ops_user).values_list("label", flat=True))
+    assert labels == ["“链家”", "客户等级：A"]
 
 
 def test_list_request_records_the_search_with_a_readable_label(client, ops_user, customers):
