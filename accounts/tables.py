@@ -6,10 +6,50 @@ import re
 from collections.abc import Collection
 
 import django_tables2 as tables
+from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 TEMPLATE = "includes/table.html"
+
+# The most rows a page shows whatever ?per_page= asks: a URL asking for 100,000 rendered
+# them all, and one asking for 0 answered 500 (the paginator divides by it).
+MAX_PER_PAGE = 200
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+class RequestConfig(tables.RequestConfig):
+    """django-tables2's RequestConfig with ?per_page= kept within 1..MAX_PER_PAGE.
+
+    Sorting is the library's; paging reads ?page= and ?per_page= as it does (a page out of
+    range shows the last one, a page that is not a number the first) and bounds the size."""
+
+    def configure(self, table):
+        paginate, self.paginate = self.paginate, False
+        super().configure(table)
+        self.paginate = paginate
+        if not paginate:
+            return table
+        options = dict(paginate) if hasattr(paginate, "items") else {}
+        page = _int_or_none(self.request.GET.get(table.prefixed_page_field))
+        if page is not None:
+            options["page"] = page
+        per_page = _int_or_none(self.request.GET.get(table.prefixed_per_page_field))
+        if per_page is not None:
+            options["per_page"] = min(max(per_page, 1), MAX_PER_PAGE)
+        try:
+            table.paginate(**options)
+        except PageNotAnInteger:
+            table.page = table.paginator.page(1)
+        except EmptyPage:
+            table.page = table.paginator.page(table.paginator.num_pages)
+        return table
 
 
 M2M_OPERATIONS = {"add": "添加", "delete": "移除", "clear": "清空"}

@@ -8,7 +8,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from . import roles, services
 from .filters import AuditFilter, JobFilter
@@ -25,7 +24,7 @@ from .selectors import (
     schedule_runs_recent,
     webhook_deliveries_recent,
 )
-from .tables import AuditTable, JobTable
+from .tables import AuditTable, JobTable, RequestConfig
 from .webhooks import webhook_replay
 
 

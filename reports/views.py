@@ -9,9 +9,9 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django_tables2 import RequestConfig
 
 from accounts import roles
+from accounts.tables import RequestConfig
 from billing.collections.forms import PeriodForm
 from billing.collections.pipeline import pipeline_by_month, pipeline_items
 

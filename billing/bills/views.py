@@ -13,9 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from accounts.roles import can_close_period, can_edit_customer, can_manage_billing
+from accounts.tables import RequestConfig
 from billing.bills import services
 from billing.bills.filters import BillFilter
 from billing.bills.forms import (

@@ -9,10 +9,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from accounts.models import User
 from accounts.roles import can_follow_up_collections
+from accounts.tables import RequestConfig
 from billing.collections import burndown, pipeline, selectors, services
 from billing.collections.filters import DeskFilter
 from billing.collections.forms import ContactForm, PeriodForm, StatementSendForm

@@ -9,10 +9,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from accounts.roles import can_manage_billing
 from accounts.selectors import jobs_visible_to
+from accounts.tables import RequestConfig
 from billing.bills.forms import ReasonForm
 from billing.bills.selectors import bills_open_for_payer
 from billing.models import Payment

@@ -13,10 +13,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
 from accounts.models import Job
 from accounts.roles import can_manage_plans, can_run_whatif
+from accounts.tables import RequestConfig
 from billing.whatif import documents
 from billing.whatif.forms import WhatIfApplyForm, WhatIfForm
 from billing.whatif.selectors import WhatIfResult, WhatIfRow, whatif_compute, whatif_customers
