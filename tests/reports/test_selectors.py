@@ -533,9 +533,7 @@ def test_receivable_groups_from_the_totals_equal_those_of_the_bills(
             assert sorted(from_totals, key=key_of) == sorted(from_bills, key=key_of)
 
 
-def test_payment_rows_from_the_totals_equal_those_of_the_payments(
-    world, manager_user, sales_user
-):
+def test_payment_rows_from_the_totals_equal_those_of_the_payments(world, manager_user, sales_user):
     for user in (manager_user, sales_user):
         from_totals = list(selectors.payments_by_customer(user, filters=ALL))
         from_payments = list(
