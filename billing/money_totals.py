@@ -64,8 +64,16 @@ def _bill_upsert(grouped: str) -> str:
 
 
 def _bill_delta(rows: str) -> str:
+    # Summed per customer first: rows that net to nothing (an update of other columns) drop
+    # out before any customer is locked.
     return _bill_upsert(f"""
-        WITH delta AS ({rows}),
+        WITH delta AS (
+            SELECT customer_id, period, status, due_date,
+                   sum(n) AS n, sum(o) AS o, sum(t) AS t, sum(p) AS p
+              FROM ({rows}) AS r
+             GROUP BY 1, 2, 3, 4
+            HAVING sum(n) <> 0 OR sum(o) <> 0 OR sum(t) <> 0 OR sum(p) <> 0
+        ),
         keys AS (
             SELECT id, sales_owner_id, level, group_id FROM customers_customer
              WHERE id IN (SELECT customer_id FROM delta) ORDER BY id FOR SHARE
@@ -112,7 +120,12 @@ def _payment_month_upsert(grouped: str) -> str:
 def _payment_deltas(rows: str) -> tuple[str, str]:
     """The statements adding the rows' deltas to the per-month and the per-customer totals."""
     by_month = _payment_month_upsert(f"""
-        WITH delta AS ({rows}),
+        WITH delta AS (
+            SELECT customer_id, month, sum(n) AS n, sum(a) AS a, sum(l) AS l
+              FROM ({rows}) AS r
+             GROUP BY 1, 2
+            HAVING sum(n) <> 0 OR sum(a) <> 0 OR sum(l) <> 0
+        ),
         keys AS (
             SELECT id, sales_owner_id, level FROM customers_customer
              WHERE id IN (SELECT customer_id FROM delta) ORDER BY id FOR SHARE
@@ -177,10 +190,6 @@ CUSTOMER_PAYMENTS_SQL = _payment_month_upsert(f"""
     HAVING sum(k.sign) <> 0 OR sum(k.sign * p.amount) <> 0 OR sum(k.sign * p.allocated) <> 0""")
 
 
-def _quote(sql: str) -> str:
-    return "'" + sql.replace("'", "''") + "'"
-
-
 def _function(name: str, body: str) -> str:
     return f"""
 CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
@@ -195,10 +204,11 @@ $$ LANGUAGE plpgsql;
 
 
 def _run(sql: str, table: str, count: str) -> str:
-    """EXECUTE one upsert and delete the rows it left empty (no bill or payment: every sum
-    of such a row is zero, the totals being exact)."""
+    """Run one upsert and delete the rows it left empty (no bill or payment: every sum of
+    such a row is zero, the totals being exact)."""
+    head, _, tail = sql.rpartition("SELECT array_agg(id) FROM changed")
     return f"""
-    EXECUTE {_quote(sql)} INTO empty;
+    {head}SELECT array_agg(id) INTO empty FROM changed{tail};
     IF empty IS NOT NULL THEN
       DELETE FROM {table} WHERE id = ANY(empty) AND {count} = 0;
     END IF;"""
