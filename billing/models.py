@@ -875,5 +875,9 @@ class CustomerPaymentTotal(models.Model):
     amount = models.DecimalField(**MONEY)
     allocated = models.DecimalField(**MONEY)
 
+    class Meta:
+        # The payment summary pages customers by amount received, largest first.
+        indexes = [models.Index(fields=["-amount", "customer"], name="billing_custpay_rank_idx")]
+
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.payments} ¥{self.amount}"

@@ -122,5 +122,9 @@ class Migration(migrations.Migration):
                 ],
             },
         ),
+        migrations.AddIndex(
+            model_name="customerpaymenttotal",
+            index=models.Index(fields=["-amount", "customer"], name="billing_custpay_rank_idx"),
+        ),
         migrations.RunSQL(POSTGRES_INSTALL, POSTGRES_UNINSTALL),
     ]
