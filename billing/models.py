@@ -786,3 +786,98 @@ class ReceiptExplanation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.payment_id}: {self.reason}"
+
+
+# --- money totals kept on write (issue 17) -------------------------------------------
+# Reports sum a million bills and payments at 100,000 customers. These tables hold the same
+# sums per reporting key, kept exactly by database triggers in the transaction of every
+# write (billing/money_totals.py), so a report sums thousands of rows instead. The rows are
+# derived: `rebuild_money_totals` recomputes them from the bills and payments.
+
+
+class BillTotal(models.Model):
+    """Live, issued bills (kind bill; issued, partially paid or paid) summed per customer
+    owner, grade and group (the customer's at the time) and per month, status and due date."""
+
+    sales_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    level = models.CharField(max_length=1, blank=True)
+    group = models.ForeignKey(
+        "customers.CustomerGroup",
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    period = models.DateField()
+    status = models.CharField(max_length=16)
+    due_date = models.DateField(null=True)
+    bills = models.IntegerField()
+    open_bills = models.IntegerField()  # bills with total > amount_paid
+    total = models.DecimalField(**MONEY)  # sum of the bills' total
+    amount_paid = models.DecimalField(**MONEY)  # sum of the bills' amount_paid
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sales_owner", "level", "group", "period", "status", "due_date"],
+                nulls_distinct=False,
+                name="billing_billtotal_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.period:%Y-%m} {self.status}: {self.bills} ¥{self.total}"
+
+
+class PaymentTotal(models.Model):
+    """Payments summed per customer owner and grade (the customer's at the time) and month of
+    receipt."""
+
+    sales_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    level = models.CharField(max_length=1, blank=True)
+    month = models.DateField()
+    payments = models.IntegerField()
+    amount = models.DecimalField(**MONEY)  # sum of the payments' amount
+    allocated = models.DecimalField(**MONEY)  # sum of the payments' allocated
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sales_owner", "level", "month"],
+                nulls_distinct=False,
+                name="billing_paymenttotal_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}: {self.payments} ¥{self.amount}"
+
+
+class CustomerPaymentTotal(models.Model):
+    """All of one customer's payments summed (the payment summary's rows, ranked by amount)."""
+
+    customer = models.OneToOneField(
+        Customer, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    payments = models.IntegerField()
+    amount = models.DecimalField(**MONEY)
+    allocated = models.DecimalField(**MONEY)
+
+    class Meta:
+        # The payment summary pages customers by amount received, largest first.
+        indexes = [models.Index(fields=["-amount", "customer"], name="billing_custpay_rank_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.payments} ¥{self.amount}"

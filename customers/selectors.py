@@ -69,6 +69,15 @@ def customer_scope_q(user: Any, *, include_deleted: bool = False) -> Q | None:
     return condition & Q(customer__is_deleted=False)
 
 
+def owner_scope_q(user: Any) -> Q | None:
+    """The rule of `customer_scope_q(user, include_deleted=True)` over a table that keeps the
+    customer's sales owner itself (`sales_owner`) instead of the customer: the money totals
+    of billing.models (BillTotal, PaymentTotal), whose rows filtered by it sum exactly the
+    bills or payments of scoped_customers(user, include_deleted=True). None means every row.
+    """
+    return scope_filter(user)
+
+
 def users_in_scope_of(customer: Customer, users: Iterable[Any]) -> list[Any]:
     """The users among `users` whose scope includes `customer`: nobody is told about a
     customer they may not see."""

@@ -62,3 +62,26 @@ def test_everything_in_scope_needs_no_join_with_the_customers(world):
     sql = str(Bill.objects.filter(customer_scope_q(manager)).query)
     assert "JOIN" not in sql
     assert "NOT (EXISTS" in sql  # the few deleted customers, by an anti-join
+
+
+@pytest.mark.parametrize("who", ["lead", "member", "stranger", "manager", "ops", "nobody"])
+def test_money_totals_in_scope_sum_the_bills_of_the_scoped_customers(world, who):
+    from django.db.models import Count, Sum
+
+    from billing.models import BillTotal
+    from customers.selectors import owner_scope_q
+
+    user = world[who]
+    # given the bills of the customers the door lets this user see (money keeps deleted ones)
+    expected = Bill.objects.filter(
+        customer__in=scoped_customers(user, include_deleted=True)
+    ).aggregate(bills=Count("pk"), total=Sum("total", default=0))
+
+    # when the totals kept per customer owner are filtered by the owner form of the rule
+    condition = owner_scope_q(user)
+    totals = BillTotal.objects.all() if condition is None else BillTotal.objects.filter(condition)
+
+    # then they sum the same bills
+    assert (
+        totals.aggregate(bills=Sum("bills", default=0), total=Sum("total", default=0)) == expected
+    )

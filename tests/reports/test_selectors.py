@@ -508,3 +508,39 @@ def test_cockpit_warm_task_keeps_the_scorecard_warm(world, manager_user, monkeyp
     monkeypatch.setattr("reports.tasks.timezone.now", lambda: later)
     cockpit_warm_task()
     assert selectors.scorecard_cached(manager_user, today=TODAY)["computed_at"] > first
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        ALL,
+        ReportFilters(level="A"),
+        ReportFilters(month_from=dt.date(2025, 11, 1), month_to=dt.date(2025, 12, 1)),
+    ],
+)
+def test_receivable_groups_from_the_totals_equal_those_of_the_bills(
+    world, manager_user, sales_user, filters
+):
+    # The groups read from the money totals kept on write are the bills' own groups.
+    for user in (manager_user, sales_user):
+        for key in ("period", "customer__group__name"):
+            from_totals = selectors._receivable_groups(user, filters, key)
+            from_bills = list(selectors.receivable_groups_query(user, filters, key))
+
+            def key_of(row, key=key):
+                return (str(row[key]), row["status"], str(row["due_date"]))
+
+            assert sorted(from_totals, key=key_of) == sorted(from_bills, key=key_of)
+
+
+def test_payment_rows_from_the_totals_equal_those_of_the_payments(world, manager_user, sales_user):
+    for user in (manager_user, sales_user):
+        from_totals = list(selectors.payments_by_customer(user, filters=ALL))
+        from_payments = list(
+            selectors._payments(user, ALL)
+            .values("customer_id")
+            .annotate(**selectors.PAYMENT_AGGREGATES)
+            .order_by("-received", "customer_id")
+        )
+        assert from_totals == from_payments
+        assert from_totals
