@@ -38,13 +38,15 @@ import django  # noqa: E402
 
 django.setup()
 
+import psutil  # noqa: E402
 import requests  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
 from accounts.management.commands.seed_demo import DEMO_PASSWORD  # noqa: E402
 from accounts.models import User  # noqa: E402
-from bench._common import quiet, require_scratch_database, result  # noqa: E402
+from bench._common import load_average, quiet, require_scratch_database, result  # noqa: E402
 from customers.selectors import scoped_customers  # noqa: E402
 
 TARGETS = {20: 200, 50: 500, 100: 300}  # users: p95 ms
@@ -179,16 +181,78 @@ def user_loop(base, session, pages, deadline, think, timings, errors, lock, seed
         time.sleep(think * rng.uniform(0.5, 1.5))
 
 
+class CpuMeter:
+    """CPU seconds spent by the server (gunicorn master and workers, their PostgreSQL
+    backends) and by this client during a round: what a request costs, which the load
+    average of a shared machine moves far less than latency. A sampler thread reads
+    /proc every 0.2 s, so a backend that closes (CONN_MAX_AGE) keeps what it had spent.
+    """
+
+    def __init__(self, server: subprocess.Popen, database: str):
+        self.server = psutil.Process(server.pid)
+        self.database = database
+        self.first: dict[tuple[str, int], float] = {}
+        self.last: dict[tuple[str, int], float] = {}
+        self.stop = threading.Event()
+
+    def _pids(self):
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+                [self.database],
+            )
+            backends = [("postgres", pid) for (pid,) in cursor.fetchall()]
+        workers = [self.server, *self.server.children(recursive=True)]
+        return [("django", p.pid) for p in workers] + backends
+
+    def _sample(self, initial: bool = False) -> None:
+        for key in self._pids():
+            try:
+                times = psutil.Process(key[1]).cpu_times()
+            except psutil.Error:
+                continue
+            spent = times.user + times.system
+            # A process born during the round counts from zero.
+            self.first.setdefault(key, spent if initial else 0.0)
+            self.last[key] = spent
+
+    def _run(self) -> None:
+        while not self.stop.wait(0.2):
+            self._sample()
+
+    def __enter__(self):
+        self.client_started = time.process_time()
+        self._sample(initial=True)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+        self._sample()
+        from django.db import connection
+
+        connection.close()
+        self.client = time.process_time() - self.client_started
+        self.by_kind = {"django": 0.0, "postgres": 0.0}
+        for key, spent in self.last.items():
+            self.by_kind[key[0]] += spent - self.first[key]
+
+
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def round_of(base, users, duration, think, pages_by_user) -> None:
+def round_of(base, users, duration, think, pages_by_user, server) -> tuple:
     sessions = [(MIX[i % len(MIX)], login(base, MIX[i % len(MIX)])) for i in range(users)]
     timings: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
+    meter = CpuMeter(server, settings.DATABASES["default"]["NAME"]).__enter__()
     deadline = time.monotonic() + duration
     started = time.monotonic()
     threads = [
@@ -204,6 +268,7 @@ def round_of(base, users, duration, think, pages_by_user) -> None:
     for t in threads:
         t.join(timeout=duration + 60)
     wall = time.monotonic() - started
+    meter.__exit__()
     p50, p95, p99 = (percentile(timings, p) for p in (50, 95, 99))
     rate = len(timings) / wall
     print(
@@ -212,9 +277,17 @@ def round_of(base, users, duration, think, pages_by_user) -> None:
         f"errors {len(errors)}",
         flush=True,
     )
+    n = len(timings)
+    django_ms, pg_ms = (meter.by_kind[k] * 1000 / n for k in ("django", "postgres"))
+    print(
+        f"    CPU a request: server {django_ms + pg_ms:.1f} ms (Django {django_ms:.1f}, "
+        f"PostgreSQL {pg_ms:.1f}); this client {meter.client * 1000 / n:.1f} ms; "
+        f"load average {load_average()}",
+        flush=True,
+    )
     if errors:
         print(f"    first errors: {errors[:3]}")
-    return p95, p99, rate, len(errors)
+    return p95, p99, rate, len(errors), django_ms + pg_ms
 
 
 def main() -> None:
@@ -248,11 +321,14 @@ def main() -> None:
         floor = statistics.median(yard)
         print(f"yardstick: GET login page, one user, p50 {floor:.0f} ms")
         for users in args.users:
-            p95, p99, rate, errors = round_of(base, users, args.duration, args.think, pages_by_user)
+            p95, p99, rate, errors, cpu_ms = round_of(
+                base, users, args.duration, args.think, pages_by_user, server
+            )
             target = TARGETS.get(users)
             result(
                 f"{users} users, {args.think:g} s think, gunicorn x{args.workers}",
-                f"p95 {p95:.0f} ms, p99 {p99:.0f} ms, {rate:.1f} req/s, {errors} errors",
+                f"p95 {p95:.0f} ms, p99 {p99:.0f} ms, {rate:.1f} req/s, {errors} errors, "
+                f"server CPU {cpu_ms:.1f} ms a request",
                 f"p95 <= {target} ms" if target else "(no target)",
                 f"login page p50 {floor:.0f} ms",
                 (p95 <= target and errors == 0) if target else None,
