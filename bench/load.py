@@ -50,7 +50,7 @@ from django.urls import reverse  # noqa: E402
 
 from accounts.management.commands.seed_demo import DEMO_PASSWORD  # noqa: E402
 from accounts.models import User  # noqa: E402
-from bench._common import load_average, quiet, require_scratch_database, result  # noqa: E402
+from bench._common import SERVER_ENV, load_average, quiet, require_scratch_database, result  # noqa: E402
 from customers.selectors import scoped_customers  # noqa: E402
 
 TARGETS = {20: 200, 50: 500, 100: 300}  # users: p95 ms
@@ -109,14 +109,7 @@ def pages_for(username: str) -> list[str]:
 
 
 def start_server(port: int, workers: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "opcms.settings.production",
-        "DEBUG": "0",
-        "SECRET_KEY": "bench-load-only-secret-key-0123456789-abcdefghijklmnop",
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-    }
+    env = {**os.environ, **SERVER_ENV}
     if not (ROOT / "staticfiles" / "staticfiles.json").exists():  # WhiteNoise's manifest
         subprocess.run(  # noqa: S603
             [sys.executable, str(ROOT / "manage.py"), "collectstatic", "--noinput", "-v0"],
