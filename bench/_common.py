@@ -15,6 +15,15 @@ import os
 
 RESULT_PREFIX = "RESULT\t"
 
+# The environment production runs Django in (bench/load.py's gunicorn, bench/load_pages.py).
+SERVER_ENV = {
+    "DJANGO_SETTINGS_MODULE": "opcms.settings.production",
+    "DEBUG": "0",
+    "SECRET_KEY": "bench-load-only-secret-key-0123456789-abcdefghijklmnop",
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "SECURE_SSL_REDIRECT": "0",
+}
+
 
 def load_average() -> str:
     one, five, _ = os.getloadavg()

@@ -50,6 +50,7 @@ BENCHES: dict[str, tuple[list[str], list[str]]] = {
         ["load.py", "--users", "20", "50", "100", "--duration", "60"],
         ["load.py", "--users", "3", "--duration", "4", "--workers", "1"],
     ),
+    "pages": (["load_pages.py", "--repeat", "20"], ["load_pages.py", "--repeat", "1"]),
 }
 
 

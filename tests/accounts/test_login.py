@@ -1,9 +1,16 @@
 """Login, throttling, session lifetime and role groups."""
 
 import time
+from datetime import timedelta
+from unittest import mock
 
 import pytest
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.middleware import SESSION_STARTED_KEY
 from accounts.models import User
@@ -79,7 +86,72 @@ def test_session_ends_after_twelve_hours(client, ops_user):
 
 def test_idle_timeout_is_thirty_minutes(settings):
     assert settings.SESSION_COOKIE_AGE == 1800
-    assert settings.SESSION_SAVE_EVERY_REQUEST is True
+    assert settings.SESSION_RENEW_AFTER_SECONDS == 60
+
+
+def at(moment):
+    """The clock of the session store and of SessionLifetimeMiddleware, set to `moment`."""
+    return mock.patch("django.utils.timezone.now", return_value=moment)
+
+
+def stored_expiry(client):
+    key = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return Session.objects.get(session_key=key).expire_date
+
+
+def test_session_is_written_when_its_expiry_moves_a_minute_not_on_every_page(client, ops_user):
+    start = timezone.now()
+    with at(start):
+        client.force_login(ops_user)
+        client.get(reverse("home"))
+    first = stored_expiry(client)
+
+    with at(start + timedelta(seconds=30)), CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("home")).status_code == 200
+    writes = [
+        q["sql"] for q in queries if "django_session" in q["sql"] and "SELECT" not in q["sql"]
+    ]
+    assert writes == []
+    assert stored_expiry(client) == first
+
+    with at(start + timedelta(seconds=61)):
+        response = client.get(reverse("home"))
+    assert stored_expiry(client) == start + timedelta(seconds=61 + 1800)
+    assert response.cookies[settings.SESSION_COOKIE_NAME]["max-age"] == 1800
+
+
+def test_a_user_at_work_stays_signed_in_past_thirty_minutes(client, ops_user):
+    start = timezone.now()
+    with at(start):
+        client.force_login(ops_user)
+    for second in range(45, 45 * 50, 45):  # a page every 45 s for 37 minutes
+        with at(start + timedelta(seconds=second)):
+            assert client.get(reverse("home")).status_code == 200
+
+
+def test_a_session_idle_for_thirty_minutes_ends(client, ops_user):
+    start = timezone.now()
+    with at(start):
+        client.force_login(ops_user)
+    with at(start + timedelta(seconds=61)):
+        client.get(reverse("home"))  # saved: expires 30 min from here
+    with at(start + timedelta(seconds=100)):
+        client.get(reverse("home"))  # not saved: the expiry would move by 39 s only
+
+    # 30 minutes after the last request (and so more than 30 after the last save).
+    with at(start + timedelta(seconds=100 + 1800 + 1)):
+        response = client.get(reverse("home"))
+
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("accounts:login"))
+
+
+def test_a_visitor_with_an_expired_session_cookie_gets_no_new_session(client):
+    client.cookies[settings.SESSION_COOKIE_NAME] = "x" * 32
+
+    assert client.get(LOGIN).status_code == 200
+
+    assert not Session.objects.exists()
 
 
 def test_anonymous_user_is_sent_to_login(client):
