@@ -33,6 +33,18 @@ duplicates (0.9 -> 0.1). Most of the remaining wall time of a first import is
 PostgreSQL's: the 15 secondary indexes of customers_customer (three trigram GIN) make
 inserting 20,000 customers 2.2 s against 0.2 s without them, plus the deferred foreign-key
 checks at commit; the process's own CPU is printed beside the wall time.
+
+Issue 17, indexes (customers 0006), 2026-12-01, load average 4-7 throughout (the machine
+shared): the run also prints its PostgreSQL backend's CPU, which load moves far less than
+wall time. Per phase of a first import of 100,000 rows (wall / backend CPU): COPY of the
+customers 3.8 / 2.6 s -> 2.5 / 1.6 s (15 -> 10 secondary indexes maintained; the UPPER(name)
+trigram twin alone cost 1.2 s, the two varchar_pattern_ops twins 0.7 s); progress reports
+while reading 200 -> 50 committed UPDATEs (0.4-1.0 s -> 0.1-0.2 s). Process + PostgreSQL
+CPU 10.4-11.7 s -> 8.7-9.9 s (three alternating pairs); wall 9.1 s at load 3.8, 16-19 s at
+load 4-7 (main: 15-30 s at the same loads). Unchanged re-import 2.3-4.8 s (2.2-2.7 s CPU).
+What is left of PostgreSQL's share: the deferred foreign-key checks at commit (~1.8 s of
+backend CPU: ~600,000 RI trigger events, one per foreign key of every row written, all
+rows the import must write) and the name's trigram index (the search needs it).
 """
 
 from __future__ import annotations
