@@ -115,7 +115,8 @@ class CustomerAdmin(admin.ModelAdmin):
     formfield_overrides = HTTPS_URLS
     list_display = ("company_id", "name", "level", "lifecycle_status", "sales_owner", "is_deleted")
     list_filter = ("lifecycle_status", "level", "billing_enabled", "is_deleted")
-    search_fields = ("name", "=company_id")
+    # ILIKE: answered by the name's trigram index (opcms/lookups.py).
+    search_fields = ("name__ilike_contains", "=company_id")
     autocomplete_fields = ("sales_owner",)
     filter_horizontal = ("ops_owners", "tags")
 
@@ -149,7 +150,7 @@ class ImportedPriceAdmin(admin.ModelAdmin):
         "consumed",
     )
     list_filter = ("series_code", "consumed")
-    search_fields = ("customer__name", "=customer__company_id")
+    search_fields = ("customer__name__ilike_contains", "=customer__company_id")
     list_select_related = ("customer",)
 
     def get_queryset(self, request):

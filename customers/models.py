@@ -4,7 +4,7 @@ import re
 from decimal import Decimal
 
 from django.conf import settings
-from django.contrib.postgres.indexes import GinIndex, OpClass
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import (
     EmailValidator,
@@ -14,7 +14,6 @@ from django.core.validators import (
 )
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Upper
 from django.utils import timezone
 
 
@@ -105,7 +104,8 @@ class Customer(models.Model):
         SECOND = 2, "下半年"
 
     company_id = models.BigIntegerField("公司id", unique=True)
-    name = models.CharField("公司名称", max_length=200, db_index=True)
+    # Indexed in Meta (a plain btree: no LIKE 'prefix%' is ever asked of a name).
+    name = models.CharField("公司名称", max_length=200)
     # The list sorts names by this pinyin key (customers/pinyin.py); every write path sets it.
     name_pinyin = models.CharField(
         "名称拼音", max_length=400, blank=True, default="", editable=False
@@ -159,6 +159,7 @@ class Customer(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="members",
+        db_index=False,  # a partial index in Meta: most customers belong to no group
     )
     # A name from the workbook that matches no user is kept here, never dropped.
     sales_owner_raw = models.CharField("销售负责人（原文）", max_length=50, blank=True)
@@ -175,7 +176,6 @@ class Customer(models.Model):
         max_length=16,
         choices=LifecycleStatus.choices,
         default=LifecycleStatus.POTENTIAL,
-        db_index=True,
     )
     billing_enabled = models.CharField(
         "是否结算", max_length=8, choices=BillingEnabled.choices, blank=True
@@ -206,7 +206,7 @@ class Customer(models.Model):
         limit_choices_to={"kind": DictionaryItem.Kind.REGION},
     )
 
-    is_deleted = models.BooleanField("已删除", default=False, db_index=True)
+    is_deleted = models.BooleanField("已删除", default=False)
     deleted_at = models.DateTimeField("删除时间", null=True, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     updated_at = models.DateTimeField("更新时间", auto_now=True)
@@ -215,6 +215,8 @@ class Customer(models.Model):
         verbose_name = "客户"
         verbose_name_plural = "客户"
         ordering = ["company_id"]
+        # Every index here is maintained by each write, and a 100,000-row import writes
+        # 100,000 rows at once: each one is asked for by a query (DESIGN, issue 17).
         indexes = [
             models.Index(fields=["created_at"], name="customer_created_at_idx"),
             # The list's default sort reads 25 rows from this index at 100k customers;
@@ -224,14 +226,28 @@ class Customer(models.Model):
                 name="customer_name_pinyin_idx",
                 condition=models.Q(is_deleted=False),
             ),
-            # Trigram indexes for the search box's LIKE '%term%' (plain for Chinese and
-            # digits, UPPER() for Latin letters, as Django's icontains writes it).
+            # Exact names: the import's and the wizard's same-name checks. A plain btree,
+            # without the varchar_pattern_ops twin `db_index=True` adds for LIKE 'x%'.
+            models.Index(fields=["name"], name="customer_name_idx"),
+            models.Index(fields=["lifecycle_status"], name="customer_lifecycle_status_idx"),
+            # The few soft-deleted customers (the admin's filter); live rows are not in it.
+            models.Index(
+                fields=["id"], name="customer_deleted_idx", condition=models.Q(is_deleted=True)
+            ),
+            # A group's members; the customers of no group (nearly all) are not in it.
+            models.Index(
+                fields=["group"], name="customer_group_idx", condition=models.Q(group__isnull=False)
+            ),
+            # Trigram indexes for the search box's LIKE '%term%' (Chinese and digits) and
+            # ILIKE '%term%' (Latin letters, the `ilike_contains` lookup of opcms/lookups.py):
+            # pg_trgm answers both from one index, so no UPPER() index is kept beside it.
             GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="customer_name_trgm"),
-            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="customer_name_upper_trgm"),
+            # Only the rows with an unmatched owner's name (the search adds the condition).
             GinIndex(
                 fields=["sales_owner_raw"],
                 opclasses=["gin_trgm_ops"],
                 name="customer_sales_raw_trgm",
+                condition=~models.Q(sales_owner_raw=""),
             ),
         ]
 
@@ -354,8 +370,8 @@ class Contact(CustomerAuditMixin, models.Model):
             )
         ]
         indexes = [
+            # LIKE and ILIKE (opcms/lookups.py) alike: see Customer's trigram indexes.
             GinIndex(fields=["name"], opclasses=["gin_trgm_ops"], name="contact_name_trgm"),
-            GinIndex(OpClass(Upper("name"), name="gin_trgm_ops"), name="contact_name_upper_trgm"),
             GinIndex(fields=["phone"], opclasses=["gin_trgm_ops"], name="contact_phone_trgm"),
         ]
 

@@ -59,7 +59,7 @@ class BillFilter(ScopedCustomerFilterSet):
         value = search_term(value)
         if not value:
             return queryset
-        condition = Q(customer__name__icontains=value) | Q(number__icontains=value)
+        condition = Q(customer__name__ilike_contains=value) | Q(number__icontains=value)
         if (number := parse_id(value)) is not None:
             condition |= Q(customer__company_id=number)
         return queryset.filter(condition)

@@ -32,7 +32,7 @@ class DeskFilter(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        cond = Q(name__icontains=value)
+        cond = Q(name__ilike_contains=value)  # the name's trigram index (opcms/lookups.py)
         if value.isdigit():
             cond |= Q(company_id=int(value))
         return queryset.filter(cond)

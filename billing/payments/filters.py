@@ -32,7 +32,7 @@ class PaymentFilter(ScopedCustomerFilterSet):
         value = search_term(value)
         if not value:
             return queryset
-        cond = Q(customer__name__icontains=value) | Q(bank_ref__icontains=value)
+        cond = Q(customer__name__ilike_contains=value) | Q(bank_ref__icontains=value)
         cond |= Q(payer__icontains=value)
         if (number := parse_id(value)) is not None:
             cond |= Q(customer__company_id=number)

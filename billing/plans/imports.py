@@ -118,8 +118,8 @@ def plans_from_imported_prices(*, imported_prices, valid_from: date | None, user
     return [text for _index, text in sorted(warnings, key=lambda w: w[0])]
 
 
-def _one_of(ids: list[int]) -> RawSQL:
-    """`pk__in=_one_of(ids)`: the ids as one array parameter; the client-side cursor
+def one_of(ids: list[int]) -> RawSQL:
+    """`pk__in=one_of(ids)`: the ids as one array parameter; the client-side cursor
     would splice an 11,000-item IN list (a 100,000-row workbook's prices) into the SQL text."""
     return RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))
 
@@ -137,13 +137,13 @@ def _apply_all(candidates, valid_from, user) -> list[tuple[int, str]]:
     # plan_create & co. serialise plan writes per customer; one lock for the whole batch.
     list(
         Customer.objects.select_for_update()
-        .filter(pk__in=_one_of(customer_ids))
+        .filter(pk__in=one_of(customer_ids))
         .order_by("pk")
         .values_list("pk", flat=True)
     )
     plans_by_pair: dict[tuple[int, int], list[PricePlan]] = defaultdict(list)
     loaded = PricePlan.objects.filter(
-        customer_id__in=_one_of(customer_ids), series_id__in=series_ids
+        customer_id__in=one_of(customer_ids), series_id__in=series_ids
     ).select_related("series")
     for plan in loaded:
         plans_by_pair[(plan.customer_id, plan.series_id)].append(plan)  # model order: -version
@@ -151,7 +151,7 @@ def _apply_all(candidates, valid_from, user) -> list[tuple[int, str]]:
     current_ids = [plans[0].pk for pair, plans in plans_by_pair.items() if pair in pairs]
     # plan_is_locked and plan_new_version's "last priced period", for every current plan at once.
     last_priced: dict[int, date] = dict(
-        BillLine.objects.filter(plan_id__in=_one_of(current_ids))
+        BillLine.objects.filter(plan_id__in=one_of(current_ids))
         .exclude(bill__status=Bill.Status.DRAFT)
         .values("plan_id")
         .annotate(last=Max("bill__period"))
@@ -273,4 +273,4 @@ def _mark_consumed(processed: list[Any]) -> None:
     for model, rows in by_model.items():
         manager = getattr(model, "objects", None)
         if manager is not None:
-            manager.filter(pk__in=_one_of([r.pk for r in rows])).update(consumed=True)
+            manager.filter(pk__in=one_of([r.pk for r in rows])).update(consumed=True)

@@ -411,3 +411,27 @@ def test_rows_changing_different_fields_keep_the_others():
     first, second = Customer.objects.order_by("company_id")
     assert (first.level, first.remarks, first.monthly_avg_shots) == ("S", "甲备注", 5)
     assert (second.level, second.remarks, second.billing_enabled) == ("B", "新备注", "yes")
+
+
+@pytest.mark.django_db
+def test_reading_a_large_file_reports_progress_at_most_fifty_times():
+    """Each report is a committed UPDATE of the job: one per 500 rows was 200 of them."""
+    count = 30_000
+    table = importers.Table(
+        kind="csv",
+        title="",
+        header=importers.Header(
+            row_index=0, labels=["公司id", "公司名称"], mapping={0: "company_id", 1: "name"}
+        ),
+        rows=lambda: iter(
+            [("公司id", "公司名称"), *((n, f"客户{n}") for n in range(1, count + 1))]
+        ),
+        estimated_rows=count + 1,
+    )
+    reports = []
+
+    plan = import_analyse(table, progress=lambda done, total: reports.append((done, total)))
+
+    assert len(plan.rows) == count
+    assert 0 < len(reports) <= importers.ANALYSE_PROGRESS_REPORTS
+    assert reports == sorted(reports) and all(total == 2 * (count + 1) for _, total in reports)

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from customers.filters import CustomerFilter
 from customers.models import Customer, DictionaryItem, SavedFilter
-from customers.selectors import name_order, scoped_customers
+from customers.selectors import customer_search_q, name_order, scoped_customers
 from tests.factories import ContactFactory, CustomerFactory, TagFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -433,3 +433,49 @@ def test_attention_reminders_on_the_list(client, ops_user):
     html = client.get(LIST).content.decode()
 
     assert "7 天内的特别关注提醒" in html and "需回访（" in html and "还远（" not in html
+
+
+@pytest.mark.parametrize(
+    ("term", "expected"),
+    [
+        ("lianjia", {"LIANJIA 北京"}),  # the name
+        ("ZHANG WEI", {"上海中原"}),  # a contact's name
+        ("zhao liu", {"深圳乐有家"}),  # an unmatched sales owner's name
+        ("Ao", {"深圳乐有家"}),  # too short for a trigram: the single pass
+        ("50%", {"50% Off 店"}),  # LIKE's wildcards are literal
+        ("f_o", set()),
+    ],
+)
+def test_latin_letters_are_searched_without_regard_to_case(client, ops_user, term, expected):
+    CustomerFactory(name="LIANJIA 北京")
+    CustomerFactory(name="50% Off 店")
+    CustomerFactory(name="500 Off 店")
+    ContactFactory(customer=CustomerFactory(name="上海中原"), name="Zhang Wei")
+    CustomerFactory(name="深圳乐有家", sales_owner_raw="Zhao Liu")
+    client.force_login(ops_user)
+
+    response = client.get(LIST, {"q": term})
+
+    assert set(names(response)) == expected
+
+
+@pytest.mark.parametrize("term", ["Lianjia", "北京链家", "销售03", "1054321", "13800001"])
+def test_every_arm_of_a_search_is_answered_by_an_index(term):
+    """With sequential scans priced out, a plan still holds one where no index can answer an
+    arm: a Latin-letter search was one (UPPER(sales_owner_raw) had no index)."""
+    CustomerFactory(name="北京链家", sales_owner_raw="Zhao Liu")
+    queryset = Customer.objects.filter(customer_search_q(term)).values("pk")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = queryset.explain()
+
+    assert "Seq Scan" not in plan, plan
+
+
+def test_the_admin_finds_customers_by_latin_letters_in_any_case(admin_client):
+    CustomerFactory(name="LianJia 北京", company_id=880001)
+    CustomerFactory(name="中原地产", company_id=880002)
+
+    html = admin_client.get(reverse("admin:customers_customer_changelist"), {"q": "lianjia"})
+
+    assert "LianJia 北京" in html.content.decode() and "中原地产" not in html.content.decode()
