@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal as D
 
@@ -71,3 +72,20 @@ def test_status_and_anomaly_cells_are_the_templates_markup():
     assert "用量&lt;异常&gt; &amp; 翻倍" in "".join(cells)
     assert "逾期" in table.rows[1].get_cell("status")
     assert "冲正单" in table.rows[6].get_cell("status")
+
+
+def test_the_tables_template_renders_bootstrap5s_table_with_cells_in_python(rf, ops_user):
+    # includes/bootstrap_table.html (DJANGO_TABLES2_TEMPLATE) renders the rows' cells by
+    # {% row_cells row td_attrs=True %}: the same table as bootstrap5's, up to whitespace.
+    request = rf.get("/billing/bills/")
+    request.user = ops_user
+    bills = _bills()
+
+    def rendered(template_name: str) -> str:
+        table = BillTable(bills, template_name=template_name)
+        html = engines["django"].from_string("{% load django_tables2 %}{% render_table table %}")
+        return re.sub(r"\s+", " ", re.sub(r">\s+<", "><", html.render({"table": table}, request)))
+
+    ours = rendered("includes/bootstrap_table.html")
+    assert ours == rendered("django_tables2/bootstrap5.html")
+    assert '<td class="text-end">¥1,234.50</td>' in ours and "用量&lt;异常&gt;" in ours
