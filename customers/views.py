@@ -50,6 +50,7 @@ from .selectors import (
     customer_edit_history,
     customer_key_figures,
     customer_list_rows,
+    customer_related_present,
     grade_thresholds,
     parse_id,
     recent_searches,
@@ -96,6 +97,8 @@ SECTIONS = {
         ["platform", "account_id", "status", "monthly_spend", "notes"],
     ),
 }
+# slug → the customer's related name of each row section.
+SECTION_RELATED = {slug: related for slug, (_, related, _) in SECTIONS.items()}
 # Money columns shown as ¥1,234.50 in the sections.
 MONEY_FIELDS = {
     "amount",
@@ -124,11 +127,16 @@ def _display(item, name: str) -> str:
     return str(value)
 
 
-def _section(customer: Customer, slug: str, can_edit: bool, *, user, **extra) -> dict:
+def _section(
+    customer: Customer, slug: str, can_edit: bool, *, user, load: bool = True, **extra
+) -> dict:
+    """One row section; `load=False` when the caller knows it has no rows (no query)."""
     title, related, fields = SECTIONS[slug]
     model = getattr(customer, related).model
     fields = visible(user, model, fields)  # field-level permissions: hidden columns vanish
-    items = list(getattr(customer, related).all())
+    # The people a row shows (owner, author) come with it, not one query a row.
+    people = [f for f in fields if model._meta.get_field(f).many_to_one]
+    items = list(getattr(customer, related).select_related(*people)) if load else []
     today = timezone.localdate()
     headers = [model._meta.get_field(f).verbose_name for f in fields]
     return {
@@ -318,21 +326,41 @@ def saved_filter_delete(request, pk: int):
 def customer_detail(request, pk: int):
     customer = select_customer(request.user, pk)
     can_edit = roles.can_edit_customer(request.user, customer)
+    # One query tells which sections and profiles have rows; only those are read.
+    present = customer_related_present(
+        customer, [*SECTION_RELATED.values(), *PROFILE_RELATED.values()]
+    )
+    sections = [
+        _section(customer, slug, can_edit, user=request.user, load=related in present)
+        for slug, related in SECTION_RELATED.items()
+    ]
+    rows = {s["slug"]: [row["item"] for row in s["rows"]] for s in sections}
     context = {
         "customer": customer,
         "can_edit": can_edit,
         "can_delete": roles.can_delete_customer(request.user, customer),
-        "sections": [_section(customer, slug, can_edit, user=request.user) for slug in SECTIONS],
+        "sections": sections,
         "history": customer.lifecycle_changes.select_related("changed_by")[:20],
         "status_form": StatusChangeForm(customer=customer),
         "grade_form": GradeForm(initial={"level": customer.level}),
         "tag_form": TagForm(),
         "cooperation": getattr(customer, "cooperation", None),
         "profiles": [
-            _profile(customer, section, user=request.user, can_edit=can_edit)
+            _profile(
+                customer,
+                section,
+                user=request.user,
+                can_edit=can_edit,
+                load=PROFILE_RELATED[section] in present,
+            )
             for section in services.PROFILE_MODELS
         ],
-        "key_figures": customer_key_figures(customer, today=timezone.localdate()),
+        "key_figures": customer_key_figures(
+            customer,
+            today=timezone.localdate(),
+            issues=rows["issues"],
+            renewals=rows["renewals"],
+        ),
         "edit_history": customer_edit_history(customer, user=request.user, limit=30),
         "panels": customer_panels(customer),
     }
@@ -430,12 +458,22 @@ def customer_cooperation(request, pk: int):
 
 
 PROFILE_TITLES = {"business": "商业概况", "website": "独立站情况及目标"}
+# section → the customer's related name of that profile.
+PROFILE_RELATED = {
+    section: model._meta.get_field("customer").remote_field.get_accessor_name()
+    for section, model in services.PROFILE_MODELS.items()
+}
 
 
-def _profile(customer: Customer, section: str, *, user, can_edit: bool, form=None) -> dict:
-    """One profile section (business profile / independent site): label-value pairs or its form."""
+def _profile(
+    customer: Customer, section: str, *, user, can_edit: bool, form=None, load: bool = True
+) -> dict:
+    """One profile section (business profile / independent site): label-value pairs or its form.
+
+    `load=False` when the caller knows the customer has none (no query).
+    """
     model = services.PROFILE_MODELS[section]
-    profile = model.objects.filter(customer=customer).first()
+    profile = model.objects.filter(customer=customer).first() if load else None
     names = visible(user, model, list(PROFILE_FORMS[section]._meta.fields))
     pairs = [
         (model._meta.get_field(n).verbose_name, _display(profile, n) if profile else "—")

@@ -2,6 +2,7 @@
 
 from django import template
 from django.template.base import render_value_in_context
+from django.templatetags.l10n import localize, unlocalize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
 
@@ -19,8 +20,12 @@ def then_by(table, column_name: str) -> str:
 
 
 @register.simple_tag(takes_context=True)
-def row_cells(context, row) -> SafeString:
+def row_cells(context, row, td_attrs: bool = False) -> SafeString:
     """A table row's `<td>` cells, rendered in Python.
+
+    `td_attrs=True`: each cell as django-tables2's bootstrap5 template writes it,
+    `<td {{ column.attrs.td.as_html }}>{{ cell }}</td>` (with its `localize` choice), for
+    the tables on that template (includes/bootstrap_table.html).
 
     The same output as `{% for column, cell in row.items %}<td class="col-{{ column.name }}">
     {{ cell }}</td>{% endfor %}` (the value rendered as `{{ }}` renders it: localised,
@@ -41,8 +46,15 @@ def row_cells(context, row) -> SafeString:
         )
         # What items() leaves on the column for attrs callables.
         column.current_value, column.current_record = cell, row.record
+        if not td_attrs:
+            parts.append(
+                f'<td class="col-{conditional_escape(column.name)}">'
+                f"{render_value_in_context(cell, context)}</td>"
+            )
+            continue
+        if column.localize is not None:
+            cell = localize(cell) if column.localize else unlocalize(cell)
         parts.append(
-            f'<td class="col-{conditional_escape(column.name)}">'
-            f"{render_value_in_context(cell, context)}</td>"
+            f"<td {column.attrs['td'].as_html()}>{render_value_in_context(cell, context)}</td>"
         )
     return mark_safe("".join(parts))  # noqa: S308 - the column name and every cell are escaped

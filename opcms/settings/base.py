@@ -273,7 +273,7 @@ SPECTACULAR_SETTINGS = {
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
-DJANGO_TABLES2_TEMPLATE = "django_tables2/bootstrap5.html"
+DJANGO_TABLES2_TEMPLATE = "includes/bootstrap_table.html"  # bootstrap5, cells rendered in Python
 
 AUDITLOG_INCLUDE_ALL_MODELS = False
 

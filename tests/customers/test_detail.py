@@ -1,10 +1,22 @@
 """Detail page: header, in-place (htmx) editing of basic info and cooperation, billing slot, history."""
 
+import datetime
+import re
+
 import pytest
+from auditlog.context import disable_auditlog
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.services import customer_change_status
-from tests.factories import CustomerFactory
+from tests.factories import (
+    CustomerFactory,
+    QualityIssueFactory,
+    RenewalFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -129,3 +141,85 @@ def test_section_form_without_htmx_is_a_full_page(client, ops_user):
     assert saved.status_code == 302
     note = customer.follow_ups.get()
     assert note.body == "上门拜访" and note.author == ops_user
+
+
+SECTION_TABLES = (
+    "customers_contact",
+    "customers_competitor",
+    "customers_attentionitem",
+    "customers_qualityissue",
+    "customers_renewal",
+    "customers_followupnote",
+    "customers_project",
+    "customers_adaccount",
+    "customers_businessprofile",
+    "customers_websiteinfo",
+)
+
+
+def _detail_queries(client, customer):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(reverse("customers:customer-detail", args=[customer.pk]))
+    assert response.status_code == 200
+    return response.content.decode(), [q["sql"] for q in ctx.captured_queries]
+
+
+def test_an_empty_archive_is_checked_by_one_query_not_one_a_section(client, ops_user):
+    # Most customers have no rows in the eight sections and two profiles: one statement
+    # asks which have any (it was one query each, plus two for the key figures).
+    customer = CustomerFactory()
+    client.force_login(ops_user)
+    client.get(reverse("customers:customer-detail", args=[customer.pk]))  # session renewal
+
+    html, queries = _detail_queries(client, customer)
+
+    touching = [q for q in queries if any(f'"{t}"' in q for t in SECTION_TABLES)]
+    assert len(touching) == 1 and touching[0].startswith("SELECT ARRAY[EXISTS")
+    assert "暂无联系人" in html and "暂无商业概况" in html and "暂无续约" in html
+
+
+def test_section_rows_bring_their_people_in_the_same_query(client, ops_user):
+    # The issue rows show their owner: one query for the section, not one more a row.
+    # (Rows made without audit entries: the edit history's own reads are not the subject.)
+    customer = CustomerFactory()
+    with disable_auditlog():
+        QualityIssueFactory(customer=customer, owner=UserFactory(full_name="负责人甲"))
+    client.force_login(ops_user)
+    client.get(reverse("customers:customer-detail", args=[customer.pk]))
+    _, one_row = _detail_queries(client, customer)
+
+    with disable_auditlog():
+        for name in ("负责人乙", "负责人丙"):
+            QualityIssueFactory(customer=customer, owner=UserFactory(full_name=name))
+    html, three_rows = _detail_queries(client, customer)
+
+    assert len(three_rows) == len(one_row)
+    assert all(name in html for name in ("负责人甲", "负责人乙", "负责人丙"))
+
+
+def _key_figure(html, label):
+    match = re.search(
+        rf'<div class="small text-muted">{label}</div><div class="fw-semibold">([^<]*)</div>', html
+    )
+    return match.group(1)
+
+
+def test_key_figures_count_open_issues_and_show_the_next_pending_renewal(client, ops_user):
+    today = timezone.localdate()
+    customer = CustomerFactory()
+    for status in ("open", "in_progress", "done", "closed"):
+        QualityIssueFactory(customer=customer, status=status)
+    RenewalFactory(customer=customer, expires_on=today - datetime.timedelta(days=1))  # past
+    RenewalFactory(customer=customer, expires_on=today + datetime.timedelta(days=5), status="lost")
+    RenewalFactory(customer=customer, expires_on=today + datetime.timedelta(days=40))
+    RenewalFactory(customer=customer, expires_on=today + datetime.timedelta(days=9))
+    client.force_login(ops_user)
+
+    html = client.get(reverse("customers:customer-detail", args=[customer.pk])).content.decode()
+
+    assert _key_figure(html, "未结问题") == "2"
+    assert _key_figure(html, "下次续约到期") == (today + datetime.timedelta(days=9)).isoformat()
+
+    empty = CustomerFactory()
+    html = client.get(reverse("customers:customer-detail", args=[empty.pk])).content.decode()
+    assert _key_figure(html, "未结问题") == "0" and _key_figure(html, "下次续约到期") == "—"
