@@ -9,8 +9,9 @@ form, production settings) in one process with Django's test client, and reads t
 this process and its PostgreSQL backend spend on each page: figures the load average
 moves far less, and per page, so the owner of each page sees its share. The mix-weighted
 sum is the CPU a request of bench/load.py costs the server (less gunicorn's own work).
-Target: 100 users with 1 s think time ask about 70 requests/s; 2 cores give 2,000 ms of
-CPU a second, so with headroom for p95 a request may cost about 15 ms.
+No target of its own (the issue's target is bench/load.py's p95): it prints a budget
+beside the figure. 100 users with 1 s think time ask about 70-90 requests/s; 2 cores give
+2,000 ms of CPU a second, shared with the load generator, so a request may cost about 15 ms.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from accounts.management.commands.seed_demo import DEMO_PASSWORD  # noqa: E402
 from bench._common import quiet, require_scratch_database, result  # noqa: E402
 from bench.load import MIX, pages_for  # noqa: E402
 
-TARGET_MS = 15.0
+BUDGET_MS = 15.0
 ME = psutil.Process()
 
 
@@ -117,9 +118,9 @@ def main() -> None:
         "load mix, CPU a request in one process",
         f"{total:.1f} ms (Django {weighted['django']:.1f}, PostgreSQL "
         f"{weighted['postgres']:.1f}), {weighted['queries']:.1f} queries",
-        f"<= {TARGET_MS:g} ms",
+        f"none (budget about {BUDGET_MS:g} ms for 100 users)",
         f"login page {floor_ms:.1f} ms",
-        total <= TARGET_MS,
+        None,
     )
 
 
