@@ -881,3 +881,35 @@ class CustomerPaymentTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.payments} ¥{self.amount}"
+
+
+class BillMeasureFact(models.Model):
+    """One bill the 24-hour measure counts (kind bill; issued, partially paid or paid), with
+    what was paid on it before it fell overdue and what was collected in the 30 days after
+    (billing/collections/facts.py keeps the rows by triggers)."""
+
+    bill = models.OneToOneField(
+        Bill, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    customer = models.ForeignKey(
+        Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    due_date = models.DateField()
+    start = models.DateTimeField()  # the moment the bill fell overdue
+    total = models.DecimalField(**MONEY)
+    paid_before = models.DecimalField(**MONEY)  # live allocations made before `start`
+    collected = models.DecimalField(**MONEY)  # live allocations in the 30 days from `start`
+
+    class Meta:
+        # The measure reads the bills falling due in a period, with every column it sums.
+        indexes = [
+            models.Index(
+                fields=["due_date"],
+                include=["customer", "start", "total", "paid_before", "collected"],
+                name="billing_measurefact_due_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.bill_id} {self.due_date}: ¥{self.paid_before} / ¥{self.collected}"
+

@@ -18,9 +18,11 @@ from django.utils import timezone
 
 from accounts.models import User
 from billing.bills.selectors import overdue_q
+from billing.collections import facts
 from billing.models import (
     ZERO,
     Bill,
+    BillMeasureFact,
     CollectionContact,
     Payment,
     PaymentAllocation,
@@ -163,47 +165,88 @@ class Measure:
     definition: str = MEASURE_DEFINITION
 
 
-_MEASURE_CASES_SQL = """
+# The cases of the period: bills of one customer falling due on the same day, summed. Two
+# sources give the same rows: the per-bill facts kept on write (billing/collections/facts.py,
+# one narrow table), and the bills with their allocations (an index probe per bill), used
+# while the facts' time zone is not the current one.
+_CASES_FROM_FACTS_SQL = """
+SELECT customer_id, start, SUM(total - paid_before) AS owed, SUM(collected) AS collected
+  FROM {fact}
+ WHERE due_date BETWEEN %(due_from)s AND %(due_to)s AND total > paid_before
+   AND customer_id IN ({scope})
+ GROUP BY customer_id, start
+"""
+
+_CASES_FROM_ALLOCATIONS_SQL = """
 WITH b AS (
   SELECT id, customer_id, due_date, total,
-         ((due_date + 1)::timestamp AT TIME ZONE %s) AS start
+         ((due_date + 1)::timestamp AT TIME ZONE %(zone)s) AS start
     FROM {bill}
    WHERE kind = 'bill' AND status IN ('issued', 'partially_paid', 'paid')
-     AND due_date BETWEEN %s AND %s
+     AND due_date BETWEEN %(due_from)s AND %(due_to)s
      AND customer_id IN ({scope})
 ), owed AS (
   -- Each bill's allocations by the bill's index: a join with every allocation scanned them
   -- all (a million at 100,000 customers) and grouped the bills again.
-  SELECT b.customer_id, b.due_date, b.start,
+  SELECT b.customer_id, b.start,
          b.total - COALESCE(s.before_start, 0) AS owed, COALESCE(s.collected, 0) AS collected
     FROM b LEFT JOIN LATERAL (
       SELECT SUM(a.amount) FILTER (WHERE a.created_at < b.start) AS before_start,
              SUM(a.amount) FILTER (
-               WHERE a.created_at >= b.start AND a.created_at < b.start + %s
+               WHERE a.created_at >= b.start AND a.created_at < b.start + %(collect)s
              ) AS collected
         FROM {allocation} a
        WHERE a.bill_id = b.id AND a.undone_at IS NULL
     ) s ON true
-), cases AS (
-  SELECT customer_id, due_date, start, SUM(owed) AS owed, SUM(collected) AS collected
-    FROM owed WHERE owed > 0
-   GROUP BY customer_id, due_date, start
 )
+SELECT customer_id, start, SUM(owed) AS owed, SUM(collected) AS collected
+  FROM owed WHERE owed > 0
+ GROUP BY customer_id, start
+"""
+
+# Each case with its customer's owner and first contact from its start.
+_MEASURE_CASES_SQL = """
 SELECT cases.customer_id, cases.start, cases.owed, cases.collected,
        (SELECT MIN(k.at) FROM {contact} k
          WHERE k.customer_id = cases.customer_id AND k.at >= cases.start) AS first_contact,
        c.sales_owner_id, c.company_id
-  FROM cases JOIN {customer} c ON c.id = cases.customer_id
+  FROM ({cases}) AS cases JOIN {customer} c ON c.id = cases.customer_id
 """
 
 # The cockpit's summary: the cases summed per sales owner in the database (20 rows, not
 # 200,000 cases through Python).
 _MEASURE_BY_OWNER_SQL = """
 SELECT sales_owner_id, COUNT(*),
-       COUNT(*) FILTER (WHERE first_contact <= start + %s), SUM(owed), SUM(collected)
+       COUNT(*) FILTER (WHERE first_contact <= start + %(window)s), SUM(owed), SUM(collected)
   FROM ({cases}) AS x
  GROUP BY sales_owner_id
 """
+
+
+def _measure_cases_sql(user: Any, *, date_from: date, date_to: date) -> tuple[str, dict]:
+    """The measure's cases in the user's scope (SQL and named parameters), from the facts when
+    they are in the current time zone."""
+    zone = timezone.get_current_timezone_name()
+    scope_sql, scope_params = scoped_customers(user).order_by().values("pk").query.sql_with_params()
+    params: dict[str, Any] = {f"scope{i}": value for i, value in enumerate(scope_params)}
+    scope_sql = scope_sql % tuple(f"%({name})s" for name in params)
+    if facts.zone() == zone:
+        cases = _CASES_FROM_FACTS_SQL.format(fact=BillMeasureFact._meta.db_table, scope=scope_sql)
+    else:
+        cases = _CASES_FROM_ALLOCATIONS_SQL.format(
+            bill=Bill._meta.db_table, allocation=PaymentAllocation._meta.db_table, scope=scope_sql
+        )
+    sql = _MEASURE_CASES_SQL.format(
+        cases=cases, contact=CollectionContact._meta.db_table, customer=Customer._meta.db_table
+    )
+    params.update(
+        zone=zone,
+        due_from=date_from - timedelta(days=1),
+        due_to=date_to - timedelta(days=1),
+        collect=timedelta(days=COLLECT_DAYS),
+        window=WINDOW,
+    )
+    return sql, params
 
 
 def measure_24h(user: Any, *, date_from: date, date_to: date, with_cases: bool = True) -> Measure:
@@ -219,21 +262,7 @@ def measure_24h(user: Any, *, date_from: date, date_to: date, with_cases: bool =
     customers): the cases come back summed per (customer, day) with their first
     contact; `with_cases=False` (the cockpit's summary) skips loading their customers.
     """
-    scope_sql, scope_params = scoped_customers(user).order_by().values("pk").query.sql_with_params()
-    sql = _MEASURE_CASES_SQL.format(
-        bill=Bill._meta.db_table,
-        allocation=PaymentAllocation._meta.db_table,
-        contact=CollectionContact._meta.db_table,
-        customer=Customer._meta.db_table,
-        scope=scope_sql,
-    )
-    params = [
-        timezone.get_current_timezone_name(),
-        date_from - timedelta(days=1),
-        date_to - timedelta(days=1),
-        *scope_params,
-        timedelta(days=COLLECT_DAYS),
-    ]
+    sql, params = _measure_cases_sql(user, date_from=date_from, date_to=date_to)
     with connection.cursor() as cur:
         if with_cases:
             cur.execute(f"{sql} ORDER BY cases.start, c.company_id", params)
@@ -248,7 +277,7 @@ def measure_24h(user: Any, *, date_from: date, date_to: date, with_cases: bool =
             grouped = list(groups.values())
         else:
             rows = []
-            cur.execute(_MEASURE_BY_OWNER_SQL.format(cases=sql), [WINDOW, *params])
+            cur.execute(_MEASURE_BY_OWNER_SQL.format(cases=sql), params)
             grouped = cur.fetchall()
     owners = {
         u.pk: u
