@@ -913,3 +913,23 @@ class BillMeasureFact(models.Model):
     def __str__(self) -> str:
         return f"{self.bill_id} {self.due_date}: ¥{self.paid_before} / ¥{self.collected}"
 
+
+class CustomerBilledTotal(models.Model):
+    """One customer's live, issued bills summed over the months of billing_billed_window()
+    (the cockpit's twelve: its top customers)."""
+
+    customer = models.OneToOneField(
+        Customer, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    bills = models.IntegerField()
+    revenue = models.DecimalField(**MONEY)  # sum of the bills' total
+    received = models.DecimalField(**MONEY)  # sum of the bills' amount_paid
+
+    class Meta:
+        # The cockpit ranks customers by what they were billed, largest first.
+        indexes = [
+            models.Index(fields=["-revenue", "customer"], name="billing_custbilled_rank_idx")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id}: {self.bills} ¥{self.revenue}"

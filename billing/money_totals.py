@@ -15,6 +15,12 @@ reversal, allocation and its undo, customer reassignment, soft delete):
 - customers_customer: a change of a customer's sales owner, grade or group moves its bills'
   and payments' sums from the old key to the new one.
 
+CustomerBilledTotal sums each customer's bills over a window of months, the cockpit's twelve
+(its top customers): the window is fixed in the SQL function billing_billed_window(), the
+bill trigger counts the bills whose month falls in it, and `billed_window_set` moves it to
+the next twelve months (a recompute; the beat job that keeps the cockpit warm does it when the
+month turns). Readers use the rows only while the window is theirs.
+
 Deltas that net to zero touch no row (an update that changes nothing a total holds takes no
 lock on it), and a row left with no bill or payment is deleted. The bill and payment
 triggers read the customer's key FOR SHARE, so a concurrent reassignment of that customer
@@ -28,6 +34,8 @@ and payments; tests compare the kept totals with that recompute after mixed oper
 # ruff: noqa: S608 - the SQL is built from this module's constants only, never from input
 
 from __future__ import annotations
+
+from datetime import date
 
 from django.db import connection, transaction
 
@@ -90,6 +98,49 @@ BILL_DELETE_SQL = _bill_delta(_bill_rows("old_bills", "-"))
 BILL_UPDATE_SQL = _bill_delta(
     _bill_rows("new_bills", "") + " UNION ALL " + _bill_rows("old_bills", "-")
 )
+
+
+def _billed_rows(table: str, sign: str) -> str:
+    return f"""
+        SELECT customer_id, {sign}1 AS n, {sign}total AS t, {sign}amount_paid AS p
+          FROM {table}
+         WHERE kind = 'bill' AND status IN {BILLED} AND period <@ billing_billed_window()"""
+
+
+def _billed_delta(rows: str) -> str:
+    """Add the rows' deltas to the customers' totals over the window; the statement returns
+    the ids of rows left with no bill."""
+    return f"""
+    WITH grouped AS (
+        SELECT customer_id, sum(n), sum(t), sum(p) FROM ({rows}) AS r GROUP BY 1
+        HAVING sum(n) <> 0 OR sum(t) <> 0 OR sum(p) <> 0
+    ),
+    changed AS (
+        INSERT INTO billing_customerbilledtotal AS s (customer_id, bills, revenue, received)
+        SELECT * FROM grouped ORDER BY 1
+        ON CONFLICT (customer_id) DO UPDATE SET
+            bills = s.bills + EXCLUDED.bills,
+            revenue = s.revenue + EXCLUDED.revenue,
+            received = s.received + EXCLUDED.received
+        RETURNING s.id, s.bills
+    )
+    SELECT array_agg(id) FROM changed WHERE bills = 0"""
+
+
+BILLED_INSERT_SQL = _billed_delta(_billed_rows("new_bills", ""))
+BILLED_DELETE_SQL = _billed_delta(_billed_rows("old_bills", "-"))
+BILLED_UPDATE_SQL = _billed_delta(
+    _billed_rows("new_bills", "") + " UNION ALL " + _billed_rows("old_bills", "-")
+)
+
+
+def billed_window_function(first: date, last: date) -> str:
+    """The months (first days) the customers' billed totals count, both included."""
+    return f"""
+CREATE OR REPLACE FUNCTION billing_billed_window() RETURNS daterange
+  STABLE PARALLEL SAFE LANGUAGE sql AS $$ SELECT daterange('{first:%Y-%m-%d}', '{last:%Y-%m-%d}', '[]') $$;
+"""
+
 
 # --- payments --------------------------------------------------------------------------
 
@@ -253,18 +304,26 @@ FUNCTIONS = (
 )
 
 
-def _triggers(table: str, function: str, old: str, new: str) -> str:
+def _triggers(table: str, function: str, old: str, new: str, name: str = "totals") -> str:
     # A trigger with transition tables serves one event: three per table.
     return f"""
-CREATE TRIGGER {table}_totals_insert AFTER INSERT ON {table}
+CREATE TRIGGER {table}_{name}_insert AFTER INSERT ON {table}
   REFERENCING NEW TABLE AS {new} FOR EACH STATEMENT EXECUTE FUNCTION {function}();
-CREATE TRIGGER {table}_totals_update AFTER UPDATE ON {table}
+CREATE TRIGGER {table}_{name}_update AFTER UPDATE ON {table}
   REFERENCING OLD TABLE AS {old} NEW TABLE AS {new}
   FOR EACH STATEMENT EXECUTE FUNCTION {function}();
-CREATE TRIGGER {table}_totals_delete AFTER DELETE ON {table}
+CREATE TRIGGER {table}_{name}_delete AFTER DELETE ON {table}
   REFERENCING OLD TABLE AS {old} FOR EACH STATEMENT EXECUTE FUNCTION {function}();
 """
 
+
+BILLED_REBUILD_SQL = f"""
+DELETE FROM billing_customerbilledtotal;
+INSERT INTO billing_customerbilledtotal (customer_id, bills, revenue, received)
+SELECT customer_id, count(*), sum(total), sum(amount_paid) FROM billing_bill
+ WHERE kind = 'bill' AND status IN {BILLED} AND period <@ billing_billed_window()
+ GROUP BY 1;
+"""
 
 REBUILD_SQL = f"""
 LOCK TABLE billing_bill, billing_payment, customers_customer IN SHARE MODE;
@@ -313,7 +372,57 @@ DROP FUNCTION IF EXISTS billing_bill_totals();
 """
 
 
+# The customers' billed totals over the window: their own trigger function (installed by
+# migration 0014, after the totals above).
+BILLED_FUNCTION = _function(
+    "billing_bill_billed_totals",
+    _by_op(
+        _run(BILLED_INSERT_SQL, "billing_customerbilledtotal", "bills"),
+        _run(BILLED_UPDATE_SQL, "billing_customerbilledtotal", "bills"),
+        _run(BILLED_DELETE_SQL, "billing_customerbilledtotal", "bills"),
+    ),
+)
+
+
+def billed_install_sql(first: date, last: date) -> str:
+    return (
+        billed_window_function(first, last)
+        + BILLED_FUNCTION
+        + _triggers(
+            "billing_bill", "billing_bill_billed_totals", "old_bills", "new_bills", "billed"
+        )
+        + BILLED_REBUILD_SQL
+    )
+
+
+BILLED_UNINSTALL_SQL = """
+DROP TRIGGER IF EXISTS billing_bill_billed_insert ON billing_bill;
+DROP TRIGGER IF EXISTS billing_bill_billed_update ON billing_bill;
+DROP TRIGGER IF EXISTS billing_bill_billed_delete ON billing_bill;
+DROP FUNCTION IF EXISTS billing_bill_billed_totals();
+DROP FUNCTION IF EXISTS billing_billed_window();
+"""
+
+
+def billed_window() -> tuple[date, date]:
+    """The months the customers' billed totals count now (first and last, both included)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT lower(w), upper(w) - 1 FROM billing_billed_window() AS w")
+        return cursor.fetchone()
+
+
+def billed_window_set(first: date, last: date) -> None:
+    """Count the customers' billed totals over these months from now on (a recompute; bill
+    writers wait meanwhile)."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "LOCK TABLE billing_bill IN SHARE MODE;"
+            + billed_window_function(first, last)
+            + BILLED_REBUILD_SQL
+        )
+
+
 def rebuild() -> None:
     """Recompute every money total from the bills and payments (writers wait meanwhile)."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(REBUILD_SQL)
+        cursor.execute(REBUILD_SQL + BILLED_REBUILD_SQL)

@@ -14,6 +14,7 @@ from .selectors import (
     cockpit_cached,
     measure_summary_cached,
     scorecard_cached,
+    top_window_keep,
 )
 from .services import receivables_export_run
 
@@ -21,7 +22,9 @@ from .services import receivables_export_run
 @shared_task(name="reports.cockpit_warm")
 def cockpit_warm_task() -> bool:
     """Recompute the cockpit for the all-customers scope, and the scorecard when its copy is
-    getting old; False when nobody has that scope."""
+    getting old; False when nobody has that scope. When the month has turned, the customers'
+    billed totals move to the new twelve months first."""
+    top_window_keep(timezone.localdate())
     for user in User.objects.filter(is_active=True, role__in=[Role.MANAGER, Role.ADMIN]):
         if effective_scope(user) == Scope.ALL:
             today = timezone.localdate()

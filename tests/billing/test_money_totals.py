@@ -10,12 +10,22 @@ from collections import Counter
 from decimal import Decimal as D
 
 import pytest
+from django.core.management import call_command
+from django.db import connection
 from django.db.models import Case, Value, When
 
 from accounts.roles import Role
 from billing import money_totals
 from billing.bills.services import bill_issue, bill_reverse
-from billing.models import Bill, BillTotal, CustomerPaymentTotal, Payment, PaymentTotal
+from billing.models import (
+    Bill,
+    BillMeasureFact,
+    BillTotal,
+    CustomerBilledTotal,
+    CustomerPaymentTotal,
+    Payment,
+    PaymentTotal,
+)
 from billing.payments.services import (
     allocation_undo,
     bill_apply_credit,
@@ -43,6 +53,7 @@ TABLES = {
     ),
     PaymentTotal: ("sales_owner_id", "level", "month", "payments", "amount", "allocated"),
     CustomerPaymentTotal: ("customer_id", "payments", "amount", "allocated"),
+    CustomerBilledTotal: ("customer_id", "bills", "revenue", "received"),
 }
 
 
@@ -58,6 +69,7 @@ def assert_kept_equals_recompute() -> dict:
     assert not BillTotal.objects.filter(bills=0).exists()
     assert not PaymentTotal.objects.filter(payments=0).exists()
     assert not CustomerPaymentTotal.objects.filter(payments=0).exists()
+    assert not CustomerBilledTotal.objects.filter(bills=0).exists()
     return before
 
 
@@ -70,6 +82,8 @@ def test_totals_follow_a_mixed_sequence_of_money_operations():
     alpha = factories.CustomerFactory(sales_owner=first, level="A")
     beta = factories.CustomerFactory(sales_owner=second, level="B", group=group)
     gamma = factories.CustomerFactory(sales_owner=None, level="")
+    # the customers' billed totals count August to October 2025 (November's draft is outside)
+    money_totals.billed_window_set(dt.date(2025, 8, 1), dt.date(2025, 10, 1))
 
     # bills issued over three months, a draft that counts nowhere
     bills = [
@@ -163,6 +177,13 @@ def test_totals_follow_a_mixed_sequence_of_money_operations():
     customer_soft_delete(user=admin, customer=Customer.objects.get(pk=gamma.pk))
     totals = assert_kept_equals_recompute()
     assert totals[CustomerPaymentTotal]
+    # alpha: 100.10 + 300.33 + the corrected 180.00 (September's reversed bill left the window)
+    assert (alpha.pk, 3, D("580.43"), D("100.10") + D("149.90")) in totals[CustomerBilledTotal]
+    # moving the window recounts: October alone
+    money_totals.billed_window_set(dt.date(2025, 10, 1), dt.date(2025, 10, 1))
+    assert money_totals.billed_window() == (dt.date(2025, 10, 1), dt.date(2025, 10, 1))
+    october = assert_kept_equals_recompute()[CustomerBilledTotal]
+    assert (alpha.pk, 1, D("300.33"), D("0.00")) in october
 
 
 def test_totals_are_exact_sums_of_the_rows():
@@ -176,3 +197,28 @@ def test_totals_are_exact_sums_of_the_rows():
         )
     row = BillTotal.objects.get(level="C", status="issued")
     assert (row.bills, row.open_bills, row.total, row.amount_paid) == (3, 3, D("1234567.92"), 0)
+
+
+def test_rebuild_command_restores_rows_written_with_the_triggers_off(capsys):
+    # Given an issued bill whose kept rows were lost (a restore of partial tables)
+    ops = factories.UserFactory(role=Role.OPS, username="totals-ops3")
+    bill = factories.issued_bill(
+        user=ops,
+        customer=factories.CustomerFactory(),
+        lines=("42.00",),
+        due_date=dt.date(2025, 11, 3),
+    )
+    money_totals.billed_window_set(dt.date(2025, 10, 1), dt.date(2025, 10, 1))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM billing_billtotal; DELETE FROM billing_customerbilledtotal;"
+            " DELETE FROM billing_billmeasurefact;"
+        )
+
+    # When the command runs / Then every kept row is back and the counts are printed
+    call_command("rebuild_money_totals")
+    assert BillTotal.objects.get().total == D("42.00")
+    assert CustomerBilledTotal.objects.get().revenue == D("42.00")
+    assert BillMeasureFact.objects.get().bill_id == bill.pk
+    out = capsys.readouterr().out
+    assert "账单汇总 1 行" in out and "24 小时跟进账单事实 1 行" in out

@@ -6,8 +6,11 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from billing import money_totals
 from reports import selectors
 from reports.selectors import ReportFilters
 
@@ -407,6 +410,28 @@ def test_cockpit_warm_task_fills_the_all_customers_cache(world, manager_user, mo
 
     assert cockpit_warm_task() is True
     assert selectors.cockpit_cached(manager_user, today=TODAY)["overdue"] == D("3900.00")
+    # and the customers' billed totals moved to the cockpit's twelve months of TODAY
+    assert money_totals.billed_window() == (dt.date(2025, 1, 1), dt.date(2025, 12, 1))
+
+
+def test_top_customers_read_from_the_kept_totals_equal_the_bills(world, manager_user, sales_user):
+    def top(user):
+        return [
+            (r["customer__company_id"], r["revenue"], r["received"])
+            for r in selectors.top_customers(user, today=TODAY)
+        ]
+
+    # Given the rows grouped from the bills (the totals count another window)
+    assert money_totals.billed_window() != selectors.top_window(TODAY)
+    from_bills = {user: top(user) for user in (manager_user, sales_user)}
+    # When the totals move to the cockpit's window / Then they rank the same rows, in scope
+    assert selectors.top_window_keep(TODAY) is True
+    assert selectors.top_window_keep(TODAY) is False
+    with CaptureQueriesContext(connection) as queries:
+        assert top(manager_user) == from_bills[manager_user]
+    assert "billing_customerbilledtotal" in queries.captured_queries[1]["sql"]
+    assert top(sales_user) == from_bills[sales_user]
+    assert {row[0] for row in from_bills[sales_user]} == {1001, 1002}
 
 
 @pytest.mark.parametrize(
