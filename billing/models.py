@@ -933,3 +933,33 @@ class CustomerBilledTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.customer_id}: {self.bills} ¥{self.revenue}"
+
+
+class UsageDayTotal(models.Model):
+    """Usage records summed per customer owner, whether the customer is deleted, and day (the
+    cockpit's shots trend)."""
+
+    sales_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+    )
+    deleted = models.BooleanField()  # the customer is soft-deleted
+    day = models.DateField()
+    records = models.IntegerField()
+    shots = models.BigIntegerField()
+    floor_shots = models.BigIntegerField()  # sum of shots x floors
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["sales_owner", "deleted", "day"],
+                nulls_distinct=False,
+                name="billing_usagedaytotal_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.records} / {self.shots}"

@@ -15,6 +15,11 @@ reversal, allocation and its undo, customer reassignment, soft delete):
 - customers_customer: a change of a customer's sales owner, grade or group moves its bills'
   and payments' sums from the old key to the new one.
 
+UsageDayTotal sums the usage records per customer owner, whether the customer is deleted, and
+day (the cockpit's shots trend): a trigger on usage records adds each statement's rows, and the
+customer trigger of this table moves a customer's usage when its owner changes or it is
+deleted or restored.
+
 CustomerBilledTotal sums each customer's bills over a window of months, the cockpit's twelve
 (its top customers): the window is fixed in the SQL function billing_billed_window(), the
 bill trigger counts the bills whose month falls in it, and `billed_window_set` moves it to
@@ -404,6 +409,114 @@ DROP FUNCTION IF EXISTS billing_billed_window();
 """
 
 
+# --- usage per owner and day -----------------------------------------------------------
+
+
+def _usage_upsert(grouped: str) -> str:
+    return f"""
+    WITH grouped AS ({grouped}),
+    changed AS (
+        INSERT INTO billing_usagedaytotal AS s
+            (sales_owner_id, deleted, day, records, shots, floor_shots)
+        SELECT * FROM grouped ORDER BY 1, 2, 3
+        ON CONFLICT (sales_owner_id, deleted, day) DO UPDATE SET
+            records = s.records + EXCLUDED.records,
+            shots = s.shots + EXCLUDED.shots,
+            floor_shots = s.floor_shots + EXCLUDED.floor_shots
+        RETURNING s.id, s.records
+    )
+    SELECT array_agg(id) FROM changed WHERE records = 0"""
+
+
+def _usage_rows(table: str, sign: str) -> str:
+    return f"""
+        SELECT customer_id, shot_date, {sign}1 AS n, {sign}shots::bigint AS s,
+               {sign}(shots::bigint * floors) AS f
+          FROM {table}"""
+
+
+def _usage_delta(rows: str) -> str:
+    return _usage_upsert(f"""
+        WITH delta AS (
+            SELECT customer_id, shot_date, sum(n) AS n, sum(s) AS s, sum(f) AS f
+              FROM ({rows}) AS r
+             GROUP BY 1, 2
+            HAVING sum(n) <> 0 OR sum(s) <> 0 OR sum(f) <> 0
+        ),
+        keys AS (
+            SELECT id, sales_owner_id, is_deleted FROM customers_customer
+             WHERE id IN (SELECT customer_id FROM delta) ORDER BY id FOR SHARE
+        )
+        SELECT k.sales_owner_id, k.is_deleted, d.shot_date, sum(d.n), sum(d.s), sum(d.f)
+          FROM delta d JOIN keys k ON k.id = d.customer_id
+         GROUP BY 1, 2, 3
+        HAVING sum(d.n) <> 0 OR sum(d.s) <> 0 OR sum(d.f) <> 0""")
+
+
+USAGE_INSERT_SQL = _usage_delta(_usage_rows("new_usage", ""))
+USAGE_DELETE_SQL = _usage_delta(_usage_rows("old_usage", "-"))
+USAGE_UPDATE_SQL = _usage_delta(
+    _usage_rows("new_usage", "") + " UNION ALL " + _usage_rows("old_usage", "-")
+)
+
+# A customer's new owner, or its deletion or restoring, moves its usage to the new key.
+CUSTOMER_USAGE_SQL = _usage_upsert("""
+    WITH moved AS (
+        SELECT n.id, o.sales_owner_id AS old_owner, o.is_deleted AS old_deleted,
+               n.sales_owner_id AS new_owner, n.is_deleted AS new_deleted
+          FROM new_customers n JOIN old_customers o ON o.id = n.id
+         WHERE (o.sales_owner_id, o.is_deleted) IS DISTINCT FROM (n.sales_owner_id, n.is_deleted)
+    )
+    SELECT k.owner, k.deleted, u.shot_date, sum(k.sign), sum(k.sign * u.shots::bigint),
+           sum(k.sign * u.shots::bigint * u.floors)
+      FROM moved m JOIN billing_usagerecord u ON u.customer_id = m.id
+     CROSS JOIN LATERAL (VALUES (m.old_owner, m.old_deleted, -1),
+                                (m.new_owner, m.new_deleted, 1)) AS k(owner, deleted, sign)
+     GROUP BY 1, 2, 3
+    HAVING sum(k.sign) <> 0 OR sum(k.sign * u.shots::bigint) <> 0
+        OR sum(k.sign * u.shots::bigint * u.floors) <> 0""")
+
+USAGE_REBUILD_SQL = """
+DELETE FROM billing_usagedaytotal;
+INSERT INTO billing_usagedaytotal (sales_owner_id, deleted, day, records, shots, floor_shots)
+SELECT c.sales_owner_id, c.is_deleted, u.shot_date, count(*), sum(u.shots),
+       sum(u.shots::bigint * u.floors)
+  FROM billing_usagerecord u JOIN customers_customer c ON c.id = u.customer_id
+ GROUP BY 1, 2, 3;
+"""
+
+# Installed by migration 0015, after the totals above.
+USAGE_INSTALL_SQL = (
+    _function(
+        "billing_usage_totals",
+        _by_op(
+            _run(USAGE_INSERT_SQL, "billing_usagedaytotal", "records"),
+            _run(USAGE_UPDATE_SQL, "billing_usagedaytotal", "records"),
+            _run(USAGE_DELETE_SQL, "billing_usagedaytotal", "records"),
+        ),
+    )
+    + _function(
+        "billing_customer_usage_totals", _run(CUSTOMER_USAGE_SQL, "billing_usagedaytotal", "records")
+    )
+    + _triggers("billing_usagerecord", "billing_usage_totals", "old_usage", "new_usage")
+    + """
+CREATE TRIGGER customers_customer_usage_totals AFTER UPDATE ON customers_customer
+  REFERENCING OLD TABLE AS old_customers NEW TABLE AS new_customers
+  FOR EACH STATEMENT EXECUTE FUNCTION billing_customer_usage_totals();
+"""
+    + USAGE_REBUILD_SQL
+)
+
+USAGE_UNINSTALL_SQL = """
+DROP TRIGGER IF EXISTS customers_customer_usage_totals ON customers_customer;
+DROP TRIGGER IF EXISTS billing_usagerecord_totals_insert ON billing_usagerecord;
+DROP TRIGGER IF EXISTS billing_usagerecord_totals_update ON billing_usagerecord;
+DROP TRIGGER IF EXISTS billing_usagerecord_totals_delete ON billing_usagerecord;
+DROP FUNCTION IF EXISTS billing_customer_usage_totals();
+DROP FUNCTION IF EXISTS billing_usage_totals();
+"""
+
+
 def billed_window() -> tuple[date, date]:
     """The months the customers' billed totals count now (first and last, both included)."""
     with connection.cursor() as cursor:
@@ -423,6 +536,11 @@ def billed_window_set(first: date, last: date) -> None:
 
 
 def rebuild() -> None:
-    """Recompute every money total from the bills and payments (writers wait meanwhile)."""
+    """Recompute every total from the bills, payments and usage (writers wait meanwhile)."""
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(REBUILD_SQL + BILLED_REBUILD_SQL)
+        cursor.execute(
+            "LOCK TABLE billing_usagerecord IN SHARE MODE;"
+            + REBUILD_SQL
+            + BILLED_REBUILD_SQL
+            + USAGE_REBUILD_SQL
+        )

@@ -25,6 +25,8 @@ from billing.models import (
     CustomerPaymentTotal,
     Payment,
     PaymentTotal,
+    UsageDayTotal,
+    UsageRecord,
 )
 from billing.payments.services import (
     allocation_undo,
@@ -54,6 +56,7 @@ TABLES = {
     PaymentTotal: ("sales_owner_id", "level", "month", "payments", "amount", "allocated"),
     CustomerPaymentTotal: ("customer_id", "payments", "amount", "allocated"),
     CustomerBilledTotal: ("customer_id", "bills", "revenue", "received"),
+    UsageDayTotal: ("sales_owner_id", "deleted", "day", "records", "shots", "floor_shots"),
 }
 
 
@@ -70,6 +73,7 @@ def assert_kept_equals_recompute() -> dict:
     assert not PaymentTotal.objects.filter(payments=0).exists()
     assert not CustomerPaymentTotal.objects.filter(payments=0).exists()
     assert not CustomerBilledTotal.objects.filter(bills=0).exists()
+    assert not UsageDayTotal.objects.filter(records=0).exists()
     return before
 
 
@@ -222,3 +226,38 @@ def test_rebuild_command_restores_rows_written_with_the_triggers_off(capsys):
     assert BillMeasureFact.objects.get().bill_id == bill.pk
     out = capsys.readouterr().out
     assert "账单汇总 1 行" in out and "24 小时跟进账单事实 1 行" in out
+
+
+def test_usage_day_totals_follow_records_owners_and_deletion():
+    admin = factories.UserFactory(role=Role.ADMIN, username="usage-admin")
+    first = factories.UserFactory(role=Role.SALES, username="usage-s1")
+    second = factories.UserFactory(role=Role.SALES, username="usage-s2")
+    alpha = factories.CustomerFactory(sales_owner=first)
+    beta = factories.CustomerFactory(sales_owner=None)
+    day = dt.date(2025, 10, 16)
+
+    # Given records entered one by one and in one bulk statement, two on the same day
+    one = factories.UsageRecordFactory(customer=alpha, shot_date=day, shots=3, floors=2)
+    factories.UsageRecordFactory(customer=alpha, shot_date=day, shots=1, floors=5)
+    UsageRecord.objects.bulk_create(
+        UsageRecord(customer=beta, series=one.series, shot_date=day + dt.timedelta(days=d), shots=d)
+        for d in (1, 2, 3)
+    )
+    row = UsageDayTotal.objects.get(sales_owner=first, day=day)
+    assert (row.records, row.shots, row.floor_shots) == (2, 4, 11)
+    assert_kept_equals_recompute()
+
+    # When a record changes day and size, one is deleted, the customers change owner
+    UsageRecord.objects.filter(pk=one.pk).update(shot_date=day - dt.timedelta(days=1), shots=7)
+    UsageRecord.objects.filter(customer=beta, shots=2).delete()
+    Customer.objects.filter(pk__in=[alpha.pk, beta.pk]).update(sales_owner=second)
+    assert_kept_equals_recompute()
+    assert not UsageDayTotal.objects.filter(sales_owner=first).exists()
+
+    # and one is soft-deleted: its usage moves to the deleted rows, the others stay
+    customer_soft_delete(user=admin, customer=Customer.objects.get(pk=beta.pk))
+    kept_rows = assert_kept_equals_recompute()[UsageDayTotal]
+    assert {(deleted, records) for _, deleted, _, records, _, _ in kept_rows} == {
+        (False, 1),
+        (True, 1),
+    }
