@@ -892,8 +892,18 @@ class BillMeasureFact(models.Model):
         Bill, primary_key=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
     customer = models.ForeignKey(
-        Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+        Customer, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
     )
+    # the customer's, kept by the customers' trigger: the measure is scoped without a join
+    sales_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    customer_deleted = models.BooleanField()
     due_date = models.DateField()
     start = models.DateTimeField()  # the moment the bill fell overdue
     total = models.DecimalField(**MONEY)
@@ -905,13 +915,69 @@ class BillMeasureFact(models.Model):
         indexes = [
             models.Index(
                 fields=["due_date"],
-                include=["customer", "start", "total", "paid_before", "collected"],
+                include=[
+                    "customer",
+                    "sales_owner",
+                    "customer_deleted",
+                    "start",
+                    "total",
+                    "paid_before",
+                    "collected",
+                ],
                 name="billing_measurefact_due_idx",
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.bill_id} {self.due_date}: ¥{self.paid_before} / ¥{self.collected}"
+
+
+class MeasureCase(models.Model):
+    """One case of the 24-hour measure: a customer's counted bills falling due on one day, their
+    BillMeasureFact rows summed (billing/collections/facts.py keeps the rows by triggers). It is
+    a case while it owed something when it fell overdue (owed > 0)."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.DO_NOTHING, db_constraint=False, db_index=False, related_name="+"
+    )
+    due_date = models.DateField()
+    start = models.DateTimeField()  # the moment its bills fell overdue
+    # the customer's, kept by the customers' trigger: the measure is scoped without a join
+    sales_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        related_name="+",
+    )
+    customer_deleted = models.BooleanField()
+    bills = models.IntegerField()
+    owed = models.DecimalField(**MONEY)  # sum of the bills' total − paid before
+    collected = models.DecimalField(**MONEY)  # sum of the bills' collected in 30 days
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "due_date"], name="billing_measurecase_key")
+        ]
+        # The measure reads the cases of a period, with every column it sums.
+        indexes = [
+            models.Index(
+                fields=["due_date"],
+                include=[
+                    "customer",
+                    "sales_owner",
+                    "customer_deleted",
+                    "start",
+                    "owed",
+                    "collected",
+                ],
+                name="billing_measurecase_due_idx",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.due_date}: ¥{self.owed} / ¥{self.collected}"
 
 
 class CustomerBilledTotal(models.Model):

@@ -496,7 +496,8 @@ USAGE_INSTALL_SQL = (
         ),
     )
     + _function(
-        "billing_customer_usage_totals", _run(CUSTOMER_USAGE_SQL, "billing_usagedaytotal", "records")
+        "billing_customer_usage_totals",
+        _run(CUSTOMER_USAGE_SQL, "billing_usagedaytotal", "records"),
     )
     + _triggers("billing_usagerecord", "billing_usage_totals", "old_usage", "new_usage")
     + """

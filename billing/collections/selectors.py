@@ -22,14 +22,14 @@ from billing.collections import facts
 from billing.models import (
     ZERO,
     Bill,
-    BillMeasureFact,
     CollectionContact,
+    MeasureCase,
     Payment,
     PaymentAllocation,
     PaymentPromise,
 )
 from customers.models import Customer
-from customers.selectors import scoped_customers
+from customers.selectors import scope_filter, scoped_customers
 
 # --- the desk ------------------------------------------------------------------
 
@@ -165,30 +165,23 @@ class Measure:
     definition: str = MEASURE_DEFINITION
 
 
-# The cases of the period: bills of one customer falling due on the same day, summed. Two
-# sources give the same rows: the per-bill facts kept on write (billing/collections/facts.py,
-# one narrow table), and the bills with their allocations (an index probe per bill), used
-# while the facts' time zone is not the current one.
-_CASES_FROM_FACTS_SQL = """
-SELECT customer_id, start, SUM(total - paid_before) AS owed, SUM(collected) AS collected
-  FROM {fact}
- WHERE due_date BETWEEN %(due_from)s AND %(due_to)s AND total > paid_before
-   AND customer_id IN ({scope})
- GROUP BY customer_id, start
-"""
-
+# The cases of the period: bills of one customer falling due on the same day, summed, with
+# the customer's owner. Two sources give the same rows: the cases kept on write
+# (billing/collections/facts.py: one narrow table, scoped by the owner it keeps), and the bills
+# with their allocations (an index probe per bill), used while the facts' time zone is not the
+# current one.
 _CASES_FROM_ALLOCATIONS_SQL = """
 WITH b AS (
-  SELECT id, customer_id, due_date, total,
-         ((due_date + 1)::timestamp AT TIME ZONE %(zone)s) AS start
-    FROM {bill}
-   WHERE kind = 'bill' AND status IN ('issued', 'partially_paid', 'paid')
-     AND due_date BETWEEN %(due_from)s AND %(due_to)s
-     AND customer_id IN ({scope})
+  SELECT b.id, b.customer_id, c.sales_owner_id, b.total,
+         ((b.due_date + 1)::timestamp AT TIME ZONE %(zone)s) AS start
+    FROM {bill} b JOIN {customer} c ON c.id = b.customer_id
+   WHERE b.kind = 'bill' AND b.status IN ('issued', 'partially_paid', 'paid')
+     AND b.due_date BETWEEN %(due_from)s AND %(due_to)s
+     AND b.customer_id IN ({scope})
 ), owed AS (
   -- Each bill's allocations by the bill's index: a join with every allocation scanned them
   -- all (a million at 100,000 customers) and grouped the bills again.
-  SELECT b.customer_id, b.start,
+  SELECT b.customer_id, b.start, b.sales_owner_id,
          b.total - COALESCE(s.before_start, 0) AS owed, COALESCE(s.collected, 0) AS collected
     FROM b LEFT JOIN LATERAL (
       SELECT SUM(a.amount) FILTER (WHERE a.created_at < b.start) AS before_start,
@@ -199,54 +192,85 @@ WITH b AS (
        WHERE a.bill_id = b.id AND a.undone_at IS NULL
     ) s ON true
 )
-SELECT customer_id, start, SUM(owed) AS owed, SUM(collected) AS collected
+SELECT customer_id, start, sales_owner_id, SUM(owed) AS owed, SUM(collected) AS collected
   FROM owed WHERE owed > 0
- GROUP BY customer_id, start
+ GROUP BY customer_id, start, sales_owner_id
 """
 
-# Each case with its customer's owner and first contact from its start.
+# Each case with its first contact from its start (the measure page lists them).
 _MEASURE_CASES_SQL = """
 SELECT cases.customer_id, cases.start, cases.owed, cases.collected,
        (SELECT MIN(k.at) FROM {contact} k
          WHERE k.customer_id = cases.customer_id AND k.at >= cases.start) AS first_contact,
-       c.sales_owner_id, c.company_id
+       cases.sales_owner_id, c.company_id
   FROM ({cases}) AS cases JOIN {customer} c ON c.id = cases.customer_id
+ ORDER BY cases.start, c.company_id
 """
 
 # The cockpit's summary: the cases summed per sales owner in the database (20 rows, not
-# 200,000 cases through Python).
+# 200,000 cases through Python). A case is contacted when a contact falls within 24 hours of
+# its start: the contacts of the period are joined to the cases (a hash join over the few
+# contacts, not a lookup per case).
 _MEASURE_BY_OWNER_SQL = """
-SELECT sales_owner_id, COUNT(*),
-       COUNT(*) FILTER (WHERE first_contact <= start + %(window)s), SUM(owed), SUM(collected)
-  FROM ({cases}) AS x
- GROUP BY sales_owner_id
+WITH cases AS MATERIALIZED ({cases}),
+contacted AS (
+  SELECT DISTINCT cases.customer_id, cases.start
+    FROM cases JOIN {contact} k ON k.customer_id = cases.customer_id
+   WHERE k.at >= %(first_start)s AND k.at <= %(last_start)s + %(window)s
+     AND k.at >= cases.start AND k.at <= cases.start + %(window)s
+)
+SELECT cases.sales_owner_id, COUNT(*), COUNT(contacted.customer_id), SUM(cases.owed),
+       SUM(cases.collected)
+  FROM cases LEFT JOIN contacted
+    ON contacted.customer_id = cases.customer_id AND contacted.start = cases.start
+ GROUP BY cases.sales_owner_id
 """
+
+
+def _named(sql: str, params: Any, prefix: str) -> tuple[str, dict[str, Any]]:
+    """A compiled query's SQL with named placeholders, to embed it in a larger one."""
+    named = {f"{prefix}{i}": value for i, value in enumerate(params)}
+    return sql % tuple(f"%({name})s" for name in named), named
 
 
 def _measure_cases_sql(user: Any, *, date_from: date, date_to: date) -> tuple[str, dict]:
     """The measure's cases in the user's scope (SQL and named parameters), from the facts when
     they are in the current time zone."""
     zone = timezone.get_current_timezone_name()
-    scope_sql, scope_params = scoped_customers(user).order_by().values("pk").query.sql_with_params()
-    params: dict[str, Any] = {f"scope{i}": value for i, value in enumerate(scope_params)}
-    scope_sql = scope_sql % tuple(f"%({name})s" for name in params)
+    due_from, due_to = date_from - timedelta(days=1), date_to - timedelta(days=1)
     if facts.zone() == zone:
-        cases = _CASES_FROM_FACTS_SQL.format(fact=BillMeasureFact._meta.db_table, scope=scope_sql)
-    else:
-        cases = _CASES_FROM_ALLOCATIONS_SQL.format(
-            bill=Bill._meta.db_table, allocation=PaymentAllocation._meta.db_table, scope=scope_sql
+        rows = MeasureCase.objects.filter(
+            due_date__range=(due_from, due_to), owed__gt=0, customer_deleted=False
         )
-    sql = _MEASURE_CASES_SQL.format(
-        cases=cases, contact=CollectionContact._meta.db_table, customer=Customer._meta.db_table
-    )
+        condition = scope_filter(user)
+        if condition is not None:
+            rows = rows.filter(condition)
+        cases, params = _named(
+            *rows.values("customer_id", "start", "sales_owner_id", "owed", "collected")
+            .order_by()
+            .query.sql_with_params(),
+            "case",
+        )
+    else:
+        scope_sql, params = _named(
+            *scoped_customers(user).order_by().values("pk").query.sql_with_params(), "scope"
+        )
+        cases = _CASES_FROM_ALLOCATIONS_SQL.format(
+            bill=Bill._meta.db_table,
+            allocation=PaymentAllocation._meta.db_table,
+            customer=Customer._meta.db_table,
+            scope=scope_sql,
+        )
     params.update(
         zone=zone,
-        due_from=date_from - timedelta(days=1),
-        due_to=date_to - timedelta(days=1),
+        due_from=due_from,
+        due_to=due_to,
+        first_start=overdue_start(due_from),
+        last_start=overdue_start(due_to),
         collect=timedelta(days=COLLECT_DAYS),
         window=WINDOW,
     )
-    return sql, params
+    return cases, params
 
 
 def measure_24h(user: Any, *, date_from: date, date_to: date, with_cases: bool = True) -> Measure:
@@ -262,10 +286,13 @@ def measure_24h(user: Any, *, date_from: date, date_to: date, with_cases: bool =
     customers): the cases come back summed per (customer, day) with their first
     contact; `with_cases=False` (the cockpit's summary) skips loading their customers.
     """
-    sql, params = _measure_cases_sql(user, date_from=date_from, date_to=date_to)
+    cases, params = _measure_cases_sql(user, date_from=date_from, date_to=date_to)
+    contact, customer = CollectionContact._meta.db_table, Customer._meta.db_table
     with connection.cursor() as cur:
         if with_cases:
-            cur.execute(f"{sql} ORDER BY cases.start, c.company_id", params)
+            cur.execute(
+                _MEASURE_CASES_SQL.format(cases=cases, contact=contact, customer=customer), params
+            )
             rows = cur.fetchall()
             groups: dict[Any, list] = {}
             for _customer_id, start, owed, collected, first_contact, owner_id, _ in rows:
@@ -277,7 +304,7 @@ def measure_24h(user: Any, *, date_from: date, date_to: date, with_cases: bool =
             grouped = list(groups.values())
         else:
             rows = []
-            cur.execute(_MEASURE_BY_OWNER_SQL.format(cases=sql), params)
+            cur.execute(_MEASURE_BY_OWNER_SQL.format(cases=cases, contact=contact), params)
             grouped = cur.fetchall()
     owners = {
         u.pk: u

@@ -16,23 +16,54 @@ from accounts.roles import Role
 from billing.bills.services import bill_reverse
 from billing.collections import facts
 from billing.collections.selectors import measure_24h, overdue_start
-from billing.models import Bill, BillMeasureFact, PaymentAllocation
+from billing.models import Bill, BillMeasureFact, MeasureCase, PaymentAllocation
 from billing.payments.services import allocation_undo, payment_allocate, payment_record
+from customers.models import Customer
+from customers.services import customer_soft_delete
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 
-FIELDS = ("bill_id", "customer_id", "due_date", "start", "total", "paid_before", "collected")
+FIELDS = (
+    "bill_id",
+    "customer_id",
+    "due_date",
+    "start",
+    "total",
+    "paid_before",
+    "collected",
+    "sales_owner_id",
+    "customer_deleted",
+)
+
+
+CASE_FIELDS = (
+    "customer_id",
+    "due_date",
+    "start",
+    "sales_owner_id",
+    "customer_deleted",
+    "bills",
+    "owed",
+    "collected",
+)
 
 
 def kept() -> set:
     return set(BillMeasureFact.objects.values_list(*FIELDS))
 
 
+def kept_cases() -> set:
+    return set(MeasureCase.objects.values_list(*CASE_FIELDS))
+
+
 def assert_kept_equals_recompute() -> set:
-    before = kept()
+    """The facts and the cases kept on write equal a rebuild; returns the facts."""
+    before, cases_before = kept(), kept_cases()
     facts.rebuild()
     assert kept() == before
+    assert kept_cases() == cases_before
+    assert not MeasureCase.objects.filter(bills=0).exists()
     return before
 
 
@@ -71,6 +102,7 @@ def move_allocation(allocation: PaymentAllocation, at: dt.datetime) -> None:
 
 def test_facts_follow_a_mixed_sequence_of_bill_and_allocation_writes(monkeypatch):
     ops = factories.UserFactory(role=Role.OPS, username="facts-ops")
+    admin = factories.UserFactory(role=Role.ADMIN, username="facts-admin")
     sales = factories.UserFactory(role=Role.SALES, username="facts-sales", full_name="张三")
     alpha = factories.CustomerFactory(sales_owner=sales)
     beta = factories.CustomerFactory(sales_owner=None)
@@ -114,8 +146,8 @@ def test_facts_follow_a_mixed_sequence_of_bill_and_allocation_writes(monkeypatch
         user=ops, payment=beta_payment, allocations=[(other, D("999.99"))]
     )
     rows = {row[0]: row for row in assert_kept_equals_recompute()}
-    assert rows[overdue.pk][5:] == (D("0.00"), D("100.00"))
-    assert rows[future.pk][5:] == (D("200.00"), D("0.00"))
+    assert rows[overdue.pk][5:7] == (D("0.00"), D("100.00"))
+    assert rows[future.pk][5:7] == (D("200.00"), D("0.00"))
     window = (today - dt.timedelta(days=40), today + dt.timedelta(days=20))
     assert_facts_measure_equals_allocations(monkeypatch, ops, *window)
 
@@ -124,9 +156,9 @@ def test_facts_follow_a_mixed_sequence_of_bill_and_allocation_writes(monkeypatch
     move_allocation(beta_allocation, overdue_start(other.due_date) + dt.timedelta(days=31))
     allocation_undo(user=ops, allocation=allocations[2], reason="录错账单")
     rows = {row[0]: row for row in assert_kept_equals_recompute()}
-    assert rows[overdue.pk][5:] == (D("100.00"), D("0.00"))
-    assert rows[other.pk][5:] == (D("0.00"), D("0.00"))
-    assert rows[same_day.pk][5:] == (D("0.00"), D("0.00"))
+    assert rows[overdue.pk][5:7] == (D("100.00"), D("0.00"))
+    assert rows[other.pk][5:7] == (D("0.00"), D("0.00"))
+    assert rows[same_day.pk][5:7] == (D("0.00"), D("0.00"))
     figures = assert_facts_measure_equals_allocations(monkeypatch, ops, *window)
     # alpha's case (300 − 100 paid before + 50.50) and beta's case (999.99), nothing collected
     assert figures[:4] == (2, 0, D("1250.49"), D("0.00"))
@@ -151,11 +183,30 @@ def test_facts_follow_a_mixed_sequence_of_bill_and_allocation_writes(monkeypatch
     (alpha_case,) = measure_figures(sales, *window)[5]
     assert alpha_case[0] == alpha.pk
 
+    # beta passes to the salesperson, and a customer is soft-deleted: the rows follow, and the
+    # measure (deleted customers left out) is the same from the facts and the allocations
+    Customer.objects.filter(pk=beta.pk).update(sales_owner=sales)
+    assert {case[0] for case in measure_figures(sales, *window)[5]} == {alpha.pk, beta.pk}
+    # (a customer with open bills cannot be deleted: gamma, the salesperson's, pays in full)
+    gamma = factories.CustomerFactory(sales_owner=sales)
+    gamma_bill = issue(gamma, "66.00", -6, 11)
+    gamma_payment = payment_record(
+        user=ops, customer=gamma, amount=D("66.00"), received_on=today, method="bank"
+    )
+    payment_allocate(user=ops, payment=gamma_payment, allocations=[(gamma_bill, D("66.00"))])
+    assert gamma.pk in {case[0] for case in measure_figures(sales, *window)[5]}
+    customer_soft_delete(user=admin, customer=Customer.objects.get(pk=gamma.pk))
+    rows = {row[0]: row for row in assert_kept_equals_recompute()}
+    assert rows[gamma_bill.pk][5:] == (D("0.00"), D("66.00"), sales.pk, True)
+    assert rows[other.pk][7:] == (sales.pk, False)
+    figures = assert_facts_measure_equals_allocations(monkeypatch, sales, *window)
+    assert {case[0] for case in figures[5]} == {alpha.pk, beta.pk}
+
     # the allocations deleted in one raw statement (a restore, the shell) leave no stale sum
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM billing_paymentallocation WHERE bill_id = %s", [overdue.pk])
     assert kept() == assert_kept_equals_recompute()
-    assert {row[0]: row for row in kept()}[overdue.pk][5:] == (D("0.00"), D("0.00"))
+    assert {row[0]: row for row in kept()}[overdue.pk][5:7] == (D("0.00"), D("0.00"))
 
 
 def test_a_new_time_zone_reads_from_the_allocations_until_the_facts_are_rebuilt(monkeypatch):
