@@ -12,6 +12,7 @@ from auditlog.models import LogEntry
 from axes.models import AccessLog
 from django.conf import settings
 from django.core.cache import cache
+from django.db import connection
 from django.db.models import (
     Case,
     Count,
@@ -699,6 +700,16 @@ def churn_warnings(user: Any, *, today: date, limit: int = CHURN_LIST_LIMIT) -> 
     )
 
 
+_CHURN_CANDIDATES_SQL = """
+SELECT g.* FROM ({grouped}) AS g
+ WHERE NOT EXISTS (
+   SELECT 1 FROM customers_customer c
+    WHERE c.id = g.customer_id
+      AND (c.is_deleted OR c.disabled OR c.lifecycle_status = %s)
+ )
+"""
+
+
 def _churn_warnings(user: Any, *, today: date, limit: int) -> dict[str, Any]:
     """Customers whose usage fell away, in one grouped pass over the last year's usage.
 
@@ -716,14 +727,9 @@ def _churn_warnings(user: Any, *, today: date, limit: int) -> dict[str, Any]:
     base_from = month_shift(last_month, -3)
     quiet_since = today - timedelta(days=CHURN_NO_USAGE_DAYS)
     window_from = min(base_from, today - timedelta(days=365))
-    # Disabled and churned customers are left out by an anti-join (no join with every customer).
-    known = Customer.objects.filter(pk=OuterRef("customer_id")).filter(
-        Q(disabled=True) | Q(lifecycle_status=LifecycleStatus.CHURNED)
-    )
     grouped = (
-        in_scope(UsageRecord.objects.all(), user, include_deleted=False)
+        in_scope(UsageRecord.objects.all(), user, include_deleted=True)
         .filter(shot_date__gte=window_from)
-        .exclude(Exists(known))
         .values("customer_id")
         .annotate(
             last_shots=Coalesce(
@@ -740,15 +746,17 @@ def _churn_warnings(user: Any, *, today: date, limit: int) -> dict[str, Any]:
             Q(base_shots__gt=F("last_shots") * 6, base_shots__gte=min_shots)
             | Q(last_used_on__lt=quiet_since, year_shots__gte=min_shots)
         )
+        .values_list("customer_id", "last_shots", "base_shots", "last_used_on", "year_shots")
     )
-    # One pass: the candidates come back as small tuples (no join), are ranked here,
-    # and only the shown ones fetch their names.
-    candidates = sorted(
-        grouped.values_list(
-            "customer_id", "last_shots", "base_shots", "last_used_on", "year_shots"
-        ),
-        key=lambda c: (-c[2], c[0]),
-    )
+    # Deleted, disabled and churned customers are left out after the grouping: an anti-join
+    # of the few candidates, not of a year of usage records. One pass: the candidates come
+    # back as small tuples, are ranked here, and only the shown ones fetch their names.
+    sql, params = grouped.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CHURN_CANDIDATES_SQL.format(grouped=sql), (*params, LifecycleStatus.CHURNED)
+        )
+        candidates = sorted(cursor.fetchall(), key=lambda c: (-c[2], c[0]))
     shown = candidates[:limit]
     names = _customer_names([c[0] for c in shown])
     rows = []

@@ -363,6 +363,31 @@ def test_no_churn_warning_under_the_minimum_volume(db, manager_user):
     assert warned == {"达标", "静默达标"}
 
 
+def test_churn_leaves_out_deleted_disabled_and_churned_customers(db, manager_user, sales_user):
+    from customers.models import Customer, LifecycleStatus
+    from tests.factories import CustomerFactory, DeviceSeriesFactory, UsageRecordFactory
+
+    # Given five customers of one salesperson who all fell from 10 a month to nothing
+    series = DeviceSeriesFactory(code="L")
+    for name in ("在用", "已删除", "已停用", "已流失", "他人"):
+        c = CustomerFactory(name=name, sales_owner=sales_user)
+        for day in (dt.date(2025, 9, 10), dt.date(2025, 10, 10), dt.date(2025, 11, 10)):
+            UsageRecordFactory(customer=c, series=series, shot_date=day, shots=10)
+    Customer.objects.filter(name="已删除").update(is_deleted=True)
+    Customer.objects.filter(name="已停用").update(disabled=True)
+    Customer.objects.filter(name="已流失").update(lifecycle_status=LifecycleStatus.CHURNED)
+    Customer.objects.filter(name="他人").update(sales_owner=None)
+
+    # Then only the customer in use warns; the salesperson no longer sees the one passed on
+    today = dt.date(2026, 1, 15)
+    manager = selectors.churn_warnings(manager_user, today=today)
+    # (equal falls rank by customer id: the first created first)
+    assert manager["count"] == 2
+    assert [r["customer__name"] for r in manager["rows"]] == ["在用", "他人"]
+    sales = selectors.churn_warnings(sales_user, today=today)
+    assert [r["customer__name"] for r in sales["rows"]] == ["在用"]
+
+
 def test_cockpit_runs_a_fixed_number_of_queries(world, manager_user, django_assert_max_num_queries):
     with django_assert_max_num_queries(10):
         selectors.cockpit(manager_user, today=TODAY)
