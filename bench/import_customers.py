@@ -73,7 +73,7 @@ from django.db import connection  # noqa: E402
 
 from accounts.models import Job, User  # noqa: E402
 from accounts.services import job_create, job_run  # noqa: E402
-from bench._common import quiet, require_scratch_database, result  # noqa: E402
+from bench._common import quiet, require_scratch_database, result, wipe_customers  # noqa: E402
 from billing.workbook.services import customer_import_job_work  # noqa: E402
 from customers.exports import EXPORT_FIELDS, export_write  # noqa: E402
 from customers.importers import COLUMNS  # noqa: E402
@@ -88,13 +88,7 @@ def peak_rss_mb() -> float:
 
 
 def wipe() -> None:
-    tables = [
-        ImportedPrice._meta.db_table,
-        Customer.ops_owners.through._meta.db_table,
-        Customer._meta.db_table,
-    ]
-    with connection.cursor() as cursor:
-        cursor.execute(f"TRUNCATE {', '.join(tables)} CASCADE")  # noqa: S608
+    wipe_customers(ImportedPrice._meta.db_table)
 
 
 def generate(path: Path, rows: int, seed: int = 4) -> None:

@@ -50,7 +50,14 @@ from django.urls import reverse  # noqa: E402
 
 from accounts.management.commands.seed_demo import DEMO_PASSWORD  # noqa: E402
 from accounts.models import User  # noqa: E402
-from bench._common import SERVER_ENV, load_average, quiet, require_scratch_database, result  # noqa: E402
+from bench._common import (  # noqa: E402
+    SERVER_ENV,
+    load_average,
+    quiet,
+    require_scratch_database,
+    result,
+    wipe_customers,
+)
 from customers.selectors import scoped_customers  # noqa: E402
 
 TARGETS = {20: 200, 50: 500, 100: 300}  # users: p95 ms
@@ -330,6 +337,8 @@ def main() -> None:
         raise SystemExit("bounded: at most 200 users and 600 s a round")
     require_scratch_database()
     quiet()
+    # The company's size (the demo's 1,318 customers), not what an earlier bench left.
+    wipe_customers()
     call_command("seed_demo", verbosity=0)
     pages_by_user = {u: pages_for(u) for u in set(MIX)}
     from django.db import connection
