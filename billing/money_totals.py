@@ -309,8 +309,9 @@ FUNCTIONS = (
 )
 
 
-def _triggers(table: str, function: str, old: str, new: str, name: str = "totals") -> str:
-    # A trigger with transition tables serves one event: three per table.
+def statement_triggers(table: str, function: str, old: str, new: str, name: str = "totals") -> str:
+    """The AFTER INSERT, UPDATE and DELETE statement triggers of `table` running `function` with
+    its transition tables (a trigger with transition tables serves one event: three)."""
     return f"""
 CREATE TRIGGER {table}_{name}_insert AFTER INSERT ON {table}
   REFERENCING NEW TABLE AS {new} FOR EACH STATEMENT EXECUTE FUNCTION {function}();
@@ -353,8 +354,10 @@ SELECT customer_id, count(*), sum(amount), sum(allocated) FROM billing_payment G
 
 POSTGRES_INSTALL = (
     FUNCTIONS
-    + _triggers("billing_bill", "billing_bill_totals", "old_bills", "new_bills")
-    + _triggers("billing_payment", "billing_payment_totals", "old_payments", "new_payments")
+    + statement_triggers("billing_bill", "billing_bill_totals", "old_bills", "new_bills")
+    + statement_triggers(
+        "billing_payment", "billing_payment_totals", "old_payments", "new_payments"
+    )
     + """
 CREATE TRIGGER customers_customer_totals AFTER UPDATE ON customers_customer
   REFERENCING OLD TABLE AS old_customers NEW TABLE AS new_customers
@@ -393,7 +396,7 @@ def billed_install_sql(first: date, last: date) -> str:
     return (
         billed_window_function(first, last)
         + BILLED_FUNCTION
-        + _triggers(
+        + statement_triggers(
             "billing_bill", "billing_bill_billed_totals", "old_bills", "new_bills", "billed"
         )
         + BILLED_REBUILD_SQL
@@ -499,7 +502,7 @@ USAGE_INSTALL_SQL = (
         "billing_customer_usage_totals",
         _run(CUSTOMER_USAGE_SQL, "billing_usagedaytotal", "records"),
     )
-    + _triggers("billing_usagerecord", "billing_usage_totals", "old_usage", "new_usage")
+    + statement_triggers("billing_usagerecord", "billing_usage_totals", "old_usage", "new_usage")
     + """
 CREATE TRIGGER customers_customer_usage_totals AFTER UPDATE ON customers_customer
   REFERENCING OLD TABLE AS old_customers NEW TABLE AS new_customers

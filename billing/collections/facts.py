@@ -43,7 +43,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection, transaction
 
-from billing.money_totals import BILLED
+from billing.money_totals import BILLED, statement_triggers
 
 TABLE = "billing_billmeasurefact"
 # The collection window of the measure (COLLECT_DAYS in selectors) in hours: an interval in
@@ -270,19 +270,6 @@ $$ LANGUAGE plpgsql;
 """
 
 
-def _triggers(table: str, function: str, old: str, new: str) -> str:
-    # A trigger with transition tables serves one event: three per table.
-    return f"""
-CREATE TRIGGER {table}_measure_insert AFTER INSERT ON {table}
-  REFERENCING NEW TABLE AS {new} FOR EACH STATEMENT EXECUTE FUNCTION {function}();
-CREATE TRIGGER {table}_measure_update AFTER UPDATE ON {table}
-  REFERENCING OLD TABLE AS {old} NEW TABLE AS {new}
-  FOR EACH STATEMENT EXECUTE FUNCTION {function}();
-CREATE TRIGGER {table}_measure_delete AFTER DELETE ON {table}
-  REFERENCING OLD TABLE AS {old} FOR EACH STATEMENT EXECUTE FUNCTION {function}();
-"""
-
-
 # The cases are recomputed from the facts at the end (their trigger would add every row).
 REBUILD_SQL = f"""
 LOCK TABLE billing_bill, billing_paymentallocation, customers_customer IN SHARE MODE;
@@ -297,14 +284,17 @@ def install_sql(zone: str) -> str:
     return (
         zone_function(zone)
         + FUNCTIONS
-        + _triggers("billing_bill", "billing_bill_measure_facts", "old_bills", "new_bills")
-        + _triggers(
+        + statement_triggers(
+            "billing_bill", "billing_bill_measure_facts", "old_bills", "new_bills", "measure"
+        )
+        + statement_triggers(
             "billing_paymentallocation",
             "billing_allocation_measure_facts",
             "old_allocations",
             "new_allocations",
+            "measure",
         )
-        + _triggers(TABLE, "billing_measure_cases", "old_facts", "new_facts")
+        + statement_triggers(TABLE, "billing_measure_cases", "old_facts", "new_facts", "measure")
         + """
 CREATE TRIGGER customers_customer_measure_facts AFTER UPDATE ON customers_customer
   REFERENCING OLD TABLE AS old_customers NEW TABLE AS new_customers
