@@ -107,12 +107,15 @@ SELECT b.id, b.customer_id, k.sales_owner_id, k.is_deleted, b.due_date,
        ((b.due_date + 1)::timestamp AT TIME ZONE billing_measure_zone()), b.total, 0, 0
   FROM new_bills b JOIN keys k ON k.id = b.customer_id WHERE {_COUNTED}"""
 
-# A customer's new owner, or its deletion or restoring, is copied to its bills' rows.
-CUSTOMER_SQL = f"""
-UPDATE {TABLE} f SET sales_owner_id = n.sales_owner_id, customer_deleted = n.is_deleted
+
+def _customer_copy(table: str) -> str:
+    """A customer's new owner, or its deletion or restoring, copied to its rows in `table`."""
+    return f"""
+UPDATE {table} f SET sales_owner_id = n.sales_owner_id, customer_deleted = n.is_deleted
   FROM new_customers n JOIN old_customers o ON o.id = n.id
  WHERE f.customer_id = n.id
    AND (o.sales_owner_id, o.is_deleted) IS DISTINCT FROM (n.sales_owner_id, n.is_deleted)"""
+
 
 # The bills whose row changes: whether they count, their customer, due date or total (a
 # payment settling a bill changes its status between two counted ones: no row changes).
@@ -190,12 +193,6 @@ def _case_statement(rows: str) -> str:
     END IF;"""
 
 
-CASE_CUSTOMER_SQL = f"""
-UPDATE {CASE_TABLE} f SET sales_owner_id = n.sales_owner_id, customer_deleted = n.is_deleted
-  FROM new_customers n JOIN old_customers o ON o.id = n.id
- WHERE f.customer_id = n.id
-   AND (o.sales_owner_id, o.is_deleted) IS DISTINCT FROM (n.sales_owner_id, n.is_deleted)"""
-
 CASE_REBUILD_SQL = f"""
 DELETE FROM {CASE_TABLE};
 INSERT INTO {CASE_TABLE} (customer_id, due_date, start, sales_owner_id, customer_deleted, bills,
@@ -229,8 +226,8 @@ $$ LANGUAGE plpgsql;
 
 CREATE OR REPLACE FUNCTION billing_customer_measure_facts() RETURNS trigger AS $$
 BEGIN
-  EXECUTE $q${CUSTOMER_SQL}$q$;
-  EXECUTE $q${CASE_CUSTOMER_SQL}$q$;
+  EXECUTE $q${_customer_copy(TABLE)}$q$;
+  EXECUTE $q${_customer_copy(CASE_TABLE)}$q$;
   RETURN NULL;
 END
 $$ LANGUAGE plpgsql;
