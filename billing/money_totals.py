@@ -528,15 +528,19 @@ def billed_window() -> tuple[date, date]:
         return cursor.fetchone()
 
 
-def billed_window_set(first: date, last: date) -> None:
+def billed_window_set(first: date, last: date) -> bool:
     """Count the customers' billed totals over these months from now on (a recompute; bill
-    writers wait meanwhile)."""
+    writers wait meanwhile); False when they already do. Two callers at once (two beat runs)
+    take turns on the totals' lock, and the second finds the window moved."""
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute(
+            "LOCK TABLE billing_customerbilledtotal IN EXCLUSIVE MODE;"
             "LOCK TABLE billing_bill IN SHARE MODE;"
-            + billed_window_function(first, last)
-            + BILLED_REBUILD_SQL
         )
+        if billed_window() == (first, last):
+            return False
+        cursor.execute(billed_window_function(first, last) + BILLED_REBUILD_SQL)
+    return True
 
 
 def rebuild() -> None:

@@ -677,10 +677,7 @@ def top_window_keep(today: date) -> bool:
     """Move the customers' billed totals to today's window when the month has turned (the beat
     job keeping the cockpit warm calls this); True when they moved."""
     window = top_window(today)
-    if money_totals.billed_window() == window:
-        return False
-    money_totals.billed_window_set(*window)
-    return True
+    return money_totals.billed_window() != window and money_totals.billed_window_set(*window)
 
 
 def _customer_names(pks: list[int]) -> dict[int, tuple[int, str, bool]]:

@@ -184,8 +184,10 @@ def test_totals_follow_a_mixed_sequence_of_money_operations():
     # alpha: 100.10 + 300.33 + the corrected 180.00 (September's reversed bill left the window)
     assert (alpha.pk, 3, D("580.43"), D("100.10") + D("149.90")) in totals[CustomerBilledTotal]
     # moving the window recounts: October alone
-    money_totals.billed_window_set(dt.date(2025, 10, 1), dt.date(2025, 10, 1))
+    assert money_totals.billed_window_set(dt.date(2025, 10, 1), dt.date(2025, 10, 1)) is True
     assert money_totals.billed_window() == (dt.date(2025, 10, 1), dt.date(2025, 10, 1))
+    # (a second caller finds the window moved and recomputes nothing)
+    assert money_totals.billed_window_set(dt.date(2025, 10, 1), dt.date(2025, 10, 1)) is False
     october = assert_kept_equals_recompute()[CustomerBilledTotal]
     assert (alpha.pk, 1, D("300.33"), D("0.00")) in october
 
