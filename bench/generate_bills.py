@@ -38,7 +38,7 @@ from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 from accounts.models import User  # noqa: E402
 from accounts.roles import Role  # noqa: E402
-from bench._common import quiet, require_scratch_database  # noqa: E402
+from bench._common import quiet, require_scratch_database, wipe_customers  # noqa: E402
 from bench._common import result as report  # noqa: E402
 from billing.bills.services import bills_generate_for_period  # noqa: E402
 from billing.models import Bill, PricePlan, UsageRecord  # noqa: E402
@@ -194,6 +194,9 @@ def main() -> None:
     require_scratch_database()
     quiet()
     call_command("migrate", verbosity=0)
+    # Generation reads every billable customer: only this bench's, not what the import
+    # bench of `make bench` left in the same database.
+    wipe_customers()
     user, _ = User.objects.get_or_create(username="bench_ops", defaults={"role": Role.OPS})
     if user.role != Role.OPS:
         user.role = Role.OPS
