@@ -323,6 +323,16 @@ CREATE TRIGGER {table}_{name}_delete AFTER DELETE ON {table}
 """
 
 
+def customer_update_trigger(name: str, function: str) -> str:
+    """The AFTER UPDATE statement trigger of customers_customer running `function` with the old
+    and new rows (a customer's new owner, grade, group or deletion moves what is kept)."""
+    return f"""
+CREATE TRIGGER customers_customer_{name} AFTER UPDATE ON customers_customer
+  REFERENCING OLD TABLE AS old_customers NEW TABLE AS new_customers
+  FOR EACH STATEMENT EXECUTE FUNCTION {function}();
+"""
+
+
 BILLED_REBUILD_SQL = f"""
 DELETE FROM billing_customerbilledtotal;
 INSERT INTO billing_customerbilledtotal (customer_id, bills, revenue, received)
@@ -358,11 +368,7 @@ POSTGRES_INSTALL = (
     + statement_triggers(
         "billing_payment", "billing_payment_totals", "old_payments", "new_payments"
     )
-    + """
-CREATE TRIGGER customers_customer_totals AFTER UPDATE ON customers_customer
-  REFERENCING OLD TABLE AS old_customers NEW TABLE AS new_customers
-  FOR EACH STATEMENT EXECUTE FUNCTION billing_customer_totals();
-"""
+    + customer_update_trigger("totals", "billing_customer_totals")
     + REBUILD_SQL
 )
 
@@ -503,11 +509,7 @@ USAGE_INSTALL_SQL = (
         _run(CUSTOMER_USAGE_SQL, "billing_usagedaytotal", "records"),
     )
     + statement_triggers("billing_usagerecord", "billing_usage_totals", "old_usage", "new_usage")
-    + """
-CREATE TRIGGER customers_customer_usage_totals AFTER UPDATE ON customers_customer
-  REFERENCING OLD TABLE AS old_customers NEW TABLE AS new_customers
-  FOR EACH STATEMENT EXECUTE FUNCTION billing_customer_usage_totals();
-"""
+    + customer_update_trigger("usage_totals", "billing_customer_usage_totals")
     + USAGE_REBUILD_SQL
 )
 

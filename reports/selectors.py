@@ -784,8 +784,7 @@ def cockpit(user: Any, *, today: date) -> dict[str, Any]:
     Billed, received and overdue come from one pass over the bills (the receivables
     per month); the trend is its last twelve months.
     """
-    last = settlement_month(today)
-    first = month_shift(last, -(TREND_MONTHS - 1))
+    first, last = top_window(today)
     # The cockpit keeps its own cache (cockpit_cached): its parts are computed afresh here.
     months = _receivables_by_month(user, filters=NO_FILTERS, today=today)
     totals = receivable_totals_of(months)

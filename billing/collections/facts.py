@@ -43,7 +43,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import connection, transaction
 
-from billing.money_totals import BILLED, statement_triggers
+from billing.money_totals import BILLED, customer_update_trigger, statement_triggers
 
 TABLE = "billing_billmeasurefact"
 # The collection window of the measure (COLLECT_DAYS in selectors) in hours: an interval in
@@ -292,11 +292,7 @@ def install_sql(zone: str) -> str:
             "measure",
         )
         + statement_triggers(TABLE, "billing_measure_cases", "old_facts", "new_facts", "measure")
-        + """
-CREATE TRIGGER customers_customer_measure_facts AFTER UPDATE ON customers_customer
-  REFERENCING OLD TABLE AS old_customers NEW TABLE AS new_customers
-  FOR EACH STATEMENT EXECUTE FUNCTION billing_customer_measure_facts();
-"""
+        + customer_update_trigger("measure_facts", "billing_customer_measure_facts")
         + REBUILD_SQL
     )
 
