@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import django_filters as df
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -229,17 +229,19 @@ class CustomerFilter(df.FilterSet):
             "sales_owner": people[Role.SALES],
             "ops_owner": people[Role.OPS],
             # Only tags on the customers being filtered (always a scoped queryset): a
-            # tag used only on others' customers would tell the user it exists.
+            # tag used only on others' customers would tell the user it exists. One
+            # customer of each tag, found by a LIMIT 1 subquery per tag: as EXISTS,
+            # PostgreSQL hashed every customer in scope first (35-69 ms at 100,000 for
+            # a page that shows one row; 0.1 ms this way, EXPLAIN ANALYZE).
             "tag": [
                 (str(pk), name)
-                for pk, name in Tag.objects.filter(
-                    Exists(
-                        Customer.tags.through.objects.filter(
-                            tag_id=OuterRef("pk"),
-                            customer_id__in=self.queryset.order_by().values("pk"),
-                        )
+                for pk, name in Tag.objects.alias(
+                    one_customer=Subquery(
+                        self.queryset.order_by().filter(tags=OuterRef("pk")).values("pk")[:1]
                     )
-                ).values_list("pk", "name")
+                )
+                .filter(one_customer__isnull=False)
+                .values_list("pk", "name")
             ],
         }
         for name, values in choices.items():

@@ -1,10 +1,17 @@
 """Template helpers of the customer list: the multi-column sort links, the row cells."""
 
+import contextlib
+
 from django import template
+from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.template.base import render_value_in_context
 from django.templatetags.l10n import localize, unlocalize
 from django.utils.html import conditional_escape
 from django.utils.safestring import SafeString, mark_safe
+from django_tables2.columns.linkcolumn import BaseLinkColumn
+from django_tables2.columns.manytomanycolumn import ManyToManyColumn
+from django_tables2.utils import signature
 
 register = template.Library()
 
@@ -17,6 +24,92 @@ def then_by(table, column_name: str) -> str:
     multi-column sort, and the template shows no "+" for them.
     """
     return table.then_by(column_name) if hasattr(table, "then_by") else ""
+
+
+class _CellPlan:
+    """How one column's cells are computed, worked out once per table and model.
+
+    What `BoundRow._get_and_render_with` + `_call_render` decide again for every cell
+    (accessor split, field lookup for get_FOO_display, the render method's signature),
+    decided once: the value is the record's attribute (or its get_FOO_display()), an
+    empty value gives the column's default, else the render method is called with the
+    arguments it names.
+    """
+
+    __slots__ = (
+        "args", "attr", "bound_column", "default", "display", "empty_values", "needs_value",
+        "render",
+    )  # fmt: skip
+
+    def __init__(self, bound_column, model, args):
+        name = str(bound_column.accessor)
+        field = None
+        with contextlib.suppress(FieldDoesNotExist):
+            field = model._meta.get_field(name)
+        display = f"get_{name}_display"
+        self.display = bool(getattr(field, "choices", ())) and hasattr(model, display)
+        self.attr = display if self.display else name
+        self.bound_column = bound_column
+        self.render = bound_column.render
+        self.args = args
+        self.default = bound_column.default
+        self.empty_values = bound_column.column.empty_values
+        # The value only decides "empty" and is passed to render if it names it.
+        self.needs_value = bool(self.empty_values) or "value" in args
+
+    @classmethod
+    def of(cls, bound_column, model):
+        """The plan, or None where the library's own path is kept (links, relations
+        followed through `__`, many-to-many columns, render methods taking **kwargs)."""
+        column = bound_column.column
+        accessor = str(bound_column.accessor)
+        if (
+            bound_column.link
+            or isinstance(column, BaseLinkColumn | ManyToManyColumn)
+            or "__" in accessor
+            or "." in accessor
+        ):
+            return None
+        args, kwargs_name = signature(bound_column.render)
+        if kwargs_name or any(arg not in CELL_ARGUMENTS for arg in args):
+            return None
+        return cls(bound_column, model, args)
+
+
+CELL_ARGUMENTS = frozenset(("value", "record", "column", "bound_column", "bound_row", "table"))
+_LIBRARY = object()  # the plan gives way to django-tables2 for this cell
+
+
+def _plan_cell(plan, row, record):
+    value = None
+    if plan.needs_value:
+        if plan.display:
+            value = getattr(record, plan.attr)()
+        else:
+            value = getattr(record, plan.attr, _LIBRARY)
+            if value is _LIBRARY or callable(value):
+                return _LIBRARY
+        if value in plan.empty_values:
+            return plan.default
+    available = {
+        "value": value,
+        "record": record,
+        "column": plan.bound_column.column,
+        "bound_column": plan.bound_column,
+        "bound_row": row,
+        "table": row.table,
+    }
+    return plan.render(**{arg: available[arg] for arg in plan.args})
+
+
+def _columns_and_plans(table, record):
+    cached = getattr(table, "_row_cells_plans", None)
+    model = type(record) if isinstance(record, models.Model) else None
+    if cached is None or cached[0] is not model:
+        columns = list(table.columns)
+        plans = [_CellPlan.of(c, model) if model else None for c in columns]
+        cached = table._row_cells_plans = (model, columns, plans)
+    return cached[1], cached[2]
 
 
 @register.simple_tag(takes_context=True)
@@ -32,18 +125,21 @@ def row_cells(context, row, td_attrs: bool = False) -> SafeString:
     escaped unless safe), without a template loop per cell: at 25 rows x 12 columns the
     loop was a fifth of the customer list's CPU (cProfile). `BoundRow.items()` looks each
     column up again by name in a scan of all columns (`get_cell`); the columns are taken
-    once per table here and each cell rendered as `get_cell` renders it (django-tables2
-    3.0, pinned; tests/customers/test_list_rendering.py compares with the template loop).
+    once per table here and each cell rendered as `get_cell` renders it, by a plan per
+    column (`_CellPlan`: the library's per-cell accessor, field and signature work was
+    still a quarter of the list's CPU) or, where no plan applies, by the library itself
+    (django-tables2 3.0, pinned; tests/customers/test_list_rendering.py compares both
+    with the template loop).
     """
-    table = row.table
-    columns = getattr(table, "_row_cells_columns", None)
-    if columns is None:
-        columns = table._row_cells_columns = list(table.columns)
+    record = row.record
+    columns, plans = _columns_and_plans(row.table, record)
     parts = []
-    for column in columns:
-        cell = row._get_and_render_with(
-            column, render_func=row._call_render, default=column.default
-        )
+    for column, plan in zip(columns, plans, strict=True):
+        cell = _plan_cell(plan, row, record) if plan is not None else _LIBRARY
+        if cell is _LIBRARY:
+            cell = row._get_and_render_with(
+                column, render_func=row._call_render, default=column.default
+            )
         # What items() leaves on the column for attrs callables.
         column.current_value, column.current_record = cell, row.record
         if not td_attrs:

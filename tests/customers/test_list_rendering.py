@@ -15,6 +15,7 @@ from customers import widgets
 from customers.filters import CustomerFilter
 from customers.models import Customer, DictionaryItem
 from customers.tables import CustomerTable
+from customers.templatetags.customer_list import _columns_and_plans
 from tests.factories import CustomerFactory, TagFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -110,6 +111,12 @@ def test_row_cells_render_as_the_template_loop(rf_request_ops):
     )
     expected = loop.render({"table": table}, request)
     assert tag_version.render({"table": table}, request) == expected
+    # The cells above came from the per-column plans, not the library's per-cell path
+    # (only the date column, whose render takes **kwargs, keeps the library's).
+    _, plans = _columns_and_plans(table, Customer.objects.first())
+    assert [c.name for c, p in zip(table.columns, plans, strict=True) if p is None] == [
+        "created_at"
+    ]
     assert "北京<mark>&lt;</mark>链家&gt;" in expected and "王&amp;珂" in expected
 
 
