@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.db.models import Exists, F, Lookup, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, Lookup, OuterRef, Prefetch, Q, QuerySet
 
 from accounts.roles import Scope, effective_scope
 
@@ -133,6 +133,7 @@ def name_order(descending: bool = False):
 # The list's columns that show a related row: joined (one value) or prefetched (several).
 LIST_JOINED_COLUMNS = ("sales_owner", "account_type", "industry", "erp")
 LIST_PREFETCHED_COLUMNS = ("ops_owners", "tags", "regions")
+LISTED_SUFFIX = "_listed"
 
 
 def customer_list_rows(user: Any, ids: list[int], *, columns: Iterable[str]) -> list[Customer]:
@@ -143,7 +144,16 @@ def customer_list_rows(user: Any, ids: list[int], *, columns: Iterable[str]) -> 
     # select_related() without names would follow every foreign key.
     if joined := [name for name in LIST_JOINED_COLUMNS if name in shown]:
         rows = rows.select_related(*joined)
-    rows = rows.prefetch_related(*(name for name in LIST_PREFETCHED_COLUMNS if name in shown))
+    # Prefetched into plain lists (`<name>_listed`, read by customers.tables.listed): the
+    # table reads them without building a related manager per row and relation (Django
+    # makes one on each `customer.tags` access: 100 a page, a tenth of the list's CPU).
+    rows = rows.prefetch_related(
+        *(
+            Prefetch(name, to_attr=f"{name}{LISTED_SUFFIX}")
+            for name in LIST_PREFETCHED_COLUMNS
+            if name in shown
+        )
+    )
     by_pk = {customer.pk: customer for customer in rows}
     return [by_pk[pk] for pk in ids if pk in by_pk]
 

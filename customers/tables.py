@@ -12,7 +12,7 @@ from django_tables2.data import TableQuerysetData
 from django_tables2.utils import OrderBy, OrderByTuple
 
 from .models import Customer
-from .selectors import name_order
+from .selectors import LISTED_SUFFIX, name_order
 
 # Columns a user may hide; the rest (selection, id, name) always show.
 DEFAULT_COLUMNS = [
@@ -39,6 +39,13 @@ def highlight(text: str, term: str) -> str:
         return mark_safe(safe)  # noqa: S308 - escaped above
     pattern = re.compile(re.escape(escape(term)), re.IGNORECASE)
     return mark_safe(pattern.sub(lambda m: f"<mark>{m.group(0)}</mark>", safe))  # noqa: S308
+
+
+def listed(record: Customer, name: str) -> list:
+    """A customer's related rows of the list column `name`: the page's prefetched list
+    (selectors.customer_list_rows), or a query where the rows came from elsewhere."""
+    rows = getattr(record, f"{name}{LISTED_SUFFIX}", None)
+    return rows if rows is not None else list(getattr(record, name).all())
 
 
 class PageByIds(TableQuerysetData):
@@ -181,25 +188,18 @@ class CustomerTable(tables.Table):
         return "—"
 
     def render_ops_owners(self, record):
-        return "、".join(u.display_name for u in record.ops_owners.all()) or "—"
+        return "、".join(u.display_name for u in listed(record, "ops_owners")) or "—"
 
     def render_tags(self, record):
-        return (
-            format_html(
-                "{}",
-                mark_safe(  # noqa: S308 - each name escaped
-                    " ".join(
-                        f'<span class="badge text-bg-secondary">{escape(t.name)}</span>'
-                        for t in record.tags.all()
-                    )
-                ),
-            )
-            if record.tags.all()
-            else "—"
+        tags = listed(record, "tags")
+        if not tags:
+            return "—"
+        return mark_safe(  # noqa: S308 - each name escaped
+            " ".join(f'<span class="badge text-bg-secondary">{escape(t.name)}</span>' for t in tags)
         )
 
     def render_regions(self, record):
-        return "、".join(r.value for r in record.regions.all()) or "—"
+        return "、".join(r.value for r in listed(record, "regions")) or "—"
 
     def render_remarks(self, value):
         return value[:40] + ("…" if len(value) > 40 else "")

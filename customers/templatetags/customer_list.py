@@ -143,10 +143,9 @@ def row_cells(context, row, td_attrs: bool = False) -> SafeString:
         # What items() leaves on the column for attrs callables.
         column.current_value, column.current_record = cell, row.record
         if not td_attrs:
-            parts.append(
-                f'<td class="col-{conditional_escape(column.name)}">'
-                f"{render_value_in_context(cell, context)}</td>"
-            )
+            # A safe string renders as itself ({{ }} would localise and escape nothing).
+            text = cell if type(cell) is SafeString else render_value_in_context(cell, context)
+            parts.append(f'<td class="col-{conditional_escape(column.name)}">{text}</td>')
             continue
         if column.localize is not None:
             cell = localize(cell) if column.localize else unlocalize(cell)

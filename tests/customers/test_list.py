@@ -351,10 +351,14 @@ def test_query_count_does_not_grow_with_rows(client, ops_user, sales_user):
     few = render_count()
     for i in range(30):
         c = CustomerFactory(name=f"公司x{i}", sales_owner=sales_user)
-        c.tags.add(TagFactory())
+        c.tags.add(TagFactory(name=f"标签x{i}"))
         c.ops_owners.add(ops_user)
 
     assert render_count() == few
+    # The related columns come from the page's prefetched lists, and show.
+    html = client.get(LIST, {"q": "公司x1", "sort": "name"}).content.decode()
+    assert '<span class="badge text-bg-secondary">标签x1</span>' in html
+    assert f'<td class="col-ops_owners">{ops_user.display_name}</td>' in html
 
 
 def test_renewal_reminders_on_the_list_respect_scope_and_lead_time(
