@@ -159,7 +159,7 @@ class CustomerFilter(df.FilterSet):
     industry = IdMultiFilter(label="行业类型", field_name="industry_id")
     erp = IdMultiFilter(label="所属ERP", field_name="erp_id")
     region = IdMultiFilter(label="地区", method="filter_region")
-    series = CodeChoiceFilter(label="设备系列", choices=_series_choices, method="filter_series")
+    series = CodeChoiceFilter(label="设备系列", method="filter_series")
     settlement_method = MultiFilter(label="结算方式", choices=Customer.SettlementMethod.choices)
     level = MultiFilter(
         label="客户等级",
@@ -208,43 +208,22 @@ class CustomerFilter(df.FilterSet):
         fields: list[str] = []
         form = CustomerFilterForm
 
-    def __init__(self, *args, user=None, **kwargs):
+    # The filters whose choices are rows of the database, filled per request.
+    QUERIED_CHOICES = ("account_type", "industry", "erp", "region", "sales_owner", "ops_owner")
+    QUERIED_CHOICES += ("tag", "series")
+
+    def __init__(self, *args, user=None, form_shown=True, **kwargs):
+        """`form_shown=False` (the search box's results fragment, which draws no form):
+        the queried choice lists are read only for the filters the request sets, which
+        is all validation needs; an unset filter's empty list is never shown."""
         super().__init__(*args, **kwargs)
         self.user = user or getattr(self.request, "user", None)
-        dictionary: dict[str, list] = {kind: [] for kind in DictionaryItem.Kind.values}
-        for pk, kind, value in DictionaryItem.objects.values_list("pk", "kind", "value"):
-            dictionary[kind].append((str(pk), value))
-        people: dict[str, list] = {Role.SALES: [], Role.OPS: []}
-        for pk, role, name, username in (
-            User.objects.filter(is_active=True, role__in=[Role.SALES, Role.OPS])
-            .order_by("full_name", "username")
-            .values_list("pk", "role", "full_name", "username")
-        ):
-            people[role].append((str(pk), name or username))
-        choices = {
-            "account_type": dictionary[DictionaryItem.Kind.ACCOUNT_TYPE],
-            "industry": dictionary[DictionaryItem.Kind.INDUSTRY],
-            "erp": dictionary[DictionaryItem.Kind.ERP],
-            "region": dictionary[DictionaryItem.Kind.REGION],
-            "sales_owner": people[Role.SALES],
-            "ops_owner": people[Role.OPS],
-            # Only tags on the customers being filtered (always a scoped queryset): a
-            # tag used only on others' customers would tell the user it exists. One
-            # customer of each tag, found by a LIMIT 1 subquery per tag: as EXISTS,
-            # PostgreSQL hashed every customer in scope first (35-69 ms at 100,000 for
-            # a page that shows one row; 0.1 ms this way, EXPLAIN ANALYZE).
-            "tag": [
-                (str(pk), name)
-                for pk, name in Tag.objects.alias(
-                    one_customer=Subquery(
-                        self.queryset.order_by().filter(tags=OuterRef("pk")).values("pk")[:1]
-                    )
-                )
-                .filter(one_customer__isnull=False)
-                .values_list("pk", "name")
-            ],
+        wanted = {
+            name
+            for name in self.QUERIED_CHOICES
+            if form_shown or (self.data is not None and name in self.data)
         }
-        for name, values in choices.items():
+        for name, values in self._queried_choices(wanted).items():
             self.filters[name].extra["choices"] = values
         for filter_ in self.filters.values():
             if isinstance(filter_, df.ChoiceFilter):
@@ -263,6 +242,49 @@ class CustomerFilter(df.FilterSet):
                     sub.attrs["class"] = "form-control form-control-sm"
             else:
                 widget.attrs["class"] = "form-control form-control-sm"
+
+    def _queried_choices(self, wanted: set[str]) -> dict[str, list]:
+        """The choice lists of the `wanted` filters of QUERIED_CHOICES; the others empty."""
+        choices: dict[str, list] = dict.fromkeys(self.QUERIED_CHOICES, [])
+        kinds = {
+            "account_type": DictionaryItem.Kind.ACCOUNT_TYPE,
+            "industry": DictionaryItem.Kind.INDUSTRY,
+            "erp": DictionaryItem.Kind.ERP,
+            "region": DictionaryItem.Kind.REGION,
+        }
+        if wanted & kinds.keys():
+            dictionary: dict[str, list] = {kind: [] for kind in DictionaryItem.Kind.values}
+            for pk, kind, value in DictionaryItem.objects.values_list("pk", "kind", "value"):
+                dictionary[kind].append((str(pk), value))
+            choices |= {name: dictionary[kind] for name, kind in kinds.items()}
+        if wanted & {"sales_owner", "ops_owner"}:
+            people: dict[str, list] = {Role.SALES: [], Role.OPS: []}
+            for pk, role, name, username in (
+                User.objects.filter(is_active=True, role__in=[Role.SALES, Role.OPS])
+                .order_by("full_name", "username")
+                .values_list("pk", "role", "full_name", "username")
+            ):
+                people[role].append((str(pk), name or username))
+            choices |= {"sales_owner": people[Role.SALES], "ops_owner": people[Role.OPS]}
+        if "tag" in wanted:
+            # Only tags on the customers being filtered (always a scoped queryset): a
+            # tag used only on others' customers would tell the user it exists. One
+            # customer of each tag, found by a LIMIT 1 subquery per tag: as EXISTS,
+            # PostgreSQL hashed every customer in scope first (35-69 ms at 100,000 for
+            # a page that shows one row; 0.1 ms this way, EXPLAIN ANALYZE).
+            choices["tag"] = [
+                (str(pk), name)
+                for pk, name in Tag.objects.alias(
+                    one_customer=Subquery(
+                        self.queryset.order_by().filter(tags=OuterRef("pk")).values("pk")[:1]
+                    )
+                )
+                .filter(one_customer__isnull=False)
+                .values_list("pk", "name")
+            ]
+        if "series" in wanted:
+            choices["series"] = _series_choices()
+        return choices
 
     def get_form_class(self):
         # django-filter builds the form class per FilterSet from this request's deep-copied

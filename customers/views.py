@@ -180,8 +180,12 @@ def _editable(request, pk: int) -> Customer:
 @login_required
 def customer_list(request):
     user = request.user
+    results_only = bool(request.htmx and request.htmx.target == "results")
     customer_filter = CustomerFilter(
-        request.GET or None, queryset=scoped_customers(user), request=request
+        request.GET or None,
+        queryset=scoped_customers(user),
+        request=request,
+        form_shown=not results_only,
     )
     if "cols_set" in request.GET:
         request.session["customer_columns"] = request.GET.getlist("cols")
@@ -210,7 +214,7 @@ def customer_list(request):
         "can_batch": roles.can_batch_edit_customers(user),
         "can_assign_owners": roles.can_assign_owners(user),
     }
-    if request.htmx and request.htmx.target == "results":
+    if results_only:
         # The search box's keystrokes: the results fragment uses only the keys above.
         return render(request, "customers/customer_list.html#results", context)
     context |= {

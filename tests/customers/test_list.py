@@ -483,3 +483,38 @@ def test_the_admin_finds_customers_by_latin_letters_in_any_case(admin_client):
     html = admin_client.get(reverse("admin:customers_customer_changelist"), {"q": "lianjia"})
 
     assert "LianJia 北京" in html.content.decode() and "中原地产" not in html.content.decode()
+
+
+def test_the_search_boxs_results_read_only_the_choice_lists_its_filters_set(client, ops_user):
+    # The results fragment draws no filter form: the dictionary, people, tag and series
+    # lists are read only for a filter the request sets (to validate its value).
+    tag = TagFactory(name="重点")
+    CustomerFactory(name="甲公司").tags.add(tag)
+    CustomerFactory(name="乙公司")
+    client.force_login(ops_user)
+    htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"}
+    client.get(LIST, {"cols_set": "1", "cols": ["level"]})  # no tags column: no tag rows read
+    client.get(LIST, {"q": "公司"}, **htmx)  # the first search is recorded; repeats only read
+
+    def tables_read(params):
+        with CaptureQueriesContext(connection) as ctx:
+            response = client.get(LIST, params, **htmx)
+        sql = " ".join(q["sql"] for q in ctx.captured_queries)
+        read = {
+            t
+            for t in ("customers_dictionaryitem", "customers_tag", "customers_deviceseries")
+            if f'FROM "{t}"' in sql
+        }
+        return names(response), read
+
+    assert tables_read({"q": "公司"}) == (["甲公司", "乙公司"], set())
+    assert tables_read({"q": "公司", "tag": tag.pk}) == (["甲公司"], {"customers_tag"})
+    # A value not among the choices is still refused as the full page refuses it.
+    assert tables_read({"q": "公司", "tag": 999999})[0] == names(
+        client.get(LIST, {"q": "公司", "tag": 999999})
+    )
+    # The full page draws every list.
+    with CaptureQueriesContext(connection) as ctx:
+        client.get(LIST, {"q": "公司"})
+    sql = " ".join(q["sql"] for q in ctx.captured_queries)
+    assert 'FROM "customers_dictionaryitem"' in sql and 'FROM "customers_tag"' in sql
