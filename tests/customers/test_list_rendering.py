@@ -136,3 +136,39 @@ def test_the_selection_checkbox_is_the_checkbox_columns_markup():
     for value in (1, 123456, "7<"):
         expected = CheckBoxColumn.render(column, value, table.columns["selection"], record=None)
         assert table.render_selection(value) == expected
+
+
+def test_row_cells_keep_the_librarys_markup_for_per_row_attrs_and_null_relations(rf_request_ops):
+    # A cell attribute computed per row (a callable) and a value followed through a
+    # foreign key that may be null: includes/bootstrap_table.html (cells by row_cells)
+    # writes what bootstrap5's template writes.
+    import re
+
+    import django_tables2 as tables
+
+    request, _ = rf_request_ops
+    owner = UserFactory(role="sales", username="wang<")
+    CustomerFactory(name="甲", sales_owner=owner, level="A")
+    CustomerFactory(name="乙", sales_owner=None, level="")
+
+    class Table(tables.Table):
+        name = tables.Column(attrs={"td": {"data-name": lambda value: f"n-{value}"}})
+        owner = tables.Column(accessor="sales_owner__username", attrs={"td": {"class": "o"}})
+        level = tables.Column()
+
+        class Meta:
+            model = Customer
+            fields = ("name", "owner", "level")
+
+    def rendered(template_name):
+        table = Table(Customer.objects.order_by("pk"), template_name=template_name)
+        html = engines["django"].from_string("{% load django_tables2 %}{% render_table table %}")
+        return re.sub(r"\s+", " ", re.sub(r">\s+<", "><", html.render({"table": table}, request)))
+
+    ours = rendered("includes/bootstrap_table.html")
+    assert ours == rendered("django_tables2/bootstrap5.html")
+    assert '<td data-name="n-甲">甲</td><td class="o">wang&lt;</td>' in ours
+    assert '<td class="o">—</td>' in ours
+    table = Table(Customer.objects.all())
+    _, plans = _columns_and_plans(table, Customer.objects.first())
+    assert all(plan is not None for plan in plans)
