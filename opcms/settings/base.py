@@ -271,6 +271,9 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
 }
 
+# Forms' stock widgets (inputs, selects) rendered in Python, byte for byte as Django's
+# widget templates render them; any other template goes to Django's renderer.
+FORM_RENDERER = "customers.widgets.PythonWidgetRenderer"
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 DJANGO_TABLES2_TEMPLATE = "includes/bootstrap_table.html"  # bootstrap5, cells rendered in Python
