@@ -294,13 +294,19 @@ class BatchForm(forms.Form):
     reason = forms.CharField(label="原因", max_length=500, required=False)
     query = forms.CharField(required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, with_owners: bool = True, **kwargs):
+        """`with_owners=False`: no owner choices (the list page of a user who may not
+        assign owners draws no owner dropdown), so no query for them."""
         super().__init__(*args, **kwargs)
         # A plain list: the list page renders this dropdown on every search.
         self.fields["owner"].choices = [("", "—")] + [
             (pk, f"{name or username}（{Role(role).label}）")
-            for pk, name, username, role in _users(Role.SALES, Role.OPS, Role.ADMIN).values_list(
-                "pk", "full_name", "username", "role"
+            for pk, name, username, role in (
+                _users(Role.SALES, Role.OPS, Role.ADMIN).values_list(
+                    "pk", "full_name", "username", "role"
+                )
+                if with_owners
+                else ()
             )
         ]
         for name in ("status", "level", "owner"):

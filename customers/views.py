@@ -210,7 +210,7 @@ def customer_list(request):
         "table": table,
         "filtered_count": table.page.paginator.count,
         "query": query.urlencode(),
-        "batch_form": BatchForm(),
+        "batch_form": BatchForm(with_owners=roles.can_assign_owners(user)),
         "can_batch": roles.can_batch_edit_customers(user),
         "can_assign_owners": roles.can_assign_owners(user),
     }

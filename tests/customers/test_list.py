@@ -518,3 +518,19 @@ def test_the_search_boxs_results_read_only_the_choice_lists_its_filters_set(clie
         client.get(LIST, {"q": "公司"})
     sql = " ".join(q["sql"] for q in ctx.captured_queries)
     assert 'FROM "customers_dictionaryitem"' in sql and 'FROM "customers_tag"' in sql
+
+
+def test_the_batch_owner_dropdown_and_its_query_only_for_who_may_assign_owners(
+    client, ops_user, sales_user
+):
+    CustomerFactory(name="甲", sales_owner=sales_user)
+
+    def page(user):
+        client.force_login(user)
+        with CaptureQueriesContext(connection) as ctx:
+            html = client.get(LIST).content.decode()
+        owner_query = any("'sales', 'ops', 'admin'" in q["sql"] for q in ctx.captured_queries)
+        return 'name="owner"' in html, owner_query
+
+    assert page(ops_user) == (True, True)
+    assert page(sales_user) == (False, False)
