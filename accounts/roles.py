@@ -45,7 +45,7 @@ def effective_scope(user: Any) -> Scope:
     if role == Role.SALES:
         if user.data_scope in (Scope.OWN, Scope.TEAM, Scope.ALL):
             return Scope(user.data_scope)
-        return Scope.TEAM if user.led_teams.exists() else Scope.OWN
+        return Scope.TEAM if led_team_ids(user) else Scope.OWN
     return Scope.ALL
 
 
@@ -71,11 +71,23 @@ def can_use_admin_site(user: Any) -> bool:
     return has_role(user, Role.ADMIN) and user.is_staff
 
 
-def led_team_ids(user: Any) -> set[int]:
-    """The teams a salesperson leads (empty for everyone else)."""
+LED_TEAMS_ATTRIBUTE = "_opcms_led_team_ids"
+
+
+def led_team_ids(user: Any) -> frozenset[int]:
+    """The teams a salesperson leads (empty for everyone else).
+
+    Read once per user object and kept on it: a request's scope rules ask several times
+    (every scoped query, every can_* check), a query each before. A request loads its
+    user afresh, so a change of team lead shows from the next request on.
+    """
     if not has_role(user, Role.SALES):
-        return set()
-    return set(user.led_teams.values_list("pk", flat=True))
+        return frozenset()
+    cached = user.__dict__.get(LED_TEAMS_ATTRIBUTE)
+    if cached is None:
+        cached = frozenset(user.led_teams.values_list("pk", flat=True))
+        user.__dict__[LED_TEAMS_ATTRIBUTE] = cached
+    return cached
 
 
 def can_edit_customer(user: Any, customer: Any = None) -> bool:

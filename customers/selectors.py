@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Exists, F, Lookup, OuterRef, Prefetch, Q, QuerySet
 
-from accounts.roles import Scope, effective_scope
+from accounts.roles import Scope, effective_scope, led_team_ids
 
 from .lifecycle import cooperation_key
 from .models import CooperationStatusMapping, Customer, CustomerGroup
@@ -26,7 +26,7 @@ def scope_filter(user: Any, *, prefix: str = "") -> Q | None:
     if scope == Scope.OWN:
         return Q(**{f"{prefix}sales_owner_id": user.pk})
     if scope == Scope.TEAM:
-        team_ids = {t.pk for t in user.led_teams.all()}
+        team_ids = set(led_team_ids(user))
         if user.team_id:
             team_ids.add(user.team_id)
         return Q(**{f"{prefix}sales_owner__team_id__in": team_ids}) | Q(

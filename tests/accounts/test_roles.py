@@ -87,3 +87,23 @@ def test_inactive_and_anonymous_users_see_nothing(world):
 def test_soft_deleted_customers_are_hidden_unless_asked(world, admin_user):
     assert world["deleted"] not in scoped_customers(admin_user)
     assert world["deleted"] in scoped_customers(admin_user, include_deleted=True)
+
+
+def test_a_leads_teams_are_read_once_per_user_object_and_anew_per_request(world, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import TeamFactory
+
+    lead = world["lead"]
+    with CaptureQueriesContext(connection) as ctx:
+        for _ in range(3):
+            assert effective_scope(lead) == Scope.TEAM
+            assert visible(lead, world) == {"lead", "member"}
+    assert sum('"accounts_team"' in q["sql"] for q in ctx.captured_queries) == 1
+    # A request loads its user afresh: a team the lead takes on shows on the next one.
+    other = TeamFactory(lead=lead)
+    newcomer = UserFactory(role=Role.SALES, team=other)
+    CustomerFactory(sales_owner=newcomer, name="新成员的客户")
+    client.force_login(lead)
+    assert "新成员的客户" in client.get("/customers/").content.decode()
