@@ -27,7 +27,10 @@ First run of 100,000, three alternating pairs (before -> after, same data, same 
 wall 19.9 -> 19.2, 20.3 -> 14.3, 13.1 -> 11.4 s; backend CPU 9.35 -> 8.92, 9.48 -> 7.01,
 9.87 -> 7.59 s; process CPU 3.3-3.9 -> 3.1-3.4 s; phases read / price / write / commit
 2.7 / 2.3 / 7.6 / 7.1 -> 3.3 / 2.4 / 6.0 / 7.4, 3.0 / 3.0 / 7.5 / 6.7 -> 2.4 / 2.2 / 4.2 / 5.3,
-2.1 / 1.5 / 4.9 / 4.6 -> 1.9 / 1.5 / 3.6 / 4.2 s; COPY yardstick 0.5-1.2 s. This bench
+2.1 / 1.5 / 4.9 / 4.6 -> 1.9 / 1.5 / 3.6 / 4.2 s; COPY yardstick 0.5-1.2 s. Two more pairs
+at load 4.5-6.2: first run wall 20.5 -> 17.7, 24.8 -> 13.8 s, backend CPU 7.79 -> 7.54,
+8.67 -> 6.48 s; the re-run in the same pairs, wall 21.4 -> 28.9, 35.9 -> 18.4 s, backend
+11.5 -> 14.9, 14.0 -> 10.2 s: no difference the load lets through. This bench
 after, load 6.5: 1,320 first run 0.22 s; 100,000 first run 15.6 s (read 3.5, price 2.2,
 write 4.4, commit 5.3), re-run 27.4 s, yardstick 1.12 s (0.70 s at load ~3): still above
 10 s on the shared machine. Left: the deferred foreign-key checks (~3.8-5 s of backend CPU,
