@@ -11,6 +11,31 @@ Setup time (the tables vacuumed and analysed after the build, as autovacuum woul
 is not measured. The bench data is removed afterwards.
 Yardstick from the same run: COPY of as many bill rows and twice as many line rows into
 temporary tables (the write floor, no Python pricing).
+
+Issue 17, drafting, 2026-12-01 (2-core machine shared with other benches, load average 3-7;
+wall time moves +-50 % minute to minute, so process and PostgreSQL backend CPU are quoted
+beside it). Where a first run of 100,000 went (perf of the backend, cProfile of the
+process): 47 % of the backend's CPU is the ~650,000 deferred foreign-key checks at commit
+(one per foreign key of each bill and line; most of it executor start-up per check), 23 %
+index maintenance during the COPYs, 4 % pg_get_serial_sequence evaluated per drawn id,
+4 % the statement triggers (the line guard's two joins most of it). Changes: the sequence
+looked up once (100,000 ids 480-690 -> 60 ms), the line guards in one join (370-1,000 ->
+200-230 ms), the measure facts' trigger skips updates with no counted bill (re-run 590 ->
+33-118 ms), no status LIKE index and partial indexes on the NULL-mostly foreign keys of bills
+and lines (billing 0016, 0017), line text formatted while the bills' COPY finishes.
+First run of 100,000, three alternating pairs (before -> after, same data, same minutes):
+wall 19.9 -> 19.2, 20.3 -> 14.3, 13.1 -> 11.4 s; backend CPU 9.35 -> 8.92, 9.48 -> 7.01,
+9.87 -> 7.59 s; process CPU 3.3-3.9 -> 3.1-3.4 s; phases read / price / write / commit
+2.7 / 2.3 / 7.6 / 7.1 -> 3.3 / 2.4 / 6.0 / 7.4, 3.0 / 3.0 / 7.5 / 6.7 -> 2.4 / 2.2 / 4.2 / 5.3,
+2.1 / 1.5 / 4.9 / 4.6 -> 1.9 / 1.5 / 3.6 / 4.2 s; COPY yardstick 0.5-1.2 s. Two more pairs
+at load 4.5-6.2: first run wall 20.5 -> 17.7, 24.8 -> 13.8 s, backend CPU 7.79 -> 7.54,
+8.67 -> 6.48 s; the re-run in the same pairs, wall 21.4 -> 28.9, 35.9 -> 18.4 s, backend
+11.5 -> 14.9, 14.0 -> 10.2 s: no difference the load lets through. This bench
+after, load 6.5: 1,320 first run 0.22 s; 100,000 first run 15.6 s (read 3.5, price 2.2,
+write 4.4, commit 5.3), re-run 27.4 s, yardstick 1.12 s (0.70 s at load ~3): still above
+10 s on the shared machine. Left: the deferred foreign-key checks (~3.8-5 s of backend CPU,
+one per row and foreign key, which PostgreSQL 15 cannot batch) and, on a re-run, the bills'
+per-row period-lock trigger on UPDATE (2.1-2.3 s of the UPDATE of 100,000 drafts).
 """
 
 from __future__ import annotations

@@ -20,10 +20,12 @@ from __future__ import annotations
 
 
 def _guard(name: str, table: str) -> str:
-    # The queries run by EXECUTE, so they are planned at each call with the real number of
+    # The query runs by EXECUTE, so it is planned at each call with the real number of
     # lines: a plan cached for the session (PL/pgSQL's default) made on a small statement, or
     # on statistics from before the month's bills were written, joined 37,000 deleted
     # lines to 20,000 bills by nested sequential scans (minutes instead of milliseconds).
+    # Both rules are read in one pass over the lines' bills (a join each of 185,000 inserted
+    # lines with the bills cost 370 ms); the freeze is still the one reported first.
     # noqa: S608 below: name and table are the constants of POSTGRES_INSTALL, no user input
     return f"""
 CREATE OR REPLACE FUNCTION {name}() RETURNS trigger AS $$
@@ -31,14 +33,14 @@ DECLARE
   hit_id bigint;
   hit_period date;
 BEGIN
-  EXECUTE 'SELECT b.id FROM {table} l JOIN billing_bill b ON b.id = l.bill_id
-            WHERE b.status <> ''draft'' LIMIT 1' INTO hit_id;
+  EXECUTE 'SELECT max(b.id) FILTER (WHERE b.status <> ''draft''),
+                  max(b.period) FILTER (WHERE b.kind = ''bill'' AND p.month IS NOT NULL)
+             FROM {table} l JOIN billing_bill b ON b.id = l.bill_id
+             LEFT JOIN billing_period p ON p.month = b.period AND p.status = ''closed'''
+    INTO hit_id, hit_period;
   IF hit_id IS NOT NULL THEN
     RAISE EXCEPTION 'lines of issued bill % are frozen', hit_id USING ERRCODE = '23514';
   END IF;
-  EXECUTE 'SELECT b.period FROM {table} l JOIN billing_bill b ON b.id = l.bill_id
-            JOIN billing_period p ON p.month = b.period AND p.status = ''closed''
-            WHERE b.kind = ''bill'' LIMIT 1' INTO hit_period;
   IF hit_period IS NOT NULL THEN
     RAISE EXCEPTION '% 已关账：该月账单的明细不能修改', to_char(hit_period, 'YYYY-MM')
       USING ERRCODE = '23514';

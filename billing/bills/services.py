@@ -671,8 +671,10 @@ def _generate(*, customers_qs, start, end, user, progress) -> GenerationResult:
 
 def spike_message(*, month_shots: int, history_months: list[int]) -> str:
     """The spike anomaly's sentence, or "" (rule in ANOMALY_RULES; pure, tested on examples)."""
+    if month_shots < SPIKE_MIN_SHOTS:  # most customers: no history to sort
+        return ""
     usage_months = sorted(n for n in history_months if n > 0)
-    if month_shots < SPIKE_MIN_SHOTS or not usage_months:
+    if not usage_months:
         return ""
     middle = len(usage_months) // 2
     median = (
@@ -872,40 +874,48 @@ def _replace_drafts(*, customers_qs, start: date, bills: list[dict[str, Any]]) -
                 "generated_at = %s, updated_at = %s FROM opcms_bill_update AS u WHERE b.id = u.id",
                 [moment, moment],
             )
+        line_blocks = None
         if fresh:
+            # The sequence is looked up once (an InitPlan): as nextval's direct argument,
+            # pg_get_serial_sequence and the cast of its text ran per row (0.5 of 0.55 s).
             cur.execute(
-                f"SELECT nextval(pg_get_serial_sequence('{bill_table}', 'id')) "  # noqa: S608
+                "SELECT nextval((SELECT pg_get_serial_sequence(%s, 'id')::regclass)) "
                 "FROM generate_series(1, %s)",
-                [len(fresh)],
+                [bill_table, len(fresh)],
             )
             for b, (bill_id,) in zip(fresh, cur.fetchall(), strict=True):
                 b["id"] = bill_id
             # Every fresh bill is a draft of kind "bill", nothing paid yet, no reason.
             tail = f"\t{start.isoformat()}\t{Bill.Status.DRAFT.value}\t"
-            _copy(
-                raw,
+            kind = Bill.Kind.BILL.value
+            with raw.copy(
                 f"COPY {bill_table} (id, number, kind, customer_id, period, status, total, "  # noqa: S608
-                "amount_paid, reason, anomalies, generated_at, updated_at) FROM STDIN",
-                (
-                    f"{b['id']}\t{_copy_value(b['number'])}\t{Bill.Kind.BILL.value}\t"
+                "amount_paid, reason, anomalies, generated_at, updated_at) FROM STDIN"
+            ) as copy:
+                for block in _blocks(
+                    f"{b['id']}\t{_copy_value(b['number'])}\t{kind}\t"
                     f"{b['customer_id']}{tail}{b['total']}\t0\t\t"
                     f"{_anomalies_text(b['anomalies'])}\t{now}\t{now}\n"
                     for b in fresh
-                ),
-            )
-        _copy(
-            raw,
+                ):
+                    copy.write(block)
+                # The server is still inserting the bills (indexes, triggers) when the last
+                # block is sent: the lines are formatted meanwhile, before waiting for it.
+                line_blocks = list(_blocks(_line_rows(bills)))
+        with raw.copy(
             f"COPY {line_table} (bill_id, position, series_id, plan_id, line_type, band, "  # noqa: S608
             "quantity, unit_price, amount, explanation, floor_type, reason, created_by_id) "
-            "FROM STDIN",
-            _line_rows(bills),
-        )
+            "FROM STDIN"
+        ) as copy:
+            for block in line_blocks if line_blocks is not None else _blocks(_line_rows(bills)):
+                copy.write(block)
 
 
 def _line_rows(bills: list[dict[str, Any]]):
     """COPY text rows of the bills' lines; each distinct line object formatted once."""
     formatted: dict[int, str] = {}  # id(line) -> its columns; every line outlives the write
     for b in bills:
+        bill_id = b["id"]
         for position, (series_id, plan_id, line) in enumerate(b["lines"], 1):
             text = formatted.get(id(line))
             if text is None:
@@ -923,15 +933,20 @@ def _line_rows(bills: list[dict[str, Any]]):
                         getattr(line, "created_by_id", None),
                     )
                 )
+            # Ids are ints or None (a manual line has neither series nor plan).
             yield (
-                f"{b['id']}\t{position}\t{_copy_value(series_id)}\t{_copy_value(plan_id)}\t{text}\n"
+                f"{bill_id}\t{position}\t{_NULL if series_id is None else series_id}\t"
+                f"{_NULL if plan_id is None else plan_id}\t{text}\n"
             )
+
+
+_NULL = "\\N"  # COPY's text format
 
 
 def _copy_value(value: Any) -> str:
     """One value in COPY's text format (None is NULL; backslash, tab and newlines escaped)."""
     if value is None:
-        return "\\N"
+        return _NULL
     text = str(value)
     if "\\" in text or "\t" in text or "\n" in text or "\r" in text:
         text = (
@@ -950,14 +965,20 @@ def _anomalies_text(anomalies: list[dict[str, Any]]) -> str:
 def _copy(raw_cursor, statement: str, rows) -> None:
     """COPY text rows, sent in blocks (one write per row costs more than the formatting)."""
     with raw_cursor.copy(statement) as copy:
-        block: list[str] = []
-        for row in rows:
-            block.append(row)
-            if len(block) == 10_000:
-                copy.write("".join(block))
-                block.clear()
-        if block:
-            copy.write("".join(block))
+        for block in _blocks(rows):
+            copy.write(block)
+
+
+def _blocks(rows, size: int = 10_000):
+    """Text rows joined by `size` (one write per row costs more than the formatting)."""
+    block: list[str] = []
+    for row in rows:
+        block.append(row)
+        if len(block) == size:
+            yield "".join(block)
+            block.clear()
+    if block:
+        yield "".join(block)
 
 
 def bills_generate_job_start(

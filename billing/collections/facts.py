@@ -202,17 +202,28 @@ SELECT customer_id, due_date, min(start), max(sales_owner_id), bool_or(customer_
   FROM {TABLE} GROUP BY 1, 2;
 """
 
+# Rows exist for counted bills only: an update with no counted bill before or after (the
+# drafts a re-run of generation reprices) changes no row, and skips the join of its old and
+# new rows (0.6 s for 100,000 drafts).
+BILL_COUNTED_SQL = f"""
+SELECT EXISTS (SELECT 1 FROM new_bills b WHERE {_COUNTED})
+    OR EXISTS (SELECT 1 FROM old_bills b WHERE {_COUNTED})"""
+
 # Statements are planned at each call (EXECUTE), like billing/money_totals.py: a plan cached
 # for a one-row statement would serve a 100,000-row one.
-FUNCTIONS = f"""
+BILL_FUNCTION = f"""
 CREATE OR REPLACE FUNCTION billing_bill_measure_facts() RETURNS trigger AS $$
 DECLARE
   ids bigint[];
+  counted boolean;
 BEGIN
   IF TG_OP = 'INSERT' THEN
     EXECUTE $q${BILL_INSERT_SQL}$q$;
   ELSIF TG_OP = 'UPDATE' THEN
-    EXECUTE $q${BILL_CHANGED_SQL}$q$ INTO ids;
+    EXECUTE $q${BILL_COUNTED_SQL}$q$ INTO counted;
+    IF counted THEN
+      EXECUTE $q${BILL_CHANGED_SQL}$q$ INTO ids;
+    END IF;
     IF ids IS NOT NULL THEN
       EXECUTE $q$DELETE FROM {TABLE} WHERE bill_id = ANY($1)$q$ USING ids;
       EXECUTE $q${_INSERT} {_rows("billing_bill", "b.id = ANY($1)")}$q$ USING ids;
@@ -223,7 +234,11 @@ BEGIN
   RETURN NULL;
 END
 $$ LANGUAGE plpgsql;
+"""
 
+FUNCTIONS = (
+    BILL_FUNCTION
+    + f"""
 CREATE OR REPLACE FUNCTION billing_customer_measure_facts() RETURNS trigger AS $$
 BEGIN
   EXECUTE $q${_customer_copy(TABLE)}$q$;
@@ -238,8 +253,8 @@ DECLARE
 BEGIN
   IF TG_OP = 'INSERT' THEN {_case_statement(_case_rows("new_facts", ""))}
   ELSIF TG_OP = 'UPDATE' THEN {
-    _case_statement(_case_rows("new_facts", "") + " UNION ALL " + _case_rows("old_facts", "-"))
-}
+        _case_statement(_case_rows("new_facts", "") + " UNION ALL " + _case_rows("old_facts", "-"))
+    }
   ELSE {_case_statement(_case_rows("old_facts", "-"))}
   END IF;
   RETURN NULL;
@@ -265,6 +280,7 @@ BEGIN
 END
 $$ LANGUAGE plpgsql;
 """
+)
 
 
 # The cases are recomputed from the facts at the end (their trigger would add every row).
