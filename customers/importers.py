@@ -754,14 +754,31 @@ def _mark_duplicates(rows: list[RowResult]) -> None:
             )
 
 
+def array_literal(values: Iterable[int] | Iterable[str]) -> str:
+    """`values` (all int or all str, none None) as a PostgreSQL array literal (`{1,2}`,
+    `{"a","b\\"c"}`), for a parameter cast to bigint[] or text[].
+
+    psycopg dumps a list parameter element by element in Python: 0.13 s per 100,000
+    ints and 0.22-0.34 s per 100,000 names, against about 0.02 s for either literal.
+    """
+    values = list(values)
+    if values and type(values[0]) is str:
+        # Inside double quotes only the backslash and the double quote are special.
+        return (
+            '{"' + '","'.join([v.replace("\\", "\\\\").replace('"', '\\"') for v in values]) + '"}'
+        )
+    return "{" + ",".join(map(str, values)) + "}"
+
+
 def _rows_where_any(sql: str, values: list, *params: Any) -> list[tuple]:
-    """Run `sql` whose first parameter is `= ANY(%s)` over `values`; the rows as tuples.
+    """Run `sql` whose first parameter is `= ANY(%s::<type>[])` over `values`; the rows.
 
     One array parameter instead of Django's `__in` list: the client-side cursor
     splices a 10,000-item IN list into the query text, which costs more than the query.
+    The array goes as its literal (`array_literal`), so `sql` casts the parameter.
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [values, *params])
+        cursor.execute(sql, [array_literal(values), *params])
         return cursor.fetchall()
 
 
@@ -775,18 +792,20 @@ def _classify(plan: ImportPlan, series_code: str) -> None:
     compared = ", ".join(quote(Customer._meta.get_field(f).column) for f in COMPARED)
     existing_sql = (
         f"SELECT company_id, id, is_deleted, {compared} FROM {customers} "  # noqa: S608
-        "WHERE company_id = ANY(%s)"
+        "WHERE company_id = ANY(%s::bigint[])"
     )
     through = Customer.ops_owners.through._meta.db_table
-    ops_sql = f"SELECT customer_id, user_id FROM {quote(through)} WHERE customer_id = ANY(%s)"  # noqa: S608
+    ops_sql = (
+        f"SELECT customer_id, user_id FROM {quote(through)} WHERE customer_id = ANY(%s::bigint[])"  # noqa: S608
+    )
     prices_sql = (
         "SELECT DISTINCT ON (customer_id) customer_id, method_raw, single_raw, multi_raw "  # noqa: S608
         f"FROM {quote(ImportedPrice._meta.db_table)} "
-        "WHERE customer_id = ANY(%s) AND series_code = %s "
+        "WHERE customer_id = ANY(%s::bigint[]) AND series_code = %s "
         "ORDER BY customer_id, imported_at DESC, id DESC"
     )
     namesakes_sql = (
-        f"SELECT name, company_id FROM {customers} WHERE name = ANY(%s) "  # noqa: S608
+        f"SELECT name, company_id FROM {customers} WHERE name = ANY(%s::text[]) "  # noqa: S608
         "ORDER BY company_id"
     )
     positions = {f: i + 3 for i, f in enumerate(COMPARED)}
@@ -948,7 +967,12 @@ def _model_columns(model: Any, names: Sequence[str]) -> list[str]:
 
 
 def _insert_new(rows: list[RowResult], now: Any) -> None:
-    """Insert new customers through COPY and note their pks."""
+    """Insert new customers through COPY, with pks taken from the table's sequence first.
+
+    Knowing each row's pk before the COPY spares reading them back (one 10,000-id
+    lookup per chunk) and lets the COPY carry the id instead of PostgreSQL's default.
+    """
+    pk = Customer._meta.pk
     fields = [f for f in Customer._meta.concrete_fields if not f.primary_key]
     # Columns the file does not set take the model default, prepared once.
     template = Customer(created_at=now, updated_at=now)
@@ -957,30 +981,31 @@ def _insert_new(rows: list[RowResult], now: Any) -> None:
     }
     names = [f.attname for f in fields]
     pick = operator.itemgetter(*names)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [Customer._meta.db_table, pk.column, len(rows)],
+        )
+        for row, (customer_pk,) in zip(rows, cursor.fetchall(), strict=True):
+            row.customer_pk = customer_pk
     _copy_rows(
         Customer._meta.db_table,
-        [f.column for f in fields],
+        [pk.column, *(f.column for f in fields)],
         (
-            pick(
-                {
-                    **defaults,
-                    **row.values,
-                    "company_id": row.company_id,
-                    "name_pinyin": name_sort_key(row.values["name"]),
-                }
+            (
+                row.customer_pk,
+                *pick(
+                    {
+                        **defaults,
+                        **row.values,
+                        "company_id": row.company_id,
+                        "name_pinyin": name_sort_key(row.values["name"]),
+                    }
+                ),
             )
             for row in rows
         ),
     )
-    table = connection.ops.quote_name(Customer._meta.db_table)
-    pks = dict(
-        _rows_where_any(
-            f"SELECT company_id, id FROM {table} WHERE company_id = ANY(%s)",  # noqa: S608
-            [r.company_id for r in rows],
-        )
-    )
-    for row in rows:
-        row.customer_pk = pks[row.company_id]
 
 
 def _update_existing(rows: list[RowResult], now: Any) -> None:
