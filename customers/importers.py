@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from opcms.missing import CODE_MISSING, MISSING, PERSON_MISSING
-from opcms.spreadsheets import MAX_CELL_CHARS, SpreadsheetError, spreadsheet_read, too_many_rows
+from opcms.spreadsheets import SpreadsheetError, spreadsheet_read, too_many_rows
 
 from .lifecycle import cooperation_key
 from .models import (
@@ -315,6 +315,9 @@ class ImportPlan:
     header: Header
     rows: list[RowResult]
     notes: list[str] = field(default_factory=list)
+    # False when no cell named a dictionary value missing from the admin's lists, so the
+    # commit need not look for NewDictionaryValue among every row's values.
+    new_dictionary_values: bool = True
 
     def counts(self) -> dict[str, int]:
         counts = {"created": 0, "updated": 0, "unchanged": 0, "invalid": 0, "warnings": 0}
@@ -349,6 +352,7 @@ class _Context:
         }
         self.cooperation = dict(CooperationStatusMapping.objects.values_list("note_text", "status"))
         self.memo: dict[str, dict[Any, Any]] = {}  # field → {cell: outcome}
+        self.new_dictionary_values = False  # set once a cell names an undefined value
         self._columns_for: dict[int, str] | None = None
         self._columns: tuple[dict[str, int], list[tuple[int, str, Any, dict]]] = ({}, [])
 
@@ -397,7 +401,10 @@ def _dictionary_field(f: str, kind: str) -> Callable[[Any, _Context], _Outcome]:
         if len(text) > 50:
             return (), (f"{FIELD_LABELS[f]}“{text[:20]}…”超过 50 字，未导入",), None
         pk = ctx.dictionary.get((kind, text))
-        return (((f"{f}_id", pk if pk is not None else NewDictionaryValue(kind, text)),), (), None)
+        if pk is None:
+            ctx.new_dictionary_values = True
+            return (((f"{f}_id", NewDictionaryValue(kind, text)),), (), None)
+        return (((f"{f}_id", pk),), (), None)
 
     return normalise
 
@@ -543,14 +550,12 @@ def _cell_at(raw: tuple, column: int | None) -> Any:
 
 
 def row_normalise(raw: tuple, mapping: dict[int, str], ctx: _Context, row: RowResult) -> None:
-    """Fill `row` from one raw workbook row: normalised values, errors and warnings."""
+    """Fill `row` from one raw workbook row: normalised values, errors and warnings.
+
+    The reader (opcms.spreadsheets, the only source of a Table's rows) has already
+    refused any cell over MAX_CELL_CHARS, naming its row.
+    """
     width = len(raw)
-    for i, f in mapping.items():
-        if i < width and type(raw[i]) is str and len(raw[i]) > MAX_CELL_CHARS:
-            raise ImportFileError(
-                f"第 {row.row_number} 行“{FIELD_LABELS[f]}”单元格超过 {MAX_CELL_CHARS} 个字符，"
-                "疑似异常文件，已拒绝。"
-            )
     index, memoised = ctx.columns(mapping)
     values = row.values
 
@@ -690,6 +695,7 @@ def import_analyse(
             plan.notes.append(
                 "未指定设备系列（工作表名中也没有（X）/（N）/（L）），价格仅暂存、不会生成价格方案"
             )
+        plan.new_dictionary_values = ctx.new_dictionary_values
         _mark_duplicates(plan.rows)
         _classify(plan, series_code)
         # Every problem is known now; only the error workbook reads the original
@@ -878,7 +884,8 @@ def _commit(
     rows = [r for r in plan.rows if r.status in (RowStatus.NEW, RowStatus.UPDATED)]
     total = len(plan.rows) + len(rows)
     done = len(plan.rows)
-    _create_dictionary_values(rows)
+    if plan.new_dictionary_values:
+        _create_dictionary_values(rows)
 
     new_rows = [r for r in rows if r.status == RowStatus.NEW]
     for start in range(0, len(new_rows), CHUNK):
