@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 
@@ -157,13 +157,29 @@ class JobProgress:
         self._last = -1
 
     def __call__(self, done: int, total: int | None = None) -> None:
+        changes: dict[str, int] = {}
         if total is not None and total != self.job.progress_total:
-            self.job.progress_total = total
-            Job.objects.filter(pk=self.job.pk).update(progress_total=total)
+            self.job.progress_total = changes["progress_total"] = total
         if done - self._last >= self.every or done == self.job.progress_total:
             self._last = done
-            self.job.progress_done = done
-            Job.objects.filter(pk=self.job.pk).update(progress_done=done)
+            self.job.progress_done = changes["progress_done"] = done
+        if changes:
+            self._write(changes)
+
+    def _write(self, changes: dict[str, int]) -> None:
+        """Save the figures; outside a transaction without waiting for the WAL flush.
+
+        A report is advisory (the next one or the job's end overwrites it): losing the
+        last one to a server crash is harmless, and waiting for the disk made each of a
+        100,000-row import's reports ~3.6 ms (0.18 s for 50) against ~0.4 ms.
+        """
+        if connection.in_atomic_block:  # committed (or not) with the work's transaction
+            Job.objects.filter(pk=self.job.pk).update(**changes)
+            return
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            Job.objects.filter(pk=self.job.pk).update(**changes)
 
 
 def job_run(*, job_id: int, work: Callable[[Job, JobProgress], dict[str, Any]]) -> Job:

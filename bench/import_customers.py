@@ -45,6 +45,38 @@ load 4-7 (main: 15-30 s at the same loads). Unchanged re-import 2.3-4.8 s (2.2-2
 What is left of PostgreSQL's share: the deferred foreign-key checks at commit (~1.8 s of
 backend CPU: ~600,000 RI trigger events, one per foreign key of every row written, all
 rows the import must write) and the name's trigram index (the search needs it).
+
+Issue 17, session 2 (import CPU), 2026-12-01, load average 3-7 throughout (the machine
+shared; the calamine read of the file took 2.0-4.6 s). Six alternating before/after pairs
+of the import job alone (first import, then the unchanged re-import), process CPU
+before -> after: first import 8.2-11.0 (mean 9.5) -> 5.9-8.5 (mean 7.1) s; unchanged
+re-import 3.6-6.8 (mean 4.9) -> 3.2-4.6 (mean 3.8) s. PostgreSQL's CPU unchanged (9-13 s
+both ways: load moves it by 40 %). Wall, same pairs: first 25.6-34.0 (mean 29.2) ->
+21.9-31.8 (mean 26.2) s, re-import 7.0-12.4 (mean 8.9) -> 3.8-8.2 (mean 6.5) s. The
+full bench, two alternating pairs: import 20.4-32.5 s before, 16.7-43.7 s after (process
+CPU 7.0-9.8 -> 5.9-8.5 s), peak RSS 296 MB both. From: pinyin runs found by one regex
+(0.64 -> 0.30 s for the 100,000 names), ANY() parameters sent as array literals (psycopg
+dumped 100,000 ids in 0.1 s and names in 0.2-0.3 s), new customers' pks taken from the
+sequence (no read-back), no second per-cell length check (normalising 1.05-1.27 ->
+0.77-0.83 s), new price plans copied from one constructed plan (0.38-0.70 -> 0.1-0.2 s) and
+written with their empty bands prepared once (0.31-0.51 -> 0.15-0.24 s), progress
+reports committed without waiting for the WAL flush (50: 0.18 -> 0.02 s wall).
+Where a first import's time goes (process / PostgreSQL CPU, one run at load ~4 before the plans
+changes): reading 1.7 / 0; analysis 1.2 / 0.4; customers' COPY 1.3 / 4.3 (of which index
+upkeep ~3.3 s: the name's trigram GIN 1.2-1.7 s, the 11 b-trees ~2 s; the COPY into the
+table with only its two unique indexes is 0.7-1.2 s); history COPY 0.6 / 0.7; price plans
+1.8 / 0.6; COMMIT 0 / 3.0 (the deferred foreign-key checks, per constraint 0.06-0.69 s:
+a NULL key ~1.4 us an event, a set one ~6 us). Overlapping the process with PostgreSQL
+was measured and not done: the Python-only phases (reading, analysis) precede anything
+that may be written (duplicates and the archive comparison need the whole file, and
+calamine parses the whole sheet before the first row), the PostgreSQL-only one (commit)
+follows the last Python work, and the plans read from the import's own connection first;
+streaming the COPY during the analysis could hide the normalising alone (~1 s) at the
+price of a second import path. Tried, no gain: SET CONSTRAINTS ... IMMEDIATE per chunk
+(two runs, -1.9 and +1.0 s of backend CPU: noise), binary COPY (-0.1 s), work_mem 64 MB
+for the GIN pending-list merge (none). A 2 GB gin_pending_list_limit saved ~0.7 s of the
+COPY by leaving the trigram merge to autovacuum, with every name search scanning the
+unmerged list until then: not done.
 """
 
 from __future__ import annotations

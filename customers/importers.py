@@ -27,7 +27,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from opcms.missing import CODE_MISSING, MISSING, PERSON_MISSING
-from opcms.spreadsheets import MAX_CELL_CHARS, SpreadsheetError, spreadsheet_read, too_many_rows
+from opcms.spreadsheets import SpreadsheetError, spreadsheet_read, too_many_rows
 
 from .lifecycle import cooperation_key
 from .models import (
@@ -315,6 +315,9 @@ class ImportPlan:
     header: Header
     rows: list[RowResult]
     notes: list[str] = field(default_factory=list)
+    # False when no cell named a dictionary value missing from the admin's lists, so the
+    # commit need not look for NewDictionaryValue among every row's values.
+    new_dictionary_values: bool = True
 
     def counts(self) -> dict[str, int]:
         counts = {"created": 0, "updated": 0, "unchanged": 0, "invalid": 0, "warnings": 0}
@@ -349,6 +352,7 @@ class _Context:
         }
         self.cooperation = dict(CooperationStatusMapping.objects.values_list("note_text", "status"))
         self.memo: dict[str, dict[Any, Any]] = {}  # field → {cell: outcome}
+        self.new_dictionary_values = False  # set once a cell names an undefined value
         self._columns_for: dict[int, str] | None = None
         self._columns: tuple[dict[str, int], list[tuple[int, str, Any, dict]]] = ({}, [])
 
@@ -397,7 +401,10 @@ def _dictionary_field(f: str, kind: str) -> Callable[[Any, _Context], _Outcome]:
         if len(text) > 50:
             return (), (f"{FIELD_LABELS[f]}“{text[:20]}…”超过 50 字，未导入",), None
         pk = ctx.dictionary.get((kind, text))
-        return (((f"{f}_id", pk if pk is not None else NewDictionaryValue(kind, text)),), (), None)
+        if pk is None:
+            ctx.new_dictionary_values = True
+            return (((f"{f}_id", NewDictionaryValue(kind, text)),), (), None)
+        return (((f"{f}_id", pk),), (), None)
 
     return normalise
 
@@ -543,14 +550,12 @@ def _cell_at(raw: tuple, column: int | None) -> Any:
 
 
 def row_normalise(raw: tuple, mapping: dict[int, str], ctx: _Context, row: RowResult) -> None:
-    """Fill `row` from one raw workbook row: normalised values, errors and warnings."""
+    """Fill `row` from one raw workbook row: normalised values, errors and warnings.
+
+    The reader (opcms.spreadsheets, the only source of a Table's rows) has already
+    refused any cell over MAX_CELL_CHARS, naming its row.
+    """
     width = len(raw)
-    for i, f in mapping.items():
-        if i < width and type(raw[i]) is str and len(raw[i]) > MAX_CELL_CHARS:
-            raise ImportFileError(
-                f"第 {row.row_number} 行“{FIELD_LABELS[f]}”单元格超过 {MAX_CELL_CHARS} 个字符，"
-                "疑似异常文件，已拒绝。"
-            )
     index, memoised = ctx.columns(mapping)
     values = row.values
 
@@ -690,6 +695,7 @@ def import_analyse(
             plan.notes.append(
                 "未指定设备系列（工作表名中也没有（X）/（N）/（L）），价格仅暂存、不会生成价格方案"
             )
+        plan.new_dictionary_values = ctx.new_dictionary_values
         _mark_duplicates(plan.rows)
         _classify(plan, series_code)
         # Every problem is known now; only the error workbook reads the original
@@ -754,14 +760,31 @@ def _mark_duplicates(rows: list[RowResult]) -> None:
             )
 
 
+def array_literal(values: Iterable[int] | Iterable[str]) -> str:
+    """`values` (all int or all str, none None) as a PostgreSQL array literal (`{1,2}`,
+    `{"a","b\\"c"}`), for a parameter cast to bigint[] or text[].
+
+    psycopg dumps a list parameter element by element in Python: 0.13 s per 100,000
+    ints and 0.22-0.34 s per 100,000 names, against about 0.02 s for either literal.
+    """
+    values = list(values)
+    if values and type(values[0]) is str:
+        # Inside double quotes only the backslash and the double quote are special.
+        return (
+            '{"' + '","'.join([v.replace("\\", "\\\\").replace('"', '\\"') for v in values]) + '"}'
+        )
+    return "{" + ",".join(map(str, values)) + "}"
+
+
 def _rows_where_any(sql: str, values: list, *params: Any) -> list[tuple]:
-    """Run `sql` whose first parameter is `= ANY(%s)` over `values`; the rows as tuples.
+    """Run `sql` whose first parameter is `= ANY(%s::<type>[])` over `values`; the rows.
 
     One array parameter instead of Django's `__in` list: the client-side cursor
     splices a 10,000-item IN list into the query text, which costs more than the query.
+    The array goes as its literal (`array_literal`), so `sql` casts the parameter.
     """
     with connection.cursor() as cursor:
-        cursor.execute(sql, [values, *params])
+        cursor.execute(sql, [array_literal(values), *params])
         return cursor.fetchall()
 
 
@@ -775,18 +798,20 @@ def _classify(plan: ImportPlan, series_code: str) -> None:
     compared = ", ".join(quote(Customer._meta.get_field(f).column) for f in COMPARED)
     existing_sql = (
         f"SELECT company_id, id, is_deleted, {compared} FROM {customers} "  # noqa: S608
-        "WHERE company_id = ANY(%s)"
+        "WHERE company_id = ANY(%s::bigint[])"
     )
     through = Customer.ops_owners.through._meta.db_table
-    ops_sql = f"SELECT customer_id, user_id FROM {quote(through)} WHERE customer_id = ANY(%s)"  # noqa: S608
+    ops_sql = (
+        f"SELECT customer_id, user_id FROM {quote(through)} WHERE customer_id = ANY(%s::bigint[])"  # noqa: S608
+    )
     prices_sql = (
         "SELECT DISTINCT ON (customer_id) customer_id, method_raw, single_raw, multi_raw "  # noqa: S608
         f"FROM {quote(ImportedPrice._meta.db_table)} "
-        "WHERE customer_id = ANY(%s) AND series_code = %s "
+        "WHERE customer_id = ANY(%s::bigint[]) AND series_code = %s "
         "ORDER BY customer_id, imported_at DESC, id DESC"
     )
     namesakes_sql = (
-        f"SELECT name, company_id FROM {customers} WHERE name = ANY(%s) "  # noqa: S608
+        f"SELECT name, company_id FROM {customers} WHERE name = ANY(%s::text[]) "  # noqa: S608
         "ORDER BY company_id"
     )
     positions = {f: i + 3 for i, f in enumerate(COMPARED)}
@@ -859,7 +884,8 @@ def _commit(
     rows = [r for r in plan.rows if r.status in (RowStatus.NEW, RowStatus.UPDATED)]
     total = len(plan.rows) + len(rows)
     done = len(plan.rows)
-    _create_dictionary_values(rows)
+    if plan.new_dictionary_values:
+        _create_dictionary_values(rows)
 
     new_rows = [r for r in rows if r.status == RowStatus.NEW]
     for start in range(0, len(new_rows), CHUNK):
@@ -948,7 +974,12 @@ def _model_columns(model: Any, names: Sequence[str]) -> list[str]:
 
 
 def _insert_new(rows: list[RowResult], now: Any) -> None:
-    """Insert new customers through COPY and note their pks."""
+    """Insert new customers through COPY, with pks taken from the table's sequence first.
+
+    Knowing each row's pk before the COPY spares reading them back (one 10,000-id
+    lookup per chunk) and lets the COPY carry the id instead of PostgreSQL's default.
+    """
+    pk = Customer._meta.pk
     fields = [f for f in Customer._meta.concrete_fields if not f.primary_key]
     # Columns the file does not set take the model default, prepared once.
     template = Customer(created_at=now, updated_at=now)
@@ -957,30 +988,31 @@ def _insert_new(rows: list[RowResult], now: Any) -> None:
     }
     names = [f.attname for f in fields]
     pick = operator.itemgetter(*names)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [Customer._meta.db_table, pk.column, len(rows)],
+        )
+        for row, (customer_pk,) in zip(rows, cursor.fetchall(), strict=True):
+            row.customer_pk = customer_pk
     _copy_rows(
         Customer._meta.db_table,
-        [f.column for f in fields],
+        [pk.column, *(f.column for f in fields)],
         (
-            pick(
-                {
-                    **defaults,
-                    **row.values,
-                    "company_id": row.company_id,
-                    "name_pinyin": name_sort_key(row.values["name"]),
-                }
+            (
+                row.customer_pk,
+                *pick(
+                    {
+                        **defaults,
+                        **row.values,
+                        "company_id": row.company_id,
+                        "name_pinyin": name_sort_key(row.values["name"]),
+                    }
+                ),
             )
             for row in rows
         ),
     )
-    table = connection.ops.quote_name(Customer._meta.db_table)
-    pks = dict(
-        _rows_where_any(
-            f"SELECT company_id, id FROM {table} WHERE company_id = ANY(%s)",  # noqa: S608
-            [r.company_id for r in rows],
-        )
-    )
-    for row in rows:
-        row.customer_pk = pks[row.company_id]
 
 
 def _update_existing(rows: list[RowResult], now: Any) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 from django.db.models.expressions import RawSQL
+from django.db.models.signals import post_init, pre_init
 
 from accounts.roles import can_manage_plans
 from billing.audit import audit_bulk
@@ -164,6 +165,7 @@ def _apply_all(candidates, valid_from, user) -> list[tuple[int, str]]:
     ended: dict[int, PricePlan] = {}  # pk -> plan whose valid_to was set by a new version
     counts = {"create": 0, "update": 0, "version": 0}
     created_by = user if user else None
+    new_plan = _PlanMaker()
 
     for index, imported, series, data in candidates:
         key = (_customer_id(imported), series.pk)
@@ -176,7 +178,7 @@ def _apply_all(candidates, valid_from, user) -> list[tuple[int, str]]:
             if not permitted:
                 warnings.append(denied)
                 continue
-            plan = PricePlan(customer_id=key[0], series=series, created_by=created_by, version=1)
+            plan = new_plan(key[0], series, created_by)
             _set(plan, data)
             error = plan_check_loaded(plan, plans, exclude=())
             if error:
@@ -257,6 +259,42 @@ def _apply_all(candidates, valid_from, user) -> list[tuple[int, str]]:
             },
         )
     return warnings
+
+
+class _PlanMaker:
+    """`PricePlan(customer_id=…, series=…, created_by=…, version=1)`, for thousands of rows.
+
+    Model.__init__ sets each of the plan's ~30 fields from its default every time (0.38-0.70 s
+    for the 11,111 new plans of the 100,000-row bench); a copy of one such instance per
+    (series, creator) is the same object for 0.1-0.2 s. Callable defaults (the bands' lists)
+    are called again for every copy, so no two plans share a list. With a pre_init or
+    post_init receiver for PricePlan the plans are constructed as usual.
+    """
+
+    def __init__(self) -> None:
+        self._templates: dict[tuple[int, int], PricePlan] = {}
+        self._fresh = [
+            f for f in PricePlan._meta.concrete_fields if f.has_default() and callable(f.default)
+        ]
+        self._signals = pre_init.has_listeners(PricePlan) or post_init.has_listeners(PricePlan)
+
+    def __call__(self, customer_id: int, series: DeviceSeries, created_by: Any) -> PricePlan:
+        if self._signals:
+            return PricePlan(
+                customer_id=customer_id, series=series, created_by=created_by, version=1
+            )
+        key = (id(series), id(created_by))
+        template = self._templates.get(key)
+        if template is None:
+            template = PricePlan(series=series, created_by=created_by, version=1)
+            self._templates[key] = template
+        plan = PricePlan.__new__(PricePlan)
+        # What pickling copies: the attributes, and the state with its own related-object cache.
+        plan.__dict__.update(template.__getstate__())
+        for f in self._fresh:
+            setattr(plan, f.attname, f.get_default())
+        plan.customer_id = customer_id
+        return plan
 
 
 def _set(plan: PricePlan, data: dict[str, Any]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -267,9 +268,11 @@ def plans_insert(plans: list[PricePlan]) -> None:
         return
     now = timezone.now()
     fields = [f for f in PricePlan._meta.concrete_fields if not f.primary_key]
-    json_names = {f.attname for f in fields if isinstance(f, models.JSONField)}
-    by_name = {f.attname: f for f in fields}
-    names = [f.attname for f in fields]
+    pick = operator.attrgetter(*(f.attname for f in fields))
+    # JSON fields go through their field's preparation; the empty list most plans carry
+    # (the bands of a per-shoot plan) is prepared once, not three times a plan.
+    json_fields = [(i, f) for i, f in enumerate(fields) if isinstance(f, models.JSONField)]
+    empty = {i: f.get_db_prep_save([], connection) for i, f in json_fields}
     columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
     table = connection.ops.quote_name(PricePlan._meta.db_table)
     with (
@@ -278,14 +281,14 @@ def plans_insert(plans: list[PricePlan]) -> None:
     ):
         for plan in plans:
             plan.created_at = now
-            copy.write_row(
-                [
-                    by_name[n].get_db_prep_save(getattr(plan, n), connection)
-                    if n in json_names
-                    else getattr(plan, n)
-                    for n in names
-                ]
-            )
+            row = list(pick(plan))
+            for i, f in json_fields:
+                value = row[i]
+                if type(value) is list and not value:
+                    row[i] = empty[i]
+                else:
+                    row[i] = f.get_db_prep_save(value, connection)
+            copy.write_row(row)
 
 
 def plans_write_fields(plans: list[PricePlan], names: list[str]) -> None:

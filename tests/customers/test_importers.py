@@ -435,3 +435,32 @@ def test_reading_a_large_file_reports_progress_at_most_fifty_times():
     assert len(plan.rows) == count
     assert 0 < len(reports) <= importers.ANALYSE_PROGRESS_REPORTS
     assert reports == sorted(reports) and all(total == 2 * (count + 1) for _, total in reports)
+
+
+@pytest.mark.django_db
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    names=st.lists(
+        st.text(
+            alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+            min_size=1,
+        ),
+        min_size=1,
+        max_size=5,
+    )
+)
+def test_array_literal_round_trips_any_name_and_id(names):
+    """The ANY(...) lookups send their values as one array literal: quotes, backslashes,
+    commas, braces, spaces and the word NULL come back as they went."""
+    from django.db import connection
+
+    names = [*names, 'a"b', "c\\d", "e,f", "{g}", " h ", "NULL", "重复"]
+    ids = [1, 9_223_372_036_854_775_807, 42]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT %s::text[], %s::bigint[]",
+            [importers.array_literal(names), importers.array_literal(ids)],
+        )
+        assert cursor.fetchone() == (names, ids)

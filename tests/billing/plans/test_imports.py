@@ -196,3 +196,33 @@ def test_a_user_who_may_not_keep_plans_gets_a_warning_per_row(sales_user, series
     warnings = plans_from_imported_prices(imported_prices=rows, valid_from=None, user=sales_user)
     assert warnings == ["第 3 行：无权维护价格方案"]  # an unchanged price needs no right
     assert PricePlan.objects.count() == 1
+
+
+def test_new_plans_made_by_copy_equal_constructed_ones(series_l):
+    """The bulk import copies one plan per (series, creator) instead of constructing each:
+    the copy has the same attributes and state, and lists of its own."""
+    from django.db.models.signals import post_init
+
+    from billing.plans.imports import _PlanMaker
+    from tests.factories import UserFactory
+
+    user = UserFactory()
+    make = _PlanMaker()
+    for creator in (user, None):
+        built = PricePlan(customer_id=5, series=series_l, created_by=creator, version=1)
+        first, second = make(5, series_l, creator), make(6, series_l, creator)
+        expected, got = dict(built.__dict__), dict(first.__dict__)
+        assert got.pop("_state").__dict__ == expected.pop("_state").__dict__
+        assert got == expected
+        assert second.customer_id == 6 and second.series is series_l
+        assert first.bands_shared is not second.bands_shared
+        assert first._state.fields_cache is not second._state.fields_cache
+
+    def receiver(**kwargs):
+        pass
+
+    post_init.connect(receiver, sender=PricePlan)
+    try:
+        assert _PlanMaker()._signals
+    finally:
+        post_init.disconnect(receiver, sender=PricePlan)
