@@ -55,6 +55,16 @@ class BillFilter(ScopedCustomerFilterSet):
         model = Bill
         fields = ["kind", "number"]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The 账单 page draws these three as Bootstrap controls, label above each.
+        fields = self.form.fields
+        fields["status"].widget.attrs["class"] = "form-select"
+        fields["q"].widget.attrs.update(
+            {"class": "form-control", "placeholder": "名称、公司id或账单号"}
+        )
+        fields["anomalies"].widget.attrs["class"] = "form-check-input"
+
     def filter_q(self, queryset, name, value):
         value = search_term(value)
         if not value:

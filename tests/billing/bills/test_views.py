@@ -40,6 +40,10 @@ def test_bill_list_shows_totals_and_filters(client, ops_user):
     assert response.status_code == 200
     assert "¥1,334.50" in response.text
     assert "生成本月账单" in response.text
+    # The filters are Bootstrap controls (label above each), not bare browser widgets.
+    assert '<select name="status" class="form-select"' in response.text
+    assert 'name="q" class="form-control" placeholder="名称、公司id或账单号"' in response.text
+    assert 'name="anomalies" class="form-check-input"' in response.text
     filtered = client.get(reverse("billing:bill-list"), {"period": "2025-10", "anomalies": "on"})
     assert filtered.context["totals"]["count"] == 1
 
