@@ -26,6 +26,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import connection, transaction
 from django.utils import timezone
 
+from opcms.ids import ids_reserve
 from opcms.missing import CODE_MISSING, MISSING, PERSON_MISSING
 from opcms.spreadsheets import SpreadsheetError, spreadsheet_read, too_many_rows
 
@@ -989,12 +990,9 @@ def _insert_new(rows: list[RowResult], now: Any) -> None:
     names = [f.attname for f in fields]
     pick = operator.itemgetter(*names)
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
-            [Customer._meta.db_table, pk.column, len(rows)],
-        )
-        for row, (customer_pk,) in zip(rows, cursor.fetchall(), strict=True):
-            row.customer_pk = customer_pk
+        pks = ids_reserve(cursor, Customer._meta.db_table, pk.column, len(rows))
+    for row, customer_pk in zip(rows, pks, strict=True):
+        row.customer_pk = customer_pk
     _copy_rows(
         Customer._meta.db_table,
         [pk.column, *(f.column for f in fields)],
