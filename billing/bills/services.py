@@ -45,8 +45,13 @@ from customers.models import Customer, DeviceSeries
 from customers.selectors import scoped_customers
 from opcms.ids import ids_reserve
 from opcms.months import month_bounds, month_shift
+from opcms.write_behind import WriteBehind
 
 # --- bill generation -----------------------------------------------------------------
+
+
+# Bills priced per chunk handed to the writer (bench: 10,000 of 100,000 overlapped best).
+WRITE_CHUNK = 10_000
 
 
 class GenerationBusy(ValidationError):
@@ -584,6 +589,8 @@ def _generate(*, customers_qs, start, end, user, progress) -> GenerationResult:
     )
     manual = _manual_lines(customers_qs=customers_qs, start=start)
 
+    drafts = _DraftsReplace(customers_qs=customers_qs, start=start)
+    drafts.start()
     bills: list[dict[str, Any]] = []
     all_anomalies: list[dict[str, Any]] = []
     with_anomalies = 0
@@ -592,59 +599,67 @@ def _generate(*, customers_qs, start, end, user, progress) -> GenerationResult:
     candidates = [pk for pk in customers if pk not in issued]
     number_prefix = f"BILL-{start:%Y%m}-"
     no_extra = ([], [])
-    for done, customer_pk in enumerate(candidates, 1):
-        company_id, _ = customers[customer_pk]
-        priced = period.price(customer_pk, history.get(customer_pk))
-        kept = manual.get(customer_pk)
-        late_lines, late_anomalies = late.get(customer_pk, no_extra)
-        if priced is None:
-            if not kept and not late_lines and not late_anomalies:
-                continue
-            priced = ([], [], ZERO)
-        lines, anomalies, bill_total = priced
-        if late_lines or late_anomalies:
-            lines = [*lines, *late_lines]
-            anomalies = [*anomalies, *late_anomalies]
-            bill_total = to_money(
-                bill_total + sum((line.amount for _, _, line in late_lines), ZERO)
-            )
-        if kept:
-            # Regeneration reprices usage but keeps the clerk's adjustments; total = sum of lines.
-            lines = [*lines, *((None, None, line) for line in kept)]
-            bill_total = to_money(bill_total + sum((line.amount for line in kept), ZERO))
-            if bill_total != 0:
-                anomalies = [a for a in anomalies if a["code"] != ZERO_TOTAL]
-        number = bill_number_next(base=f"{number_prefix}{company_id}", taken=numbers_taken)
-        if anomalies:
-            # An acknowledgement (reason, who, when) survives regeneration of the same finding.
-            for anomaly in anomalies:
-                ack = acknowledged.get((customer_pk, anomaly["code"], anomaly["message"]))
-                if ack:
-                    anomaly["ack"] = ack
-            with_anomalies += 1
-            for anomaly in anomalies:
-                all_anomalies.append(
-                    {
-                        "customer_id": customer_pk,
-                        "company_id": company_id,
-                        "bill": number,
-                        **anomaly,
-                    }
+    written = 0  # bills[:written] are submitted to the writer
+    # PostgreSQL inserts one chunk of bills and lines while the next chunk is priced.
+    with WriteBehind() as writes:
+        # No progress reports in the loop: the job's row is written inside this transaction,
+        # so no one sees them before the commit, and each would wait for the write in flight.
+        for customer_pk in candidates:
+            company_id, _ = customers[customer_pk]
+            priced = period.price(customer_pk, history.get(customer_pk))
+            kept = manual.get(customer_pk)
+            late_lines, late_anomalies = late.get(customer_pk, no_extra)
+            if priced is None:
+                if not kept and not late_lines and not late_anomalies:
+                    continue
+                priced = ([], [], ZERO)
+            lines, anomalies, bill_total = priced
+            if late_lines or late_anomalies:
+                lines = [*lines, *late_lines]
+                anomalies = [*anomalies, *late_anomalies]
+                bill_total = to_money(
+                    bill_total + sum((line.amount for _, _, line in late_lines), ZERO)
                 )
-        bills.append(
-            {
-                "customer_id": customer_pk,
-                "number": number,
-                "total": bill_total,
-                "lines": lines,
-                "anomalies": anomalies,
-            }
-        )
-        total += bill_total
-        if progress and done % 500 == 0:
-            progress(done, len(candidates))
-    phases["price"], clock = time.perf_counter() - clock, time.perf_counter()
-    _replace_drafts(customers_qs=customers_qs, start=start, bills=bills)
+            if kept:
+                # Regeneration reprices usage but keeps the clerk's adjustments; total = sum of lines.
+                lines = [*lines, *((None, None, line) for line in kept)]
+                bill_total = to_money(bill_total + sum((line.amount for line in kept), ZERO))
+                if bill_total != 0:
+                    anomalies = [a for a in anomalies if a["code"] != ZERO_TOTAL]
+            number = bill_number_next(base=f"{number_prefix}{company_id}", taken=numbers_taken)
+            if anomalies:
+                # An acknowledgement (reason, who, when) survives regeneration of the same finding.
+                for anomaly in anomalies:
+                    ack = acknowledged.get((customer_pk, anomaly["code"], anomaly["message"]))
+                    if ack:
+                        anomaly["ack"] = ack
+                with_anomalies += 1
+                for anomaly in anomalies:
+                    all_anomalies.append(
+                        {
+                            "customer_id": customer_pk,
+                            "company_id": company_id,
+                            "bill": number,
+                            **anomaly,
+                        }
+                    )
+            bills.append(
+                {
+                    "customer_id": customer_pk,
+                    "number": number,
+                    "total": bill_total,
+                    "lines": lines,
+                    "anomalies": anomalies,
+                }
+            )
+            total += bill_total
+            if len(bills) - written == WRITE_CHUNK:
+                writes.submit(drafts.chunk, bills[written:])
+                written = len(bills)
+        if written < len(bills):
+            writes.submit(drafts.chunk, bills[written:])
+        phases["price"], clock = time.perf_counter() - clock, time.perf_counter()
+    drafts.finish()
     phases["write"] = time.perf_counter() - clock
     if progress:
         progress(len(candidates), len(candidates))
@@ -824,48 +839,116 @@ def _manual_lines(*, customers_qs, start: date) -> dict[int, list[SimpleNamespac
     return by_customer
 
 
-def _replace_drafts(*, customers_qs, start: date, bills: list[dict[str, Any]]) -> None:
-    """Replace the month's drafts of these customers with `bills`, lines included, in bulk.
+class _DraftsReplace:
+    """Replace the month's drafts of these customers with new ones, lines included, in bulk.
 
     Raw SQL (auditlog's per-row signals would make 100,000 drafts crawl; the run is
-    audited as one entry instead), a constant number of statements whatever the number
-    of bills. A draft that is still wanted is updated in place and only new bills are
-    inserted: deleting and re-inserting 100,000 bills costs as many foreign-key checks
-    again. Bills and lines go in by COPY in its text format, each distinct priced line
-    formatted once (the engine's lines are shared by every bill priced alike).
+    audited as one entry instead), a number of statements that grows with the chunks,
+    not with the bills. A draft that is still wanted is updated in place and only new
+    bills are inserted: deleting and re-inserting 100,000 bills costs as many foreign-key
+    checks again. Bills and lines go in by COPY in its text format, each distinct priced
+    line formatted once (the engine's lines are shared by every bill priced alike).
+
+    `start()` (before pricing) reads the drafts and removes their lines; `chunk()` writes a
+    batch of priced bills and their lines and runs on the write-behind thread while the
+    next batch is priced; `finish()` updates the kept drafts and deletes the unwanted ones.
     """
-    sub_sql, sub_params = customers_qs.order_by().values("id").query.sql_with_params()
-    bill_table, line_table = Bill._meta.db_table, BillLine._meta.db_table
-    drafts = (
-        f"SELECT id FROM {bill_table} WHERE period = %s AND kind = %s AND status = %s "  # noqa: S608
-        f"AND customer_id IN ({sub_sql})"
-    )
-    params = [start, Bill.Kind.BILL, Bill.Status.DRAFT, *sub_params]
-    moment = timezone.now()
-    now = moment.isoformat()
-    with connection.cursor() as cur:
-        raw = cur.cursor
-        cur.execute(f"SELECT id, customer_id FROM {bill_table} WHERE id IN ({drafts})", params)  # noqa: S608
-        existing = {customer_id: bill_id for bill_id, customer_id in cur.fetchall()}
-        cur.execute(f"DELETE FROM {line_table} WHERE bill_id IN ({drafts})", params)  # noqa: S608
-        wanted = {b["customer_id"] for b in bills}
-        stale = [bill_id for customer_id, bill_id in existing.items() if customer_id not in wanted]
-        if stale:
-            cur.execute(f"DELETE FROM {bill_table} WHERE id = ANY(%s)", [stale])  # noqa: S608
-        kept = [b for b in bills if b["customer_id"] in existing]
-        fresh = [b for b in bills if b["customer_id"] not in existing]
-        if kept:
+
+    def __init__(self, *, customers_qs, start: date) -> None:
+        self.start_month = start
+        self.customers_qs = customers_qs
+        self.existing: dict[int, int] = {}  # customer id -> draft bill id
+        self.kept: list[dict[str, Any]] = []
+        self.wanted: set[int] = set()
+        self.moment = timezone.now()
+        self._now = self.moment.isoformat()
+        self._formatted: dict[int, str] = {}  # id(line) -> its columns; lines outlive the run
+
+    def start(self) -> None:
+        sub_sql, sub_params = self.customers_qs.order_by().values("id").query.sql_with_params()
+        bill_table, line_table = Bill._meta.db_table, BillLine._meta.db_table
+        drafts = (
+            f"SELECT id FROM {bill_table} WHERE period = %s AND kind = %s AND status = %s "  # noqa: S608
+            f"AND customer_id IN ({sub_sql})"
+        )
+        params = [self.start_month, Bill.Kind.BILL, Bill.Status.DRAFT, *sub_params]
+        with connection.cursor() as cur:
+            cur.execute(f"SELECT id, customer_id FROM {bill_table} WHERE id IN ({drafts})", params)  # noqa: S608
+            self.existing = {customer_id: bill_id for bill_id, customer_id in cur.fetchall()}
+            if self.existing:
+                cur.execute(f"DELETE FROM {line_table} WHERE bill_id IN ({drafts})", params)  # noqa: S608
+
+    def chunk(self, cur, bills: list[dict[str, Any]]) -> None:
+        """Write `bills` (fresh ones inserted, kept ones remembered) and all their lines.
+
+        Runs on the write-behind thread: only `cur` touches the database."""
+        fresh = []
+        for b in bills:
+            self.wanted.add(b["customer_id"])
+            bill_id = self.existing.get(b["customer_id"])
+            if bill_id is None:
+                fresh.append(b)
+            else:
+                b["id"] = bill_id
+                self.kept.append(b)
+        if fresh:
+            bill_table = Bill._meta.db_table
+            for b, bill_id in zip(
+                fresh, ids_reserve(cur, bill_table, "id", len(fresh)), strict=True
+            ):
+                b["id"] = bill_id
+            # Every fresh bill is a draft of kind "bill", nothing paid yet, no reason.
+            tail = f"\t{self.start_month.isoformat()}\t{Bill.Status.DRAFT.value}\t"
+            kind, now = Bill.Kind.BILL.value, self._now
+            with cur.copy(
+                f"COPY {bill_table} (id, number, kind, customer_id, period, status, total, "  # noqa: S608
+                "amount_paid, reason, anomalies, generated_at, updated_at) FROM STDIN"
+            ) as copy:
+                copy.write(
+                    "".join(
+                        f"{b['id']}\t{_copy_value(b['number'])}\t{kind}\t"
+                        f"{b['customer_id']}{tail}{b['total']}\t0\t\t"
+                        f"{_anomalies_text(b['anomalies'])}\t{now}\t{now}\n"
+                        for b in fresh
+                    )
+                )
+                # The server is still inserting the bills (indexes, triggers) when the
+                # block is sent: the lines are formatted meanwhile, before waiting for it.
+                lines = "".join(_line_rows(bills, self._formatted))
+        else:
+            lines = "".join(_line_rows(bills, self._formatted))
+        if lines:
+            with cur.copy(
+                f"COPY {BillLine._meta.db_table} (bill_id, position, series_id, plan_id, "  # noqa: S608
+                "line_type, band, quantity, unit_price, amount, explanation, floor_type, "
+                "reason, created_by_id) FROM STDIN"
+            ) as copy:
+                copy.write(lines)
+
+    def finish(self) -> None:
+        bill_table = Bill._meta.db_table
+        with connection.cursor() as cur:
+            stale = [
+                bill_id
+                for customer_id, bill_id in self.existing.items()
+                if customer_id not in self.wanted
+            ]
+            if stale:
+                cur.execute(f"DELETE FROM {bill_table} WHERE id = ANY(%s)", [stale])  # noqa: S608
+            if not self.kept:
+                return
             cur.execute("DROP TABLE IF EXISTS opcms_bill_update")
             cur.execute(
                 "CREATE TEMP TABLE opcms_bill_update (id bigint, total numeric(14, 2), "
                 "anomalies jsonb) ON COMMIT DROP"
             )
-            for b in kept:
-                b["id"] = existing[b["customer_id"]]
             _copy(
-                raw,
+                cur.cursor,
                 "COPY opcms_bill_update (id, total, anomalies) FROM STDIN",
-                (f"{b['id']}\t{b['total']}\t{_anomalies_text(b['anomalies'])}\n" for b in kept),
+                (
+                    f"{b['id']}\t{b['total']}\t{_anomalies_text(b['anomalies'])}\n"
+                    for b in self.kept
+                ),
             )
             # A temporary table has no statistics: without them the planner may join
             # 100,000 rows to 100,000 bills by nested loops (minutes instead of a second).
@@ -873,43 +956,13 @@ def _replace_drafts(*, customers_qs, start: date, bills: list[dict[str, Any]]) -
             cur.execute(
                 f"UPDATE {bill_table} AS b SET total = u.total, anomalies = u.anomalies, "  # noqa: S608
                 "generated_at = %s, updated_at = %s FROM opcms_bill_update AS u WHERE b.id = u.id",
-                [moment, moment],
+                [self.moment, self.moment],
             )
-        line_blocks = None
-        if fresh:
-            for b, bill_id in zip(
-                fresh, ids_reserve(cur, bill_table, "id", len(fresh)), strict=True
-            ):
-                b["id"] = bill_id
-            # Every fresh bill is a draft of kind "bill", nothing paid yet, no reason.
-            tail = f"\t{start.isoformat()}\t{Bill.Status.DRAFT.value}\t"
-            kind = Bill.Kind.BILL.value
-            with raw.copy(
-                f"COPY {bill_table} (id, number, kind, customer_id, period, status, total, "  # noqa: S608
-                "amount_paid, reason, anomalies, generated_at, updated_at) FROM STDIN"
-            ) as copy:
-                for block in _blocks(
-                    f"{b['id']}\t{_copy_value(b['number'])}\t{kind}\t"
-                    f"{b['customer_id']}{tail}{b['total']}\t0\t\t"
-                    f"{_anomalies_text(b['anomalies'])}\t{now}\t{now}\n"
-                    for b in fresh
-                ):
-                    copy.write(block)
-                # The server is still inserting the bills (indexes, triggers) when the last
-                # block is sent: the lines are formatted meanwhile, before waiting for it.
-                line_blocks = list(_blocks(_line_rows(bills)))
-        with raw.copy(
-            f"COPY {line_table} (bill_id, position, series_id, plan_id, line_type, band, "  # noqa: S608
-            "quantity, unit_price, amount, explanation, floor_type, reason, created_by_id) "
-            "FROM STDIN"
-        ) as copy:
-            for block in line_blocks if line_blocks is not None else _blocks(_line_rows(bills)):
-                copy.write(block)
 
 
-def _line_rows(bills: list[dict[str, Any]]):
-    """COPY text rows of the bills' lines; each distinct line object formatted once."""
-    formatted: dict[int, str] = {}  # id(line) -> its columns; every line outlives the write
+def _line_rows(bills: list[dict[str, Any]], formatted: dict[int, str]):
+    """COPY text rows of the bills' lines; each distinct line object formatted once
+    (`formatted`: id(line) -> its columns; every line must outlive the dict)."""
     for b in bills:
         bill_id = b["id"]
         for position, (series_id, plan_id, line) in enumerate(b["lines"], 1):
