@@ -36,6 +36,19 @@ write 4.4, commit 5.3), re-run 27.4 s, yardstick 1.12 s (0.70 s at load ~3): sti
 10 s on the shared machine. Left: the deferred foreign-key checks (~3.8-5 s of backend CPU,
 one per row and foreign key, which PostgreSQL 15 cannot batch) and, on a re-run, the bills'
 per-row period-lock trigger on UPDATE (2.1-2.3 s of the UPDATE of 100,000 drafts).
+
+Issue 17, session 3, 2026-12-01, the machine quiet (load 0.4-2.3). This bench before: 1,320
+first run 0.17 s; 100,000 first run 10.17 s (read 1.63, price 1.09, write 3.14, commit 4.24),
+re-run 14.80 s. The same first run alone, three times: wall 9.92-9.98 s, process CPU 2.4 s,
+backend CPU 7.7-7.8 s, i.e. the two taking turns (10.2 s of CPU in 9.95 s of wall). Change:
+the priced bills go to the server in chunks of 10,000 from a second thread on the same
+connection and transaction (opcms/write_behind.py) while the next chunk is priced, with the
+interpreter's switch interval cut to 0.5 ms while it runs (at 5 ms a chunk's write took
+0.67 s beside the pricing instead of 0.31 s alone). After, five runs: wall 9.27-9.53 s
+(price + write 4.0 -> 3.4-3.6 s; backend CPU unchanged, 7.6-7.8 s). The writes are now the
+bottleneck (ten chunks of 0.31 s each, PostgreSQL's), then the commit's foreign-key checks
+(4.2 s): the single backend's 7.7 s of work is the floor of this design. The re-run is
+unchanged (14.1-14.9 s; 12.3-12.9 s of it the backend's).
 """
 
 from __future__ import annotations
