@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import django_tables2 as tables
-from django.template.loader import get_template
 from django.urls import reverse
 from django.utils.html import format_html_join
 
 from billing.models import Bill
 from billing.money import format_money
+from billing.templatetags.bill_status import bill_status_badge
 
 PER_PAGE = 50
 
@@ -46,8 +46,7 @@ class BillTable(tables.Table):
     # The two cells below were TemplateColumns, whose template code django-tables2 compiles
     # again for every cell (50 rows: a third of the page's CPU, cProfile); the same markup.
     def render_status(self, record):
-        # The one status badge template, compiled once (cached loader) and rendered per row.
-        return get_template("billing/reconcile_bill_status.html").render({"bill": record})
+        return bill_status_badge(record)
 
     def render_anomalies(self, record):
         if not record.anomalies:
