@@ -10,6 +10,8 @@ from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
+from opcms.tables import DateColumn
+
 TEMPLATE = "includes/table.html"
 
 # The most rows a page shows whatever ?per_page= asks: a URL asking for 100,000 rendered
@@ -113,7 +115,7 @@ def audit_change_rows(record, *, hidden: Collection[str] = ()) -> list[tuple[str
 
 
 class AuditTable(tables.Table):
-    timestamp = tables.DateTimeColumn(verbose_name="时间", format="Y-m-d H:i:s")
+    timestamp = DateColumn(verbose_name="时间", format="Y-m-d H:i:s")
     actor = tables.Column(verbose_name="操作人", order_by=("actor__username",), default="系统")
     action = tables.Column(verbose_name="操作")
     content_type = tables.Column(verbose_name="对象类型", order_by=("content_type__model",))
@@ -153,7 +155,7 @@ class JobTable(tables.Table):
     created_by = tables.Column(
         verbose_name="发起人", order_by=("created_by__username",), default="系统"
     )
-    created_at = tables.DateTimeColumn(verbose_name="创建时间", format="Y-m-d H:i")
+    created_at = DateColumn(verbose_name="创建时间", format="Y-m-d H:i")
 
     class Meta:
         template_name = TEMPLATE

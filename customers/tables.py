@@ -11,6 +11,8 @@ from django.utils.safestring import mark_safe
 from django_tables2.data import TableQuerysetData
 from django_tables2.utils import OrderBy, OrderByTuple
 
+from opcms.tables import DateColumn
+
 from .models import Customer
 from .selectors import LISTED_SUFFIX, name_order
 
@@ -102,7 +104,7 @@ class CustomerTable(tables.Table):
     monthly_avg_shots = tables.Column(verbose_name="月均拍摄量")
     tags = tables.Column(verbose_name="标签", orderable=False, empty_values=())
     remarks = tables.Column(verbose_name="备注")
-    created_at = tables.DateColumn(verbose_name="创建日期", format="Y-m-d")
+    created_at = DateColumn(verbose_name="创建日期", format="Y-m-d")
     regions = tables.Column(verbose_name="地区", orderable=False, empty_values=())
 
     class Meta:

@@ -7,6 +7,7 @@ from django.utils.html import format_html
 
 from billing.money import format_money
 from customers.templatetags.customer_names import customer_name_html
+from opcms.tables import DateColumn
 
 from .selectors import AGEING_BUCKETS
 from .templatetags.reports_tags import bill_url
@@ -27,7 +28,7 @@ class ReceivableTable(tables.Table):
         verbose_name="销售负责人", accessor="customer__sales_owner_display", orderable=False
     )
     period = tables.Column(verbose_name="账期")
-    due_date = tables.DateColumn(verbose_name="到期日", format="Y-m-d")
+    due_date = DateColumn(verbose_name="到期日", format="Y-m-d")
     billed = MoneyColumn(verbose_name="应收")
     received = MoneyColumn(verbose_name="实收")
     outstanding = MoneyColumn(verbose_name="未收")

@@ -9,13 +9,14 @@ from django.utils.html import format_html
 from billing.bills.tables import MoneyColumn
 from billing.models import Payment
 from billing.money import format_money
+from opcms.tables import DateColumn
 
 PER_PAGE = 30
 
 
 class PaymentTable(tables.Table):
     # Column names are the ?sort= keys the page has always used (date, customer, amount).
-    date = tables.DateColumn(accessor="received_on", format="Y-m-d", verbose_name="收款日期")
+    date = DateColumn(accessor="received_on", format="Y-m-d", verbose_name="收款日期")
     customer = tables.Column(
         accessor="customer__name", order_by=("customer__company_id",), verbose_name="客户"
     )
