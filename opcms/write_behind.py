@@ -32,7 +32,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from django.db import connection
+from django.db import connection, connections
 
 SWITCH_INTERVAL = 0.0005  # seconds; CPython's default is 0.005
 
@@ -66,7 +66,14 @@ class WriteBehind:
             return None
         try:
             with self._raw.cursor() as cursor:
-                return fn(cursor, *args)
+                result = fn(cursor, *args)
+            if connections["default"].connection is not None:  # this thread's own connection
+                connections.close_all()
+                raise RuntimeError(
+                    f"{fn!r} used Django's connection on the write-behind thread: outside the "
+                    "caller's transaction; use the cursor it is given"
+                )
+            return result
         except BaseException:
             self._failed = True
             raise

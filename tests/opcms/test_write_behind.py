@@ -91,3 +91,18 @@ def test_the_switch_interval_is_cut_inside_and_restored_after():
     with pytest.raises(KeyError), WriteBehind():
         raise KeyError("x")
     assert sys.getswitchinterval() == before
+
+
+def test_a_write_that_uses_djangos_connection_is_refused_and_its_connection_closed():
+    def outside(cursor):
+        Tag.objects.create(name="outside")  # Django's connection of the writer thread
+
+    with pytest.raises(RuntimeError, match="outside the caller's transaction"):
+        with transaction.atomic(), WriteBehind() as writes:
+            writes.submit(outside)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()"
+        )
+        assert cursor.fetchone() == (0,)
