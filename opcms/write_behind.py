@@ -16,7 +16,8 @@ of 10,000 bills took 0.67 s instead of 0.31 s). The interval is restored on leav
 Rules for a caller:
 - Submitted functions receive a psycopg cursor of the current connection and must use only
   it: Django's `connection` is per thread, so in the writer thread it would be another
-  connection outside the transaction.
+  connection outside the transaction. A function that opens one fails with RuntimeError
+  (and that connection is closed).
 - The caller may still use the database meanwhile (psycopg serialises statements on a
   connection), but every such statement waits for the write in progress.
 - Leaving the block waits for every submitted write; the first write that failed raises its
